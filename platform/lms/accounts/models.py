@@ -1,0 +1,16 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """A Cairn user. Roles: students are everyone; instructors are per course
+    (see lms.courses); analysts are staff members.
+
+    A custom user model from day one, so profile fields can be added without a
+    painful swap later.
+    """
+
+    display_name = models.CharField(max_length=150, blank=True)
+
+    def __str__(self) -> str:
+        return self.display_name or self.username

@@ -1,0 +1,115 @@
+"""The catalog in the database: concepts, courses, weeks, activities, quiz questions.
+
+Rows are written only by ``lms.courses.services.course_import`` from the files in
+``course_content/``. Ids from the files (``slug``) are stable: learner history is keyed
+on them. Something removed from the files is *retired* (hidden, history kept), never
+deleted.
+"""
+
+from django.db import models
+
+
+class Concept(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    requires = models.ManyToManyField("self", symmetrical=False, related_name="unlocks", blank=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Course(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    number = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    passing_grade = models.FloatField(default=0.8)
+    source_path = models.CharField(max_length=500, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["number", "slug"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Week(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="weeks")
+    slug = models.SlugField(max_length=80, unique=True)
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    retired = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["course", "position"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Activity(models.Model):
+    class Kind(models.TextChoices):
+        VIDEO = "video"
+        READING = "reading"
+        QUIZ = "quiz"
+        LAB = "lab"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="activities")
+    week = models.ForeignKey(Week, on_delete=models.CASCADE, related_name="activities")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    minutes = models.PositiveSmallIntegerField()
+    graded = models.BooleanField(default=False)
+    concepts = models.ManyToManyField(Concept, related_name="activities", blank=True)
+    retired = models.BooleanField(default=False)
+    # video / reading
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    media = models.CharField(max_length=500, blank=True)
+    transcript = models.TextField(blank=True)
+    interview = models.BooleanField(default=False)
+    synopsis = models.TextField(blank=True)
+    # quiz
+    max_attempts = models.PositiveSmallIntegerField(null=True, blank=True)
+    pass_fraction = models.FloatField(null=True, blank=True)
+    # lab (the files stay in course_content/; the reference never enters the database)
+    lab_path = models.CharField(max_length=500, blank=True)
+    cpu_seconds = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["course", "week__position", "position"]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Question(models.Model):
+    class Type(models.TextChoices):
+        SINGLE = "single"
+        MULTIPLE = "multiple"
+        NUMERIC = "numeric"
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="questions")
+    slug = models.SlugField(max_length=80)
+    position = models.PositiveSmallIntegerField()
+    type = models.CharField(max_length=10, choices=Type.choices)
+    prompt = models.TextField()
+    difficulty = models.PositiveSmallIntegerField()
+    concepts = models.ManyToManyField(Concept, related_name="questions", blank=True)
+    # options: [{"text", "correct", "explanation"}]; numeric: answer, tolerance
+    options = models.JSONField(default=list, blank=True)
+    answer = models.FloatField(null=True, blank=True)
+    tolerance = models.FloatField(null=True, blank=True)
+    explanation = models.TextField(blank=True)
+    retired = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["activity", "position"]
+        constraints = [models.UniqueConstraint(fields=["activity", "slug"], name="question_unique_per_quiz")]
+
+    def __str__(self) -> str:
+        return f"{self.activity.slug}/{self.slug}"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make run`: the embedded setup. SQLite under var/ (or $CAIRN_DATA_DIR), Celery over
+# kombu's filesystem transport (no Redis), one worker process beside the web server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT=${CAIRN_PORT:-8000}
+DATA=${CAIRN_DATA_DIR:-var}
+mkdir -p "$DATA"/celery/{queue,control,processed,results}
+
+$PY manage.py migrate --no-input
+$PY manage.py seed_demo
+
+$PY -m celery -A lms worker --loglevel=INFO --concurrency=1 --queues=default \
+    --hostname="worker-$PORT@%h" --logfile="$DATA/worker.log" &
+worker=$!
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+
+echo
+echo "Cairn is starting at http://127.0.0.1:$PORT  (health: http://127.0.0.1:$PORT/healthz)"
+echo "Worker log: $DATA/worker.log.  Stop with Ctrl-C."
+$PY manage.py runserver "127.0.0.1:$PORT" --noreload

@@ -1,0 +1,62 @@
+"""Suite-wide fixtures. The suite runs on the real services (`make test` points
+DATABASE_URL at PostgreSQL and CELERY_BROKER_URL at Redis); it stops loudly, never
+skips, when one of them is missing."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit("The test suite runs on PostgreSQL: use `make test` (or set DATABASE_URL).", returncode=2)
+    if not _reachable(f"//{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}", 5432):
+        pytest.exit(
+            f"PostgreSQL is not reachable at {db.get('HOST')}:{db.get('PORT')}: start it (see README).", 2
+        )
+    broker = settings.CELERY_BROKER_URL
+    if not broker.startswith("redis://"):
+        pytest.exit(
+            "Celery tests need Redis: set CELERY_BROKER_URL=redis://... (make test does).", returncode=2
+        )
+    if not _reachable(broker, 6379):
+        pytest.exit(f"Redis is not reachable at {broker}: start it (see README).", returncode=2)
+
+
+@contextlib.contextmanager
+def running_worker(queues: tuple[str, ...] = ("default",)) -> Iterator[object]:
+    """A real Celery worker (threads pool) consuming from Redis inside the test process."""
+    from celery.contrib.testing.worker import start_worker
+
+    from lms.celery import app
+
+    app.control.purge()
+    with start_worker(
+        app, pool="threads", concurrency=2, perform_ping_check=False, queues=list(queues), shutdown_timeout=10
+    ) as worker:
+        yield worker
+
+
+@pytest.fixture
+def celery_worker(transactional_db) -> Iterator[object]:
+    """A live worker for one test; tasks see committed data (hence transactional_db)."""
+    with running_worker() as worker:
+        yield worker

@@ -1,0 +1,69 @@
+"""`make run`'s script serves the home page from SQLite with a worker on the filesystem
+broker, with no PostgreSQL or Redis settings in its environment."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_run_script_serves_home_and_healthz_from_sqlite(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    env.update(CAIRN_PORT=str(port), CAIRN_DATA_DIR=str(tmp_path))
+    log = open(tmp_path / "run.log", "wb")
+    proc = subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        status, health = 0, {}
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            assert proc.poll() is None, (tmp_path / "run.log").read_text()
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/healthz")
+            except OSError:
+                continue
+            health = json.loads(body)
+            if status == 200:
+                break
+        assert status == 200, health
+        assert health["checks"]["database"]["detail"] == "sqlite"
+        assert health["checks"]["broker"]["detail"] == "filesystem://"
+        assert (tmp_path / "cairn.sqlite3").exists()
+
+        status, body = _get(f"http://127.0.0.1:{port}/")
+        assert status == 200
+        assert b"Cairn" in body
+        assert "demo-student / cairn-demo-student" in (tmp_path / "run.log").read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
