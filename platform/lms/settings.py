@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "lms.core",
     "lms.accounts",
     "lms.courses",
+    "lms.tracking",
     "analytics",
 ]
 

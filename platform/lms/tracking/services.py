@@ -1,0 +1,163 @@
+"""Write side of the clickstream: every event, from the browser, the server, an import
+or the simulator, goes through ``events_ingest``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time as _time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from lms.courses.models import Activity, Course
+
+from .models import Event
+from .store import Row, rows_store
+from .validation import CleanEvent, EventError, event_clean
+
+MAX_BATCH_EVENTS = 500
+
+_INDEX_TTL = 60.0
+_index: dict[str, Any] = {"at": 0.0, "courses": {}, "activities": {}}
+
+
+def _catalog_index(*, refresh: bool = False) -> dict[str, Any]:
+    """Slug -> id maps for courses and activities, cached for a minute per process."""
+    if refresh or _time.monotonic() - _index["at"] > _INDEX_TTL:
+        _index["courses"] = dict(Course.objects.values_list("slug", "id"))
+        _index["activities"] = {
+            slug: (activity_id, course_id)
+            for slug, activity_id, course_id in Activity.objects.values_list("slug", "id", "course_id")
+        }
+        _index["at"] = _time.monotonic()
+    return _index
+
+
+def catalog_index_forget() -> None:
+    _index["at"] = 0.0
+
+
+@dataclass
+class IngestResult:
+    accepted: list[str] = field(default_factory=list)  # ids stored now
+    duplicates: list[str] = field(default_factory=list)  # ids stored before: acknowledged, not stored again
+    errors: list[EventError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "errors": [error.as_dict() for error in self.errors],
+        }
+
+
+def _resolve(event: CleanEvent, index: int) -> tuple[int | None, int | None] | EventError:
+    catalog = _catalog_index()
+    course_id = activity_id = None
+    if event.activity_slug is not None:
+        found = catalog["activities"].get(event.activity_slug) or _catalog_index(refresh=True)[
+            "activities"
+        ].get(event.activity_slug)
+        if found is None:
+            return EventError(
+                index, str(event.event_id), "activity", f"unknown activity {event.activity_slug!r}"
+            )
+        activity_id, course_id = found
+    if event.course_slug is not None:
+        named = catalog["courses"].get(event.course_slug) or _catalog_index(refresh=True)["courses"].get(
+            event.course_slug
+        )
+        if named is None:
+            return EventError(index, str(event.event_id), "course", f"unknown course {event.course_slug!r}")
+        if course_id is not None and named != course_id:
+            return EventError(
+                index, str(event.event_id), "course", "the activity does not belong to this course"
+            )
+        course_id = named
+    return course_id, activity_id
+
+
+def events_ingest(
+    *,
+    learner_id: int,
+    events: Sequence[Any],
+    source: str = Event.Source.CLIENT,
+    identity: str | None = None,
+    now: dt.datetime | None = None,
+) -> IngestResult:
+    """Validate and store a batch for one learner. Valid events are stored even when
+    others in the batch are invalid; re-sent events are acknowledged as duplicates."""
+    now = now or timezone.now()
+    # The learner may name themselves (by id or username); nobody else.
+    identities = frozenset({learner_id, str(learner_id)} | ({identity} if identity else set()))
+    result = IngestResult()
+    rows: list[Row] = []
+    for index, raw in enumerate(events):
+        cleaned = event_clean(
+            raw, index=index, now=now, allow_server_verbs=source != Event.Source.CLIENT, identities=identities
+        )
+        if isinstance(cleaned, EventError):
+            result.errors.append(cleaned)
+            continue
+        resolved = _resolve(cleaned, index)
+        if isinstance(resolved, EventError):
+            result.errors.append(resolved)
+            continue
+        course_id, activity_id = resolved
+        rows.append(
+            Row(
+                learner_id,
+                cleaned.time,
+                cleaned.event_id,
+                now,
+                cleaned.session_id,
+                course_id,
+                activity_id,
+                cleaned.verb,
+                cleaned.payload,
+                source,
+            )  # fmt: skip
+        )
+    stored = rows_store(rows)
+    claimed: set[uuid.UUID] = set()  # a key repeated inside one batch is stored once
+    for row in rows:
+        if row.event_id in claimed or (learner_id, row.event_id) not in stored:
+            result.duplicates.append(str(row.event_id))
+        else:
+            claimed.add(row.event_id)
+            result.accepted.append(str(row.event_id))
+    return result
+
+
+def event_record(
+    *,
+    learner_id: int,
+    verb: str,
+    payload: dict[str, Any] | None = None,
+    course: str | None = None,
+    activity: str | None = None,
+    session_id: str = "",
+    event_id: uuid.UUID | None = None,
+    time: dt.datetime | None = None,
+) -> IngestResult:
+    """Record one server-side event (a grade, an enrollment, a recommendation shown)
+    through the same validation and store as client events. Raises on invalid input:
+    a server event that does not validate is a bug, not bad user input."""
+    raw = {
+        "id": str(event_id or uuid.uuid4()),
+        "time": (time or timezone.now()).isoformat(),
+        "verb": verb,
+        "session": session_id,
+        "payload": payload or {},
+    }
+    if course is not None:
+        raw["course"] = course
+    if activity is not None:
+        raw["activity"] = activity
+    result = events_ingest(learner_id=learner_id, events=[raw], source=Event.Source.SERVER)
+    if result.errors:
+        raise ValueError(f"invalid server event: {result.errors[0].as_dict()}")
+    return result

@@ -1,0 +1,88 @@
+"""The bulk write path of the event store.
+
+PostgreSQL: COPY the rows into a per-connection temporary staging table, then one
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`` moves them into the
+partitioned table; the returned keys are the new events, the rest were duplicates.
+Other databases (SQLite): ``bulk_create(ignore_conflicts=True)`` after looking up which
+keys already exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from django.db import connections, transaction
+from psycopg.types.json import Jsonb
+
+from . import partitions
+from .models import Event
+
+COLUMNS = (
+    "learner_id", "time", "event_id", "received", "session_id",
+    "course_id", "activity_id", "verb", "payload", "source",
+)  # fmt: skip
+
+
+class Row(NamedTuple):
+    learner_id: int
+    time: dt.datetime
+    event_id: uuid.UUID
+    received: dt.datetime
+    session_id: str
+    course_id: int | None
+    activity_id: int | None
+    verb: str
+    payload: dict
+    source: str
+
+
+def rows_store(rows: Sequence[Row], *, using: str = "default") -> set[tuple[int, uuid.UUID]]:
+    """Store rows, skipping keys already present; return the (learner, event id) of new rows."""
+    if not rows:
+        return set()
+    connection = connections[using]
+    partitions.partitions_ensure({partitions.month_start(row.time) for row in rows}, using=using)
+    if connection.vendor == "postgresql":
+        return _store_postgresql(rows, using)
+    return _store_generic(rows, using)
+
+
+def _store_postgresql(rows: Sequence[Row], using: str) -> set[tuple[int, uuid.UUID]]:
+    connection = connections[using]
+    columns = ", ".join(COLUMNS)
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS event_staging (LIKE {partitions.TABLE}) ON COMMIT DELETE ROWS"
+        )
+        with cursor.cursor.copy(f"COPY event_staging ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row._replace(payload=Jsonb(row.payload)))
+        cursor.execute(
+            f"INSERT INTO {partitions.TABLE} ({columns}) SELECT {columns} FROM event_staging "
+            "ON CONFLICT DO NOTHING RETURNING learner_id, event_id"
+        )
+        return {(learner_id, event_id) for learner_id, event_id in cursor.fetchall()}
+
+
+def _store_generic(rows: Sequence[Row], using: str) -> set[tuple[int, uuid.UUID]]:
+    with transaction.atomic(using=using):
+        existing = set()
+        for learner_id in {row.learner_id for row in rows}:
+            ids = [row.event_id for row in rows if row.learner_id == learner_id]
+            existing |= {
+                (learner_id, event_id)
+                for event_id in Event.objects.using(using)
+                .filter(learner_id=learner_id, event_id__in=ids)
+                .values_list("event_id", flat=True)
+            }
+        new, seen = [], set(existing)
+        for row in rows:
+            key = (row.learner_id, row.event_id)
+            if key not in seen:
+                seen.add(key)
+                new.append(Event(**row._asdict()))
+        Event.objects.using(using).bulk_create(new, ignore_conflicts=True, batch_size=500)
+    return {(event.learner_id, event.event_id) for event in new}

@@ -1,0 +1,129 @@
+"""The closed vocabulary of Cairn events: ``<namespace>.<action>`` verbs, each with the
+JSON Schema of its payload.
+
+Payloads may carry extra keys (imports keep what the source had), but the keys named
+here must be present with the right types. Identity never travels in a payload: the
+actor is always the authenticated user (see ``validation.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fastjsonschema
+
+_SECONDS = {"type": "number", "minimum": 0, "maximum": 86400}
+_SPEED = {"type": "number", "exclusiveMinimum": 0, "maximum": 16}
+# Played segments as [start, end] pairs of seconds, end >= start (checked in validation).
+_SEGMENTS = {
+    "type": "array",
+    "maxItems": 1000,
+    "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": _SECONDS},
+}
+_SLUG = {"type": "string", "minLength": 1, "maxLength": 80}
+_SCORE = {"type": "number", "minimum": 0, "maximum": 1}
+
+
+def _obj(required: dict[str, Any] | None = None, optional: dict[str, Any] | None = None) -> dict[str, Any]:
+    required = required or {}
+    return {
+        "type": "object",
+        "properties": {**required, **(optional or {})},
+        "required": sorted(required),
+    }
+
+
+_TEST_RESULT = _obj(
+    {"name": {"type": "string", "maxLength": 200}, "passed": {"type": "boolean"}},
+    {
+        "kind": {"type": "string", "maxLength": 40},
+        "seconds": {"type": "number", "minimum": 0},
+        "points": {"type": "number"},
+    },
+)
+
+PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
+    # video: position/old_time/new_time in seconds of media time
+    "video.loaded": _obj(optional={"duration": _SECONDS}),
+    "video.played": _obj({"position": _SECONDS}, {"speed": _SPEED}),
+    "video.paused": _obj({"position": _SECONDS}, {"segments": _SEGMENTS}),
+    "video.seeked": _obj(
+        {"old_time": _SECONDS, "new_time": _SECONDS}, {"kind": {"type": "string", "maxLength": 40}}
+    ),
+    "video.speed_changed": _obj({"position": _SECONDS, "old_speed": _SPEED, "new_speed": _SPEED}),
+    "video.completed": _obj({"position": _SECONDS}, {"duration": _SECONDS, "segments": _SEGMENTS}),
+    "video.transcript_shown": _obj({"position": _SECONDS}),
+    "video.transcript_hidden": _obj({"position": _SECONDS}),
+    # quiz
+    "quiz.started": _obj(optional={"attempt": {"type": "integer", "minimum": 1}}),
+    "quiz.answered": _obj(
+        {"question": _SLUG, "answer": {}},
+        {"correct": {"type": "boolean"}, "attempt": {"type": "integer", "minimum": 1}},
+    ),
+    "quiz.submitted": _obj({"attempt": {"type": "integer", "minimum": 1}}),
+    "quiz.graded": _obj(
+        {"attempt": {"type": "integer", "minimum": 1}, "score": _SCORE},
+        {
+            "questions": {
+                "type": "array",
+                "items": _obj({"question": _SLUG, "correct": {"type": "boolean"}}, {"answer": {}}),
+            },
+            "passed": {"type": "boolean"},
+        },
+    ),
+    # lab
+    "lab.opened": _obj(),
+    "lab.ran": _obj(optional={"submission": {"type": "string", "maxLength": 64}}),
+    "lab.submitted": _obj(optional={"submission": {"type": "string", "maxLength": 64}}),
+    "lab.graded": _obj(
+        {"score": _SCORE, "tests": {"type": "array", "maxItems": 500, "items": _TEST_RESULT}},
+        {
+            "submission": {"type": "string", "maxLength": 64},
+            "gradable": {"type": "boolean"},
+            "mode": {"enum": ["run", "submit"]},
+        },
+    ),
+    # navigation
+    "navigation.page_viewed": _obj({"path": {"type": "string", "maxLength": 500}}),
+    "navigation.outline_selected": _obj({"target": {"type": "string", "maxLength": 500}}),
+    # recommendation (shown by the server; followed/dismissed by the learner)
+    "recommendation.shown": _obj(
+        {"items": {"type": "array", "minItems": 1, "maxItems": 10, "items": _SLUG}},
+        {
+            "model": {"type": "string", "maxLength": 80},
+            "reasons": {"type": "array"},
+            "recommendation": {"type": "string"},
+        },
+    ),
+    "recommendation.followed": _obj({"target": _SLUG}, {"recommendation": {"type": "string"}}),
+    "recommendation.dismissed": _obj({"target": _SLUG}, {"recommendation": {"type": "string"}}),
+    # enrollment
+    "enrollment.activated": _obj({"track": {"enum": ["audit", "verified", "external"]}}),
+    "enrollment.deactivated": _obj(),
+    "enrollment.track_changed": _obj({"old_track": {"type": "string"}, "new_track": {"type": "string"}}),
+    # discussion
+    "discussion.posted": _obj(
+        {"thread": {"type": "string", "maxLength": 64}}, {"length": {"type": "integer"}}
+    ),
+    "discussion.replied": _obj(
+        {"thread": {"type": "string", "maxLength": 64}}, {"length": {"type": "integer"}}
+    ),
+    "discussion.marked_answered": _obj({"thread": {"type": "string", "maxLength": 64}}),
+}
+
+VERBS: frozenset[str] = frozenset(PAYLOAD_SCHEMAS)
+NAMESPACES: frozenset[str] = frozenset(verb.split(".")[0] for verb in VERBS)
+
+# Verbs only the server may emit: a browser cannot claim a grade or a recommendation.
+SERVER_ONLY_VERBS: frozenset[str] = frozenset(
+    {
+        "quiz.graded",
+        "lab.graded",
+        "recommendation.shown",
+        "enrollment.activated",
+        "enrollment.deactivated",
+        "enrollment.track_changed",
+    }
+)
+
+VALIDATORS = {verb: fastjsonschema.compile(schema) for verb, schema in PAYLOAD_SCHEMAS.items()}
