@@ -1,12 +1,17 @@
-"""Seed a development site: demo accounts (and, as they exist, demo content and data).
+"""Seed a development site: the catalog from course_content/, demo accounts (and, as they
+exist, demo data).
 
 Idempotent: running it again keeps what is there. Refuses to run in production.
 """
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from course_content.loader import ContentInvalid
 from lms.accounts.services import demo_users_ensure
+from lms.courses.services import course_import
 
 
 class Command(BaseCommand):
@@ -15,6 +20,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo creates accounts with published passwords: not in production")
+        for course_dir in sorted(p.parent for p in Path(settings.CONTENT_ROOT).glob("*/course.yaml")):
+            try:
+                report = course_import(course_dir=course_dir)
+            except ContentInvalid as exc:
+                self.stderr.write(
+                    f"skipped {course_dir.name}: {len(exc.errors)} content error(s); see check_content"
+                )
+                continue
+            self.stdout.write(f"course {report.course}: {report.summary()}")
         users = demo_users_ensure()
         self.stdout.write("Demo logins (development only):")
         for role, (username, password) in users.items():

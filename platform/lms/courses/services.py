@@ -1,0 +1,192 @@
+"""Write side of the catalog: importing a course from its files.
+
+``course_import`` is idempotent. Everything is matched on the stable ids of the files:
+a re-import updates rows in place (learner history, keyed on them, is untouched), and
+something removed from the files is *retired* (hidden, its history kept), never deleted.
+Nothing is written unless the course's files validate.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from course_content.loader import Catalog, ContentInvalid
+from course_content.loader import Course as CourseSpec
+from course_content.validate import errors_under, validate_catalog
+
+from .models import Activity, Concept, Course, Question, Week
+
+
+@dataclass
+class ImportReport:
+    course: str
+    counts: Counter = field(default_factory=Counter)  # e.g. counts["activity created"]
+
+    def summary(self) -> str:
+        return ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items()) if n) or "nothing to do"
+
+
+def _save(model, lookup: dict, values: dict, report: ImportReport, label: str):
+    """update_or_create that only writes (and counts) rows that really changed."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        report.counts[f"{label} created"] += 1
+        return model.objects.create(**lookup, **values)
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.save(update_fields=changed)
+        report.counts[f"{label} updated"] += 1
+    return obj
+
+
+def _concepts_upsert(catalog: Catalog, spec: CourseSpec, report: ImportReport) -> dict[str, Concept]:
+    """The shared graph (concepts.yaml) plus this course's own concepts and every concept
+    they reach through prerequisites."""
+    wanted = {cid for cid, c in catalog.concepts.items() if c.course in (None, spec.slug)}
+    wanted |= {cid for a in spec.activities() for cid in a.concepts}
+    wanted |= {cid for a in spec.activities() if a.quiz for q in a.quiz.questions for cid in q.concepts}
+    stack = list(wanted)
+    while stack:
+        for required in catalog.concepts[stack.pop()].requires:
+            if required not in wanted:
+                wanted.add(required)
+                stack.append(required)
+    rows = {
+        cid: _save(Concept, {"slug": cid}, {"title": catalog.concepts[cid].title}, report, "concept")
+        for cid in sorted(wanted)
+    }
+    known = {
+        c.slug: c
+        for c in Concept.objects.filter(
+            slug__in={r for cid in wanted for r in catalog.concepts[cid].requires}
+        )
+    }
+    for cid, row in rows.items():
+        required = {known[r].pk for r in catalog.concepts[cid].requires}
+        if set(row.requires.values_list("pk", flat=True)) != required:
+            row.requires.set(required)
+    return rows
+
+
+def _set_m2m(manager, wanted: list[Concept]) -> None:
+    if set(manager.values_list("pk", flat=True)) != {c.pk for c in wanted}:
+        manager.set(wanted)
+
+
+@transaction.atomic
+def course_import(*, course_dir: Path) -> ImportReport:
+    """Import (or re-import) the course in ``course_dir`` (a folder of course_content/)."""
+    course_dir = Path(course_dir).resolve()
+    root = course_dir.parent
+    if not (course_dir / "course.yaml").is_file():
+        raise FileNotFoundError(f"{course_dir} has no course.yaml")
+    catalog, errors = validate_catalog(root)
+    errors = errors_under(errors, [course_dir, root / "concepts.yaml"])
+    if errors:
+        raise ContentInvalid(errors)
+    spec = next(c for c in catalog.courses if c.dir.resolve() == course_dir)
+    report = ImportReport(spec.slug)
+    concepts = _concepts_upsert(catalog, spec, report)
+
+    course = _save(
+        Course,
+        {"slug": spec.slug},
+        {
+            "number": spec.number,
+            "title": spec.title,
+            "summary": spec.summary,
+            "passing_grade": spec.passing_grade,
+            "source_path": str(course_dir.relative_to(root.parent))
+            if root.parent in course_dir.parents
+            else str(course_dir),
+        },
+        report,
+        "course",
+    )
+    seen_weeks, seen_activities = set(), set()
+    for week_position, week_spec in enumerate(spec.weeks, start=1):
+        week = _save(
+            Week,
+            {"slug": week_spec.id},
+            {"course": course, "position": week_position, "title": week_spec.title,
+             "summary": week_spec.summary, "retired": False},
+            report,
+            "week",
+        )  # fmt: skip
+        seen_weeks.add(week.pk)
+        for position, act in enumerate(week_spec.activities, start=1):
+            values = {
+                "course": course,
+                "week": week,
+                "position": position,
+                "kind": act.kind,
+                "title": act.title,
+                "minutes": act.minutes,
+                "graded": act.graded,
+                "retired": False,
+                "duration_seconds": act.duration,
+                "media": act.media or "",
+                "transcript": act.transcript.read_text(encoding="utf-8").strip() if act.transcript else "",
+                "interview": act.interview,
+                "synopsis": act.synopsis or "",
+                "max_attempts": act.quiz.max_attempts if act.quiz else None,
+                "pass_fraction": act.quiz.pass_fraction if act.quiz else None,
+                "lab_path": str(act.lab.dir.relative_to(root)) if act.lab else "",
+                "cpu_seconds": round(act.lab.cpu_seconds) if act.lab else None,
+            }
+            activity = _save(Activity, {"slug": act.id}, values, report, "activity")
+            seen_activities.add(activity.pk)
+            _set_m2m(activity.concepts, [concepts[c] for c in act.concepts])
+            if act.quiz:
+                _questions_import(activity, act.quiz, concepts, report)
+
+    retired = (
+        Week.objects.filter(course=course, retired=False).exclude(pk__in=seen_weeks).update(retired=True)
+    )
+    report.counts["week retired"] += retired
+    retired = (
+        Activity.objects.filter(course=course, retired=False)
+        .exclude(pk__in=seen_activities)
+        .update(retired=True)
+    )
+    report.counts["activity retired"] += retired
+    course.imported_at = timezone.now()
+    course.save(update_fields=["imported_at"])
+    return report
+
+
+def _questions_import(activity: Activity, quiz, concepts: dict[str, Concept], report: ImportReport) -> None:
+    seen = set()
+    for position, q in enumerate(quiz.questions, start=1):
+        question = _save(
+            Question,
+            {"activity": activity, "slug": q.id},
+            {
+                "position": position,
+                "type": q.type,
+                "prompt": q.prompt,
+                "difficulty": q.difficulty,
+                "options": [
+                    {"text": o.text, "correct": o.correct, "explanation": o.explanation} for o in q.options
+                ],
+                "answer": q.answer,
+                "tolerance": q.tolerance,
+                "explanation": q.explanation,
+                "retired": False,
+            },
+            report,
+            "question",
+        )
+        seen.add(question.pk)
+        _set_m2m(question.concepts, [concepts[c] for c in q.concepts])
+    retired = (
+        Question.objects.filter(activity=activity, retired=False).exclude(pk__in=seen).update(retired=True)
+    )
+    report.counts["question retired"] += retired
