@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("lms.core.urls")),
     path("", include("lms.tracking.urls")),
+    path("", include("lms.courses.urls")),
 ]

@@ -30,7 +30,7 @@ def learner():
 
 @pytest.fixture
 def video():
-    return ActivityFactory(slug="c1-w1-what-is-a-neural-network", course__slug="neural-networks")
+    return ActivityFactory(slug="c1-w1-what-is-a-neural-network", week__course__slug="neural-networks")
 
 
 @pytest.fixture
