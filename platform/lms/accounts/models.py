@@ -11,6 +11,9 @@ class User(AbstractUser):
     """
 
     display_name = models.CharField(max_length=150, blank=True)
+    # Learners known only from imported logs (edX, xAPI, tables) are external records:
+    # they cannot log in, and `external_source` names where they came from.
+    external_source = models.CharField(max_length=100, blank=True)
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -25,6 +25,8 @@ class Course(models.Model):
     summary = models.TextField(blank=True)
     passing_grade = models.FloatField(default=0.8)
     source_path = models.CharField(max_length=500, blank=True)
+    # Courses and activities first seen in imported logs are external records.
+    external_source = models.CharField(max_length=100, blank=True)
     imported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -66,6 +68,7 @@ class Activity(models.Model):
     graded = models.BooleanField(default=False)
     concepts = models.ManyToManyField(Concept, related_name="activities", blank=True)
     retired = models.BooleanField(default=False)
+    external_source = models.CharField(max_length=100, blank=True)
     # video / reading
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     media = models.CharField(max_length=500, blank=True)

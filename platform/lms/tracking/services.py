@@ -90,14 +90,38 @@ def events_ingest(
 ) -> IngestResult:
     """Validate and store a batch for one learner. Valid events are stored even when
     others in the batch are invalid; re-sent events are acknowledged as duplicates."""
+    return events_ingest_many(
+        items=[(learner_id, raw) for raw in events],
+        source=source,
+        identities={learner_id: identity} if identity else None,
+        now=now,
+    )
+
+
+def events_ingest_many(
+    *,
+    items: Sequence[tuple[int, Any]],
+    source: str,
+    identities: dict[int, str] | None = None,
+    now: dt.datetime | None = None,
+) -> IngestResult:
+    """The one write path: ``items`` are (learner id, raw event) pairs, possibly of many
+    learners (imports, the simulator). Error indexes refer to positions in ``items``."""
     now = now or timezone.now()
-    # The learner may name themselves (by id or username); nobody else.
-    identities = frozenset({learner_id, str(learner_id)} | ({identity} if identity else set()))
+    names: dict[int, frozenset] = {}
     result = IngestResult()
     rows: list[Row] = []
-    for index, raw in enumerate(events):
+    for index, (learner_id, raw) in enumerate(items):
+        if learner_id not in names:
+            # A learner may name themselves (by id or username); nobody else.
+            username = (identities or {}).get(learner_id)
+            names[learner_id] = frozenset({learner_id, str(learner_id)} | ({username} if username else set()))
         cleaned = event_clean(
-            raw, index=index, now=now, allow_server_verbs=source != Event.Source.CLIENT, identities=identities
+            raw,
+            index=index,
+            now=now,
+            allow_server_verbs=source != Event.Source.CLIENT,
+            identities=names[learner_id],
         )
         if isinstance(cleaned, EventError):
             result.errors.append(cleaned)
@@ -109,25 +133,18 @@ def events_ingest(
         course_id, activity_id = resolved
         rows.append(
             Row(
-                learner_id,
-                cleaned.time,
-                cleaned.event_id,
-                now,
-                cleaned.session_id,
-                course_id,
-                activity_id,
-                cleaned.verb,
-                cleaned.payload,
-                source,
+                learner_id, cleaned.time, cleaned.event_id, now, cleaned.session_id,
+                course_id, activity_id, cleaned.verb, cleaned.payload, source,
             )  # fmt: skip
         )
     stored = rows_store(rows)
-    claimed: set[uuid.UUID] = set()  # a key repeated inside one batch is stored once
+    claimed: set[tuple[int, uuid.UUID]] = set()  # a key repeated inside one batch is stored once
     for row in rows:
-        if row.event_id in claimed or (learner_id, row.event_id) not in stored:
+        key = (row.learner_id, row.event_id)
+        if key in claimed or key not in stored:
             result.duplicates.append(str(row.event_id))
         else:
-            claimed.add(row.event_id)
+            claimed.add(key)
             result.accepted.append(str(row.event_id))
     return result
 
