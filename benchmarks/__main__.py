@@ -7,7 +7,7 @@ import sys
 
 import django
 
-BENCHMARKS = ["task_roundtrip"]
+BENCHMARKS = ["task_roundtrip", "ingest_http"]
 
 
 def main(names: list[str]) -> None:

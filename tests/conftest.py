@@ -25,6 +25,8 @@ def _reachable(url: str, default_port: int) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Real hashing costs ~0.3 s per password on an idle core; tests need none of it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
         pytest.exit("The test suite runs on PostgreSQL: use `make test` (or set DATABASE_URL).", returncode=2)

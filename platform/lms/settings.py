@@ -108,6 +108,11 @@ else:
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Cache: per-process memory by default; Redis (CACHE_URL=redis://...) in production.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Sessions are read on every request (the event API's hot path): cache in front of the DB.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -5,7 +5,8 @@ Request: ``{"events": [<canonical event>, ...]}`` (see validation.py), at most
 ``{"accepted": [ids], "duplicates": [ids], "errors": [{index, id, field, message}]}``;
 accepted and duplicate ids are both acknowledged (the tracker forgets them). 400 only
 when the request as a whole is malformed, 413 when it is too large, 403 when the caller
-is not logged in or the request comes from another origin.
+is not logged in or the request comes from another origin, 503 (with Retry-After)
+when the event store is unreachable: nothing of that batch was acknowledged.
 
 A plain Django view, not DRF: this is the hottest endpoint of the site.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -41,7 +43,17 @@ def _same_origin(request: HttpRequest) -> bool:
 @csrf_exempt
 @require_POST
 def events_post(request: HttpRequest) -> JsonResponse:
-    if not request.user.is_authenticated:
+    try:
+        return _events_post(request)
+    except DatabaseError:
+        # Nothing of this batch was acknowledged, so nothing is lost: the tracker resends it.
+        response = _problem(503, "the event store is unavailable; retry shortly")
+        response["Retry-After"] = "2"
+        return response
+
+
+def _events_post(request: HttpRequest) -> JsonResponse:
+    if not request.user.is_authenticated:  # the session and user lookups hit the database
         return _problem(403, "log in to send events")
     if not _same_origin(request):
         return _problem(403, "events must come from this site's pages")

@@ -133,8 +133,16 @@ def events_ingest_many(
         course_id, activity_id = resolved
         rows.append(
             Row(
-                learner_id, cleaned.time, cleaned.event_id, now, cleaned.session_id,
-                course_id, activity_id, cleaned.verb, cleaned.payload, source,
+                learner_id,
+                cleaned.time,
+                cleaned.event_id,
+                now,
+                cleaned.session_id,
+                course_id,
+                activity_id,
+                cleaned.verb,
+                cleaned.payload,
+                source,
             )  # fmt: skip
         )
     stored = rows_store(rows)

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0001_initial'),
+        ("courses", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='activity',
-            name='external_source',
+            model_name="activity",
+            name="external_source",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='course',
-            name='external_source',
+            model_name="course",
+            name="external_source",
             field=models.CharField(blank=True, max_length=100),
         ),
     ]
