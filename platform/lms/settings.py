@@ -156,6 +156,9 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "event-partitions-ahead": {"task": "tracking.partitions_ensure_ahead", "schedule": 24 * 3600},
+}
 
 # --- Logging -------------------------------------------------------------------------
 LOGGING = {
