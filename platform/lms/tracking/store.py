@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import weakref
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -19,6 +20,10 @@ from psycopg.types.json import Jsonb
 
 from . import partitions
 from .models import Event
+
+# Database connections that already hold the temporary staging table (it lives as long
+# as the connection: ON COMMIT DELETE ROWS empties it after every batch).
+_staged: weakref.WeakSet = weakref.WeakSet()
 
 COLUMNS = (
     "learner_id", "time", "event_id", "received", "session_id",
@@ -54,9 +59,12 @@ def _store_postgresql(rows: Sequence[Row], using: str) -> set[tuple[int, uuid.UU
     connection = connections[using]
     columns = ", ".join(COLUMNS)
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS event_staging (LIKE {partitions.TABLE}) ON COMMIT DELETE ROWS"
-        )
+        if connection.connection not in _staged:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS event_staging (LIKE {partitions.TABLE}) ON COMMIT DELETE ROWS"
+            )
+            raw = connection.connection  # remember it once the creation is committed
+            transaction.on_commit(lambda: _staged.add(raw), using=using)
         with cursor.cursor.copy(f"COPY event_staging ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row._replace(payload=Jsonb(row.payload)))

@@ -1,0 +1,410 @@
+"""What the importers share: the report, the external records (learners, courses,
+activities first seen in a log) and the chunked write through ``events_ingest_many``.
+
+An importer is a parser that turns its format into ``Parsed`` records (a canonical raw
+event plus the *external keys* of its learner, course and activity) and notes bad and
+skipped input in the report. ``records_ingest`` resolves the keys, a chunk at a time, to
+Cairn rows (creating the missing ones in bulk, once per import) and stores the chunk.
+Memory stays constant: one chunk of records, plus the key -> id caches.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import hmac
+import io
+import queue
+import re
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db.models import Max
+from django.utils import timezone
+
+from lms.accounts.models import User
+from lms.courses.models import Activity, Course, Week
+
+from ..services import catalog_index_forget, events_ingest_many
+from ..validation import IDENTITY_KEYS
+
+CHUNK_EVENTS = 5000  # events per events_ingest_many call
+MAX_PROBLEMS = 20  # bad lines / invalid events kept (with their line numbers) in the report
+MAX_SKIP_KINDS = 100  # distinct "skipped (...)" reasons kept; the rest are lumped together
+
+# Fixed namespace of every uuid5 Cairn derives (event ids of imported lines, statement ids).
+NAMESPACE = uuid.UUID("6f0c1a2e-5d1b-5b8e-9c44-cafe0c0ffee1")
+# Never copied from a source into a payload: who did it, and where from.
+STRIP_KEYS = frozenset(IDENTITY_KEYS) | {
+    "ip", "agent", "email", "mbox", "host", "referer", "accept_language", "name_hash",
+}  # fmt: skip
+ACTIVITY_KINDS = frozenset(Activity.Kind.values)
+KIND_BY_NAMESPACE = {"video": "video", "quiz": "quiz", "lab": "lab"}  # anything else: reading
+
+_SLUG_OK = re.compile(r"[-a-zA-Z0-9_]+")
+_NOT_SLUG = re.compile(r"[^a-z0-9_]+")
+
+
+def digest(text: str, n: int = 8) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]
+
+
+def external_slug(prefix: str, key: str) -> str:
+    """A stable, readable, collision-safe slug for an external key, at most 80 characters:
+    ``edx-course-v1-mitx-6-00x-2016_t1-1a2b3c4d``."""
+    base = _NOT_SLUG.sub("-", key.lower()).strip("-_") or "x"
+    return f"{prefix}-{base[: 80 - len(prefix) - 10].rstrip('-_')}-{digest(key)}"
+
+
+def slug_like(key: str) -> bool:
+    return 0 < len(key) <= 80 and _SLUG_OK.fullmatch(key) is not None
+
+
+def stable_id(text: str | bytes) -> str:
+    """uuid5(NAMESPACE, text): the id of an imported line whose source gave it none."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    return str(uuid.UUID(bytes=hashlib.sha1(NAMESPACE.bytes + data).digest()[:16], version=5))
+
+
+def learner_pseudonym(learner_id: int) -> str:
+    """A stable pseudonymous id for a learner in exported data (never the username)."""
+    key = settings.SECRET_KEY.encode("utf-8")
+    return hmac.new(key, f"cairn-learner:{learner_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def site_url() -> str:
+    return getattr(settings, "SITE_URL", "") or "https://cairn.invalid"
+
+
+def number(value: Any) -> float | int | None:
+    """A JSON number, or a numeric string (edX logs speeds as "1.50"), else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = float(value)
+        except ValueError:
+            return None
+        return parsed if parsed == parsed else None  # NaN is no number
+    return None
+
+
+def open_binary(path: Path) -> tuple[BinaryIO, BinaryIO]:
+    """(the decompressed stream, the raw file: its ``tell()`` is the progress in bytes)."""
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    head = raw.read(2)
+    raw.seek(0)
+    if head == b"\x1f\x8b":
+        return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), 1 << 20), raw
+    return io.BufferedReader(raw, 1 << 20), raw
+
+
+@dataclass(slots=True)
+class Parsed:
+    """One source record mapped to a canonical event, its actors still as external keys."""
+
+    learner: str  # username (found, or created as an external record)
+    event: dict[str, Any]  # canonical raw event: id, time, verb, session, payload
+    where: str  # "path:line" for reports
+    course: str | None = None  # external course key (edX course_id, xAPI parent IRI, ...)
+    activity: str | None = None  # external activity key within the course
+    kind: str | None = None  # the activity's kind, if it has to be created
+    title: str | None = None  # the activity's title, if it has to be created
+    pseudonym: str | None = None  # a Cairn learner pseudonym (our own exports read back)
+
+
+@dataclass
+class ImportReport:
+    format: str
+    files: int = 0
+    lines: int = 0  # lines (edX, JSON lines), statements (xAPI arrays) or rows (tables) read
+    events: int = 0  # mapped to a canonical event
+    stored: int = 0
+    duplicates: int = 0
+    invalid: int = 0  # mapped, but refused by validation
+    bad: int = 0  # unreadable lines
+    skipped: Counter = field(default_factory=Counter)
+    learners_created: int = 0
+    courses_created: int = 0
+    activities_created: int = 0
+    problems: list[str] = field(default_factory=list)  # the first MAX_PROBLEMS, "where: why"
+
+    def bad_line(self, where: str, reason: str) -> None:
+        self.bad += 1
+        self.problem(where, reason)
+
+    def problem(self, where: str, reason: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(f"{where}: {reason}")
+
+    def skip(self, reason: str) -> None:
+        if reason not in self.skipped and len(self.skipped) >= MAX_SKIP_KINDS:
+            reason = "other reasons"
+        self.skipped[reason] += 1
+
+    def summary(self) -> list[str]:
+        lines = [
+            f"{self.format} import: {self.files} file(s), {self.lines} lines read, "
+            f"{self.events} events mapped",
+            f"  events stored:       {self.stored}",
+            f"  duplicates:          {self.duplicates}",
+            f"  invalid events:      {self.invalid}",
+            f"  bad lines:           {self.bad}",
+            f"  skipped:             {sum(self.skipped.values())}",
+        ]
+        lines += [f"    {n:>10}  {reason}" for reason, n in self.skipped.most_common()]
+        lines += [
+            f"  learners created:    {self.learners_created}",
+            f"  courses created:     {self.courses_created}",
+            f"  activities created:  {self.activities_created}",
+        ]
+        if self.problems:
+            more = self.bad + self.invalid - len(self.problems)
+            lines.append("  problems" + (f" (first {len(self.problems)}):" if more > 0 else ":"))
+            lines += [f"    {p}" for p in self.problems]
+        return lines
+
+
+class ExternalRecords:
+    """External keys -> Cairn ids, cached for one import; missing rows created in bulk.
+
+    Learners are matched by username. A course key that is itself the slug of an existing
+    course is that course (our own exports read back); otherwise the course is the
+    external record ``<prefix>-<key as slug>-<hash>``, created once. Activities likewise,
+    within their course; new ones go into one "imported" week of the course.
+    """
+
+    def __init__(self, *, source: str, prefix: str, report: ImportReport) -> None:
+        self.source, self.prefix, self.report = source, prefix, report
+        self.learners: dict[str, int] = {}
+        self.courses: dict[str, tuple[int, str]] = {}  # key -> (id, slug)
+        self.activities: dict[tuple[str, str], str] = {}  # (course key, key) -> slug
+        self.weeks: dict[int, int] = {}  # course id -> id of its week for imported activities
+        self.by_pseudonym: dict[str | None, int] = {}
+        self._pseudonyms: dict[str, int] | None = None
+
+    # learners ----------------------------------------------------------------------
+    def _resolve_learners(self, records: list[Parsed]) -> None:
+        pseudonyms = {r.pseudonym for r in records if r.pseudonym and r.pseudonym not in self.by_pseudonym}
+        if pseudonyms:
+            if self._pseudonyms is None:  # our own exports read back: pseudonym -> learner
+                self._pseudonyms = {
+                    learner_pseudonym(pk): pk for pk in User.objects.values_list("pk", flat=True)
+                }
+            self.by_pseudonym.update((p, self._pseudonyms[p]) for p in pseudonyms if p in self._pseudonyms)
+        names = {
+            r.learner
+            for r in records
+            if r.learner not in self.learners and r.pseudonym not in self.by_pseudonym
+        }
+        if not names:
+            return
+        found = dict(User.objects.filter(username__in=names).values_list("username", "pk"))
+        new = sorted(names - found.keys())
+        if new:
+            User.objects.bulk_create(
+                [
+                    User(username=name, external_source=self.source, password=make_password(None))
+                    for name in new
+                ],
+                ignore_conflicts=True,
+            )
+            found.update(User.objects.filter(username__in=new).values_list("username", "pk"))
+            self.report.learners_created += len(new)
+        self.learners.update(found)
+
+    def learner_id(self, record: Parsed) -> int:
+        if record.pseudonym in self.by_pseudonym:
+            return self.by_pseudonym[record.pseudonym]
+        return self.learners[record.learner]
+
+    # courses -----------------------------------------------------------------------
+    def _resolve_courses(self, keys: set[str]) -> None:
+        derived = {key: external_slug(self.prefix, key) for key in keys}
+        wanted = set(derived.values()) | {key for key in keys if slug_like(key)}
+        found = dict(Course.objects.filter(slug__in=wanted).values_list("slug", "pk"))
+        now = timezone.now()
+        new = [
+            Course(slug=derived[key], title=key[:200], external_source=self.source, imported_at=now)
+            for key in sorted(keys)
+            if key not in found and derived[key] not in found
+        ]
+        if new:
+            Course.objects.bulk_create(new, ignore_conflicts=True)
+            found.update(
+                Course.objects.filter(slug__in=[c.slug for c in new]).values_list("slug", "pk")
+            )
+            self.report.courses_created += len(new)
+        for key in keys:
+            slug = key if key in found else derived[key]
+            self.courses[key] = (found[slug], slug)
+
+    def _week(self, course_id: int, course_slug: str) -> int:
+        if course_id not in self.weeks:
+            slug = external_slug(f"{self.prefix}-w", course_slug)
+            week = Week.objects.filter(slug=slug).first()
+            if week is None:
+                last = Week.objects.filter(course_id=course_id).aggregate(p=Max("position"))["p"]
+                week, _ = Week.objects.get_or_create(
+                    slug=slug,
+                    defaults={
+                        "course_id": course_id,
+                        "position": min((last or 0) + 1, 32767),
+                        "title": f"Imported ({self.source})",
+                    },
+                )
+            self.weeks[course_id] = week.pk
+        return self.weeks[course_id]
+
+    # activities --------------------------------------------------------------------
+    def _resolve_activities(self, wanted: dict[tuple[str, str], Parsed]) -> None:
+        derived = {pair: self._derived(pair) for pair in wanted}
+        candidates = set(derived.values()) | {key for _, key in wanted if slug_like(key)}
+        found = {
+            slug: course_id
+            for slug, course_id in Activity.objects.filter(slug__in=candidates).values_list(
+                "slug", "course_id"
+            )
+        }
+        new: list[Activity] = []
+        positions: dict[int, int] = {}
+        for pair, record in sorted(wanted.items()):
+            course_id, course_slug = self.courses[pair[0]]
+            key = pair[1]
+            if found.get(key) == course_id:
+                self.activities[pair] = key
+                continue
+            self.activities[pair] = derived[pair]
+            if derived[pair] in found:
+                continue
+            week_id = self._week(course_id, course_slug)
+            if week_id not in positions:
+                positions[week_id] = (
+                    Activity.objects.filter(week_id=week_id).aggregate(p=Max("position"))["p"] or 0
+                )
+            positions[week_id] = min(positions[week_id] + 1, 32767)
+            kind = record.kind if record.kind in ACTIVITY_KINDS else Activity.Kind.READING
+            new.append(
+                Activity(
+                    slug=derived[pair], course_id=course_id, week_id=week_id,
+                    position=positions[week_id], kind=kind, title=(record.title or key)[:200],
+                    minutes=0, external_source=self.source,
+                )  # fmt: skip
+            )
+            found[derived[pair]] = course_id
+        if new:
+            Activity.objects.bulk_create(new, ignore_conflicts=True)
+            self.report.activities_created += len(new)
+
+    def _derived(self, pair: tuple[str, str]) -> str:
+        course_key, key = pair
+        base = _NOT_SLUG.sub("-", key.lower()).strip("-_")[-50:].strip("-_") or "x"
+        return f"{self.prefix}-{base}-{digest(course_key + '|' + key)}"
+
+    # ------------------------------------------------------------------------------
+    def resolve(self, records: list[Parsed]) -> list[tuple[int, dict[str, Any]]]:
+        """(learner id, raw event with course/activity slugs) for each record."""
+        self._resolve_learners(records)
+        courses = {r.course for r in records if r.course} - self.courses.keys()
+        if courses:
+            self._resolve_courses(courses)
+        activities = {}
+        for r in records:
+            if r.activity and r.course and (r.course, r.activity) not in self.activities:
+                activities.setdefault((r.course, r.activity), r)
+        if courses or activities:
+            if activities:
+                self._resolve_activities(activities)
+            catalog_index_forget()
+        items = []
+        course_of, activity_of = self.courses, self.activities
+        for r in records:
+            raw = r.event
+            if r.course:
+                raw["course"] = course_of[r.course][1]
+                if r.activity:
+                    raw["activity"] = activity_of[(r.course, r.activity)]
+            items.append((self.learner_id(r), raw))
+        return items
+
+
+def chunked(records: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
+    chunk: list[Parsed] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def prefetched(chunks: Iterable[list[Parsed]], depth: int = 2) -> Iterator[list[Parsed]]:
+    """Produce the chunks in a thread (parsing needs no database) while the caller
+    stores the previous one: PostgreSQL's work and the parsing overlap."""
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+            put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, re-raised there
+            put(exc)
+
+    thread = threading.Thread(target=produce, name="interop-parse", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = box.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def records_ingest(
+    records: Iterable[Parsed],
+    *,
+    external: ExternalRecords,
+    report: ImportReport,
+    chunk_size: int = CHUNK_EVENTS,
+    on_chunk: Callable[[], None] | None = None,
+    threaded: bool = True,
+) -> None:
+    """Store parsed records a chunk at a time through the one write path."""
+    chunks = chunked(records, chunk_size)
+    for chunk in prefetched(chunks) if threaded else chunks:
+        items = external.resolve(chunk)
+        report.events += len(items)
+        result = events_ingest_many(items=items, source=external.source)
+        report.stored += len(result.accepted)
+        report.duplicates += len(result.duplicates)
+        report.invalid += len(result.errors)
+        for error in result.errors:
+            report.problem(chunk[error.index].where, f"{error.field or 'event'}: {error.message}")
+        if on_chunk is not None:
+            on_chunk()
