@@ -13,7 +13,12 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cairn
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench lock clean
+# The grading sandbox's own Python (Debian's python3.11, outside /root so the sandbox
+# user can read it) with the labs' packages at the same pins as the app.
+SANDBOX_PREFIX ?= /opt/cairn-sandbox
+SANDBOX_PINS := $(shell grep -E '^(numpy|torch)==' requirements.txt)
+
+.PHONY: help install sandbox run test lint format bench lock clean
 
 help: ## List the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,10 +32,17 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 install: $(VENV)/.installed ## Create .venv and install the pinned dependencies
 
+$(SANDBOX_PREFIX)/.installed: requirements.txt
+	@test -x $(SANDBOX_PREFIX)/bin/python || /usr/bin/python3.11 -m venv $(SANDBOX_PREFIX)
+	$(SANDBOX_PREFIX)/bin/pip install --quiet $(SANDBOX_PINS)
+	@touch $@
+
+sandbox: $(SANDBOX_PREFIX)/.installed ## Create the grading sandbox's Python in $(SANDBOX_PREFIX)
+
 run: install ## Start the site with demo data on SQLite: http://127.0.0.1:8000
 	@env -u DATABASE_URL -u CELERY_BROKER_URL bash scripts/run.sh
 
-test: install ## Run the test suite (PostgreSQL, Redis, real Celery worker)
+test: install sandbox ## Run the test suite (PostgreSQL, Redis, real Celery worker)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
