@@ -39,7 +39,7 @@ $(SANDBOX_PREFIX)/.installed: requirements.txt
 
 sandbox: $(SANDBOX_PREFIX)/.installed ## Create the grading sandbox's Python in $(SANDBOX_PREFIX)
 
-run: install ## Start the site with demo data on SQLite: http://127.0.0.1:8000
+run: install sandbox ## Start the site with demo data on SQLite: http://127.0.0.1:8000
 	@env -u DATABASE_URL -u CELERY_BROKER_URL bash scripts/run.sh
 
 test: install sandbox ## Run the test suite (PostgreSQL, Redis, real Celery worker)

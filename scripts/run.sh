@@ -11,7 +11,7 @@ mkdir -p "$DATA"/celery/{queue,control,processed,results}
 $PY manage.py migrate --no-input
 $PY manage.py seed_demo
 
-$PY -m celery -A lms worker --loglevel=INFO --concurrency=1 --queues=default \
+$PY -m celery -A lms worker --loglevel=INFO --concurrency=1 --queues=default,grading \
     --hostname="worker-$PORT@%h" --logfile="$DATA/worker.log" &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM

@@ -44,7 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @contextlib.contextmanager
-def running_worker(queues: tuple[str, ...] = ("default",)) -> Iterator[object]:
+def running_worker(queues: tuple[str, ...] = ("default", "grading")) -> Iterator[object]:
     """A real Celery worker (threads pool) consuming from Redis inside the test process."""
     from celery.contrib.testing.worker import start_worker
 
@@ -54,6 +54,11 @@ def running_worker(queues: tuple[str, ...] = ("default",)) -> Iterator[object]:
     with start_worker(
         app, pool="threads", concurrency=2, perform_ping_check=False, queues=list(queues), shutdown_timeout=10
     ) as worker:
+        # A real worker runs the sandbox self-test on `worker_ready`; the in-process test
+        # worker does not send that signal, so run the same hook here.
+        from lms.labs.grading import selftest
+
+        selftest(force=True)
         yield worker
 
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "lms.accounts",
     "lms.courses",
     "lms.tracking",
+    "lms.labs",
     "analytics",
 ]
 
@@ -86,6 +87,10 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "static")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 CONTENT_ROOT = Path(env.str("CAIRN_CONTENT_ROOT", default=str(BASE_DIR / "course_content")))
+# The grading sandbox: its own Python (readable by the sandbox user) and that user.
+SANDBOX_PYTHON = env.str("CAIRN_SANDBOX_PYTHON", default="/opt/cairn-sandbox/bin/python")
+SANDBOX_USER = env.str("CAIRN_SANDBOX_USER", default="nobody")
+LAB_SUBMISSIONS_PER_MINUTE = env.int("CAIRN_LAB_SUBMISSIONS_PER_MINUTE", default=6)
 MODEL_REGISTRY_DIR = Path(env.str("CAIRN_MODEL_DIR", default=str(DATA_DIR / "models")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -155,6 +160,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"labs.grade_submission": {"queue": "grading"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "event-partitions-ahead": {"task": "tracking.partitions_ensure_ahead", "schedule": 24 * 3600},

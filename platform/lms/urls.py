@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("lms.core.urls")),
     path("", include("lms.tracking.urls")),
     path("", include("lms.courses.urls")),
+    path("", include("lms.labs.urls")),
 ]

@@ -48,6 +48,26 @@ def check_worker() -> dict[str, Any]:
     return {"ok": True, "detail": f"{len(workers)} worker(s)", "workers": workers}
 
 
+def check_sandbox() -> dict[str, Any]:
+    """The grading workers' isolation self-tests (each worker runs one when it starts)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from lms.labs.models import GraderStatus
+
+    try:
+        recent = list(GraderStatus.objects.filter(checked__gte=timezone.now() - dt.timedelta(days=1)))
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+    if not recent:
+        return {"ok": False, "detail": "no grading worker has run its sandbox self-test"}
+    broken = [f"{s.worker}: {s.detail}" for s in recent if not s.ok]
+    if broken:
+        return {"ok": False, "detail": "; ".join(broken)}
+    return {"ok": True, "detail": recent[0].detail, "workers": sorted(s.worker for s in recent)}
+
+
 def check_model() -> dict[str, Any]:
     # The model registry arrives with the recommender; until a model is promoted the
     # site recommends in syllabus order, which is a working (not failing) state.
@@ -58,6 +78,7 @@ CHECKS: dict[str, Check] = {
     "database": check_database,
     "broker": check_broker,
     "worker": check_worker,
+    "sandbox": check_sandbox,
     "model": check_model,
 }
 

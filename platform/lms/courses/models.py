@@ -116,3 +116,24 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity.slug}/{self.slug}"
+
+
+class Enrollment(models.Model):
+    """A learner in a course, on the audit or the verified track. Auditors may watch,
+    answer and Run labs; graded Submit and certificates belong to the verified track."""
+
+    class Track(models.TextChoices):
+        AUDIT = "audit"
+        VERIFIED = "verified"
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="enrollments")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    track = models.CharField(max_length=10, choices=Track.choices, default=Track.AUDIT)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="enrollment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.course} ({self.track})"

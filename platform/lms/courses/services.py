@@ -19,7 +19,7 @@ from course_content.loader import Catalog, ContentInvalid
 from course_content.loader import Course as CourseSpec
 from course_content.validate import errors_under, validate_catalog
 
-from .models import Activity, Concept, Course, Question, Week
+from .models import Activity, Concept, Course, Enrollment, Question, Week
 
 
 @dataclass
@@ -190,3 +190,28 @@ def _questions_import(activity: Activity, quiz, concepts: dict[str, Concept], re
         Question.objects.filter(activity=activity, retired=False).exclude(pk__in=seen).update(retired=True)
     )
     report.counts["question retired"] += retired
+
+
+@transaction.atomic
+def enrollment_create(*, user, course: Course, track: str = Enrollment.Track.AUDIT) -> Enrollment:
+    """Enroll (or re-activate, or change track); records the enrollment event."""
+    from lms.tracking.services import event_record
+
+    enrollment, created = Enrollment.objects.select_for_update().get_or_create(
+        user=user, course=course, defaults={"track": track}
+    )
+    if created or not enrollment.active:
+        enrollment.active, enrollment.track = True, track
+        enrollment.save(update_fields=["active", "track"])
+        event_record(learner_id=user.pk, verb="enrollment.activated", course=course.slug, payload={"track": track})
+    elif enrollment.track != track:
+        old = enrollment.track
+        enrollment.track = track
+        enrollment.save(update_fields=["track"])
+        event_record(
+            learner_id=user.pk,
+            verb="enrollment.track_changed",
+            course=course.slug,
+            payload={"old_track": old, "new_track": track},
+        )
+    return enrollment

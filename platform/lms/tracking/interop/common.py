@@ -31,9 +31,8 @@ from django.utils import timezone
 
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course, Week
-
-from ..services import catalog_index_forget, events_ingest_many
-from ..validation import IDENTITY_KEYS
+from lms.tracking.services import catalog_index_forget, events_ingest_many
+from lms.tracking.validation import IDENTITY_KEYS
 
 CHUNK_EVENTS = 5000  # events per events_ingest_many call
 MAX_PROBLEMS = 20  # bad lines / invalid events kept (with their line numbers) in the report
@@ -98,7 +97,7 @@ def number(value: Any) -> float | int | None:
 
 def open_binary(path: Path) -> tuple[BinaryIO, BinaryIO]:
     """(the decompressed stream, the raw file: its ``tell()`` is the progress in bytes)."""
-    raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    raw = open(path, "rb")  # closed by the caller
     head = raw.read(2)
     raw.seek(0)
     if head == b"\x1f\x8b":
@@ -238,9 +237,7 @@ class ExternalRecords:
         ]
         if new:
             Course.objects.bulk_create(new, ignore_conflicts=True)
-            found.update(
-                Course.objects.filter(slug__in=[c.slug for c in new]).values_list("slug", "pk")
-            )
+            found.update(Course.objects.filter(slug__in=[c.slug for c in new]).values_list("slug", "pk"))
             self.report.courses_created += len(new)
         for key in keys:
             slug = key if key in found else derived[key]
@@ -293,9 +290,14 @@ class ExternalRecords:
             kind = record.kind if record.kind in ACTIVITY_KINDS else Activity.Kind.READING
             new.append(
                 Activity(
-                    slug=derived[pair], course_id=course_id, week_id=week_id,
-                    position=positions[week_id], kind=kind, title=(record.title or key)[:200],
-                    minutes=0, external_source=self.source,
+                    slug=derived[pair],
+                    course_id=course_id,
+                    week_id=week_id,
+                    position=positions[week_id],
+                    kind=kind,
+                    title=(record.title or key)[:200],
+                    minutes=0,
+                    external_source=self.source,
                 )  # fmt: skip
             )
             found[derived[pair]] = course_id

@@ -43,7 +43,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..vocabulary import VERBS
+from lms.tracking.vocabulary import VERBS
+
 from .common import STRIP_KEYS, ImportReport, Parsed, number, open_binary, stable_id
 
 VIDEO_TYPES = {
@@ -224,8 +225,9 @@ def _page_path(page: Any) -> str | None:
 class EdxReader:
     """Parse the lines of one file into ``Parsed`` records, noting bad and skipped ones."""
 
-    def __init__(self, report: ImportReport) -> None:
+    def __init__(self, report: ImportReport, *, learner_prefix: str = "") -> None:
         self.report = report
+        self.learner_prefix = learner_prefix
 
     def parse(self, line: bytes, where: str) -> Parsed | None:
         report = self.report
@@ -272,6 +274,8 @@ class EdxReader:
         if not username or not isinstance(username, str):
             report.skip("anonymous (no username)")
             return None
+        if self.learner_prefix:
+            username = self.learner_prefix + username
         try:
             parsed_time = dt.datetime.fromisoformat(when)
         except ValueError:
@@ -347,9 +351,7 @@ class EdxReader:
                 "quiz": "quiz",
                 "lab": "lab",
             }.get(namespace, "reading")
-        return Parsed(
-            username, raw, where, course, activity, kind, title if isinstance(title, str) else None
-        )
+        return Parsed(username, raw, where, course, activity, kind, title if isinstance(title, str) else None)
 
     def read(self, path: Path, progress: Callable[[int], None] | None = None) -> Iterator[Parsed]:
         stream, raw = open_binary(path)

@@ -47,7 +47,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..vocabulary import VERBS
+from lms.tracking.vocabulary import VERBS
+
 from .common import NAMESPACE, STRIP_KEYS, ImportReport, Parsed, number, open_binary, stable_id
 
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -181,14 +182,19 @@ def _first_id(items: Any) -> str | None:
     return None
 
 
-def _iri_key(iri: str) -> str:
-    """A course/activity IRI on our own site reads back as its slug (last segment)."""
-    return iri.rstrip("/").rsplit("/", 1)[-1] if iri.startswith(("http://", "https://")) else iri
+def _iri_key(iri: str, site: str) -> str:
+    """A course/activity IRI of our own site reads back as its slug; others stay whole."""
+    if iri.startswith((f"{site}/courses/", f"{site}/activities/")):
+        return iri.rstrip("/").rsplit("/", 1)[-1]
+    return iri
 
 
 class XapiReader:
-    def __init__(self, report: ImportReport, *, site: str, default_course: str | None = None) -> None:
+    def __init__(
+        self, report: ImportReport, *, site: str, default_course: str | None = None, learner_prefix: str = ""
+    ) -> None:
         self.report = report
+        self.learner_prefix = learner_prefix
         self.site = site.rstrip("/")
         self.default_course = default_course
         self._state: dict[tuple[str, str], dict[str, Any]] = {}  # (actor, video) -> speed, cc
@@ -230,6 +236,9 @@ class XapiReader:
         activities = context.get("contextActivities")
         activities = activities if isinstance(activities, dict) else {}
         ext = _short_extensions(result.get("extensions"), context.get("extensions"))
+        own_context = isinstance(context.get("extensions"), dict) and (
+            f"{self.site}/xapi/extensions/event-id" in context["extensions"]
+        )
         category = activities.get("category")
         is_video = definition.get("type") == VIDEO_TYPE or any(
             isinstance(c, dict) and c.get("id") == VIDEO_CATEGORY
@@ -339,7 +348,9 @@ class XapiReader:
         for key in STRIP_KEYS & payload.keys():
             del payload[key]
 
-        statement_id = statement.get("id")
+        statement_id = ext.get("event-id") if own_context else None  # our own export
+        if not isinstance(statement_id, str):
+            statement_id = statement.get("id")
         try:
             event_id = str(uuid.UUID(statement_id)) if isinstance(statement_id, str) else None
         except ValueError:
@@ -355,25 +366,28 @@ class XapiReader:
             "payload": payload,
         }
         course_iri = _first_id(activities.get("parent")) or _first_id(activities.get("grouping"))
-        if canonical.startswith("enrollment.") and course_iri is None:
+        if course_iri is None and (canonical.startswith("enrollment.") or definition.get("type") == COURSE_TYPE):
             course_iri = object_id
-        course = _iri_key(course_iri) if course_iri else self.default_course
+        course = _iri_key(course_iri, self.site) if course_iri else self.default_course
         if course is None:
             course = urlsplit(object_id).netloc or "xapi"
         activity = None
         if not canonical.startswith(("enrollment.", "navigation.")) and object_id != course_iri:
-            activity = _iri_key(object_id)
-            if canonical == "quiz.answered" and "/questions/" in object_id:
-                activity = _iri_key(object_id.split("/questions/", 1)[0])
+            activity = _iri_key(object_id, self.site)
+            if canonical == "quiz.answered" and object_id.startswith(f"{self.site}/activities/"):
+                activity = _iri_key(object_id.split("/questions/", 1)[0], self.site)
         title = _lang(definition.get("name"))
-        return Parsed(actor[0], raw, where, course, activity, kind, title, actor[1])
+        username = (self.learner_prefix + actor[0])[:150]
+        return Parsed(username, raw, where, course, activity, kind, title, actor[1])
 
     # files -------------------------------------------------------------------------
     def read(self, path: Path, progress: Callable[[int], None] | None = None) -> Iterator[Parsed]:
         stream, raw = open_binary(path)
         with raw, stream:
             head = stream.peek(64).lstrip()[:1]
-            statements = _array(stream, path, self.report) if head == b"[" else _lines(stream, path, self.report)
+            statements = (
+                _array(stream, path, self.report) if head == b"[" else _lines(stream, path, self.report)
+            )
             last = 0
             for n, (statement, where) in enumerate(statements, 1):
                 self.report.lines += 1
@@ -451,7 +465,9 @@ def _array(stream: Any, path: Path, report: ImportReport) -> Iterator[tuple[Any,
                     continue
                 eof = True
                 report.lines += 1
-                report.bad_line(f"{path}: statement {n}", "not valid JSON; the rest of the array is unreadable")
+                report.bad_line(
+                    f"{path}: statement {n}", "not valid JSON; the rest of the array is unreadable"
+                )
                 return
         pos = end
         yield item, f"{path}: statement {n}"

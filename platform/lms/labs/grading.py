@@ -1,0 +1,84 @@
+"""The grader inside a Celery worker: the sandbox runner, its isolation self-test, and
+turning a labkit GradeResult into what learners see and what the event store keeps."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import Any
+
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+_state: dict[str, Any] = {"runner": None, "ok": None, "detail": ""}
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}"
+
+
+def selftest(*, force: bool = False) -> tuple[bool, str]:
+    """Run (once per process, unless forced) the sandbox isolation self-test and record it."""
+    from course_content.labkit.sandbox import BubblewrapRunner, SandboxUnavailable, isolation_selftest
+
+    from .models import GraderStatus
+
+    if _state["ok"] is None or force:
+        try:
+            runner = BubblewrapRunner(python=settings.SANDBOX_PYTHON, user=settings.SANDBOX_USER)
+            ok, detail = isolation_selftest(runner)
+        except (SandboxUnavailable, KeyError) as exc:
+            runner, ok, detail = None, False, f"sandbox unavailable: {exc}"
+        _state.update(runner=runner if ok else None, ok=ok, detail=detail)
+        GraderStatus.objects.update_or_create(worker=worker_name(), defaults={"ok": ok, "detail": detail})
+        (log.info if ok else log.error)("grading sandbox self-test: %s", detail)
+    return _state["ok"], _state["detail"]
+
+
+def selftest_on_worker_ready(sender=None, **kwargs) -> None:
+    queues = {q.name for q in getattr(getattr(sender, "task_consumer", None), "queues", [])} if sender else set()
+    if not queues or "grading" in queues:
+        try:
+            selftest(force=True)
+        except Exception:  # noqa: BLE001 - a broken self-test must not stop the worker starting
+            log.exception("grading sandbox self-test crashed")
+
+
+def sandbox_runner():
+    ok, detail = selftest()
+    if not ok:
+        raise SandboxBroken(detail)
+    return _state["runner"]
+
+
+class SandboxBroken(RuntimeError):
+    pass
+
+
+def feedback(result: dict[str, Any]) -> dict[str, Any]:
+    """What the learner sees: the labkit result minus anything internal. Hidden tests
+    never carry expected values (labkit never puts them in messages)."""
+    tests = [
+        {
+            "name": t["name"],
+            "public": t["public"],
+            "passed": t["passed"],
+            "points": t["points"],
+            "max_points": t["max_points"],
+            "kind": t["kind"],
+            "message": t["message"],
+            "hint": t["hint"],
+            "traceback": t["traceback"],
+            "seconds": round(t["wall_s"], 3),
+        }
+        for t in result["tests"]
+    ]
+    return {
+        "gradable": result["gradable"],
+        "reason": result["reason"],
+        "score": result["score"],
+        "points": result["points"],
+        "max_points": result["max_points"],
+        "notebook_error": result["notebook_error"],
+        "tests": tests,
+    }

@@ -1,0 +1,55 @@
+"""Lab submissions and the grader's health.
+
+A submission is a learner's notebook source sent with Run (public tests only, never
+graded) or Submit (all tests, recorded grade). Its status moves queued -> running ->
+graded | not_gradable | failed; the lab page polls it.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Submission(models.Model):
+    class Mode(models.TextChoices):
+        RUN = "run"
+        SUBMIT = "submit"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        GRADED = "graded"
+        NOT_GRADABLE = "not_gradable"  # syntax error or untouched starter: no attempt charged
+        FAILED = "failed"  # the grader could not grade it (sandbox broken, reference broken)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    activity = models.ForeignKey("courses.Activity", on_delete=models.CASCADE, related_name="submissions")
+    mode = models.CharField(max_length=6, choices=Mode.choices)
+    code = models.TextField()
+    seed = models.BigIntegerField()  # hidden-test inputs are drawn per submission
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    score = models.FloatField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)  # per-test feedback (never expected hidden values)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["learner", "activity", "-created"], name="submission_learner_activity")]
+
+    @property
+    def counts_as_attempt(self) -> bool:
+        return self.mode == self.Mode.SUBMIT and self.status == self.Status.GRADED
+
+
+class GraderStatus(models.Model):
+    """The latest isolation self-test of each grading worker (shown by /healthz)."""
+
+    worker = models.CharField(max_length=200, unique=True)
+    ok = models.BooleanField()
+    detail = models.TextField()
+    checked = models.DateTimeField(auto_now=True)

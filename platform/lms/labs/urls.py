@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("api/labs/<slug:activity>/submissions", apis.SubmissionCreateApi.as_view(), name="lab-submissions"),
+    path("api/submissions/<uuid:submission_id>", apis.submission_detail, name="submission-detail"),
+]
