@@ -13,7 +13,8 @@ shared/reference/grading.md for the facts this rests on):
   process, whose ``/proc/1/environ`` the sandbox can read);
 - a read-only view of ``/usr``, the sandbox Python (``CAIRN_SANDBOX_PYTHON``, outside
   ``/root``) and the run's own folder (harness, learner code, inputs); a size-limited
-  tmpfs ``/tmp`` is the only writable place, so nothing can fill the host's disk;
+  tmpfs ``/tmp`` is the only writable place (the root is remounted read-only), so
+  nothing can fill the host's disk or memory;
 - rlimits (CPU, address space, file size, processes), a wall-clock timer and an output
   cap, from ``grade.Limits``.
 
@@ -104,6 +105,8 @@ class BubblewrapRunner:
         for path in ("/etc/alternatives", "/etc/ld.so.cache"):
             if os.path.exists(path):
                 argv += ["--ro-bind", path, path]
+        # bwrap's root is a tmpfs the sandbox user could otherwise fill: freeze it.
+        argv += ["--remount-ro", "/"]
         for key, value in self.env().items():
             argv += ["--setenv", key, value]
         return argv + inner
