@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import json.scanner
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -111,6 +112,7 @@ TRACKS = {
 # usage-key block types <-> Cairn activity kinds
 BLOCK_KINDS = {"video": "video", "problem": "quiz", "lab": "lab", "html": "reading", "reading": "reading"}
 KIND_BLOCKS = {"video": "video", "quiz": "problem", "lab": "lab", "reading": "html"}
+NAMESPACE_KINDS = {"video": "video", "quiz": "quiz", "lab": "lab"}  # verb namespace -> kind
 
 _POSITION = ("currentTime", "current_time")
 _VIDEO_CONSUMED = frozenset({"id", "module_id", *_POSITION}) | STRIP_KEYS
@@ -120,6 +122,9 @@ _PROBLEM_CONSUMED = STRIP_KEYS | {"problem_id", "answers", "success", "attempts"
 _OUTLINE_CONSUMED = STRIP_KEYS | {"target_url"}
 _ENROLL_CONSUMED = STRIP_KEYS | {"course_id", "mode"}
 _DEACTIVATE_CONSUMED = STRIP_KEYS | {"course_id"}
+# json.loads without its per-call overhead (encoding detection, two whitespace regexes):
+# the C scanner on a stripped str; a ValueError or StopIteration means invalid JSON.
+_scan = json.scanner.make_scanner(json.JSONDecoder())
 _I4X_HTML_ID = re.compile(r"^i4x-[^-]+-[^-]+-([a-z]+)-(.+)$")
 _SITE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*")
 
@@ -228,12 +233,16 @@ class EdxReader:
     def __init__(self, report: ImportReport, *, learner_prefix: str = "") -> None:
         self.report = report
         self.learner_prefix = learner_prefix
+        self._activities: dict[tuple[str, str], tuple[str, str]] = {}  # key, namespace -> block, kind
 
     def parse(self, line: bytes, where: str) -> Parsed | None:
         report = self.report
         try:
-            rec = json.loads(line)
-        except ValueError:
+            text = line.decode("utf-8").strip()
+            rec, end = _scan(text, 0)
+            if end != len(text):
+                raise ValueError("extra data")
+        except (ValueError, StopIteration):  # StopIteration: the scanner found no value
             report.bad_line(where, "not valid JSON")
             return None
         if not isinstance(rec, dict):
@@ -259,8 +268,11 @@ class EdxReader:
         if isinstance(ev, str):
             if ev:
                 try:
-                    ev = json.loads(ev)
-                except ValueError:
+                    decoded, end = _scan(ev, 0)
+                    if end != len(ev):
+                        raise ValueError("extra data")
+                    ev = decoded
+                except (ValueError, StopIteration):
                     report.bad_line(where, f"{etype}: event is not JSON")
                     return None
             else:
@@ -289,7 +301,7 @@ class EdxReader:
         event_id = context.get("cairn_event_id")
         faithful = isinstance(event_id, str)
         if not faithful:
-            event_id = stable_id(line.strip())
+            event_id = stable_id(text)
 
         module = context.get("module")
         usage_key = module.get("usage_key") if isinstance(module, dict) else None
@@ -343,14 +355,15 @@ class EdxReader:
         }
         if course is None:
             return Parsed(username, raw, where)
-        activity = block_id(activity_key)[:200] if activity_key else None
-        kind = None
-        if activity is not None:
-            kind = BLOCK_KINDS.get(block_type(activity_key) or "") or {
-                "video": "video",
-                "quiz": "quiz",
-                "lab": "lab",
-            }.get(namespace, "reading")
+        activity = kind = None
+        if activity_key:
+            known = self._activities.get((activity_key, namespace))
+            if known is None:
+                kind = BLOCK_KINDS.get(block_type(activity_key) or "")
+                known = (block_id(activity_key)[:200], kind or NAMESPACE_KINDS.get(namespace, "reading"))
+                if len(self._activities) < 100_000:
+                    self._activities[(activity_key, namespace)] = known
+            activity, kind = known
         return Parsed(username, raw, where, course, activity, kind, title if isinstance(title, str) else None)
 
     def read(self, path: Path, progress: Callable[[int], None] | None = None) -> Iterator[Parsed]:

@@ -366,7 +366,9 @@ class XapiReader:
             "payload": payload,
         }
         course_iri = _first_id(activities.get("parent")) or _first_id(activities.get("grouping"))
-        if course_iri is None and (canonical.startswith("enrollment.") or definition.get("type") == COURSE_TYPE):
+        if course_iri is None and (
+            canonical.startswith("enrollment.") or definition.get("type") == COURSE_TYPE
+        ):
             course_iri = object_id
         course = _iri_key(course_iri, self.site) if course_iri else self.default_course
         if course is None:

@@ -6,6 +6,13 @@ import contextlib
 import pytest
 from django.db import connection
 
+from lms.labs.models import GraderStatus
+
+
+@pytest.fixture
+def sandbox_ok(db):
+    GraderStatus.objects.create(worker="grader-1", ok=True, detail="isolated")
+
 
 @contextlib.contextmanager
 def database_on_closed_port():
@@ -39,8 +46,7 @@ def test_healthy_when_database_broker_and_worker_answer(client, celery_worker):
     assert body["checks"]["model"]["ok"]
 
 
-@pytest.mark.django_db
-def test_worker_missing_is_named(client):
+def test_worker_missing_is_named(client, sandbox_ok):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["worker"]
@@ -56,8 +62,7 @@ def test_database_down_is_named(client, celery_worker):
     assert "OperationalError" in body["checks"]["database"]["detail"]
 
 
-@pytest.mark.django_db
-def test_broker_down_is_named(client, monkeypatch):
+def test_broker_down_is_named(client, monkeypatch, sandbox_ok):
     with broker_on_closed_port(monkeypatch):
         response = client.get("/healthz")
     assert response.status_code == 503
@@ -66,3 +71,11 @@ def test_broker_down_is_named(client, monkeypatch):
 
 def test_healthz_is_get_only(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_a_grading_worker_whose_sandbox_failed_its_self_test_is_named(client, celery_worker):
+    GraderStatus.objects.update_or_create(worker="grader-2", defaults={"ok": False, "detail": "host paths visible"})
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["sandbox"]
+    assert "grader-2: host paths visible" in response.json()["checks"]["sandbox"]["detail"]
