@@ -59,7 +59,11 @@ def check_sandbox() -> dict[str, Any]:
     try:
         recent = list(GraderStatus.objects.filter(checked__gte=timezone.now() - dt.timedelta(days=1)))
     except Exception:  # noqa: BLE001 - the database check names that failure
-        return {"ok": True, "status": "unknown", "detail": "cannot read the graders' status without the database"}
+        return {
+            "ok": True,
+            "status": "unknown",
+            "detail": "cannot read the graders' status without the database",
+        }
     if not recent:
         return {"ok": False, "detail": "no grading worker has run its sandbox self-test"}
     broken = [f"{s.worker}: {s.detail}" for s in recent if not s.ok]

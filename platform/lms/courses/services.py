@@ -203,7 +203,9 @@ def enrollment_create(*, user, course: Course, track: str = Enrollment.Track.AUD
     if created or not enrollment.active:
         enrollment.active, enrollment.track = True, track
         enrollment.save(update_fields=["active", "track"])
-        event_record(learner_id=user.pk, verb="enrollment.activated", course=course.slug, payload={"track": track})
+        event_record(
+            learner_id=user.pk, verb="enrollment.activated", course=course.slug, payload={"track": track}
+        )
     elif enrollment.track != track:
         old = enrollment.track
         enrollment.track = track

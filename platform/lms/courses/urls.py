@@ -5,4 +5,5 @@ from . import views
 urlpatterns = [
     path("media/course/<str:name>", views.course_media, name="course-media"),
     path("courses/<slug:course>/<slug:activity>/", views.activity_detail, name="activity-detail"),
+    path("courses/<slug:course>/<slug:activity>/notebook.ipynb", views.lab_download, name="lab-download"),
 ]

@@ -36,8 +36,10 @@ def activity_detail(request: HttpRequest, course: str, activity: str) -> HttpRes
     found = activity_for_learner(course_slug=course, activity_slug=activity)
     if found is None:
         raise Http404("No such activity")
+    if found.kind == found.Kind.LAB:
+        return _lab_page(request, found)
     if found.kind != found.Kind.VIDEO:
-        raise Http404("This page shows videos; other activity pages arrive with the course site")
+        raise Http404("Quiz and reading pages arrive with the course site")
     return render(
         request,
         "courses/activity_video.html",
@@ -53,3 +55,46 @@ def course_media(request: HttpRequest, name: str) -> HttpResponse:
     if path.parent != folder or not path.is_file():
         raise Http404("No such media file")
     return ranged_file_response(request, path)
+
+
+def _lab_page(request: HttpRequest, activity) -> HttpResponse:
+    from markdown_it import MarkdownIt
+
+    from course_content.labkit.notebook import make_starter, parse_cells
+    from lms.labs.selectors import latest_submission
+
+    source = (Path(settings.CONTENT_ROOT) / activity.lab_path / "lab.py").read_text(encoding="utf-8")
+    starter = make_starter(source)
+    markdown = MarkdownIt("commonmark", {"html": False})  # authors' text, rendered without raw HTML
+    instructions = [markdown.render(cell.source) for cell in parse_cells(source) if cell.kind == "markdown"]
+    last = latest_submission(learner=request.user, activity=activity)
+    enrollment = activity.course.enrollments.filter(user=request.user, active=True).first()
+    return render(
+        request,
+        "courses/activity_lab.html",
+        {
+            "activity": activity,
+            "course": activity.course,
+            "instructions": instructions,
+            "code": last.code if last else starter,
+            "starter": starter,
+            "last": last,
+            "enrollment": enrollment,
+        },
+    )
+
+
+@login_required
+def lab_download(request: HttpRequest, course: str, activity: str) -> HttpResponse:
+    """The lab as a Jupyter notebook (starter code and public tests; never the solution)."""
+    import nbformat
+
+    from course_content.labkit.notebook import to_ipynb
+
+    found = activity_for_learner(course_slug=course, activity_slug=activity)
+    if found is None or found.kind != found.Kind.LAB:
+        raise Http404("No such lab")
+    notebook = to_ipynb(Path(settings.CONTENT_ROOT) / found.lab_path, solution=False)
+    response = HttpResponse(nbformat.writes(notebook), content_type="application/x-ipynb+json")
+    response["Content-Disposition"] = f'attachment; filename="{found.slug}.ipynb"'
+    return response

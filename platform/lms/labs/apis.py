@@ -19,7 +19,18 @@ class SubmissionOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Submission
-        fields = ["id", "activity", "mode", "status", "score", "result", "error", "created", "started", "finished"]
+        fields = [
+            "id",
+            "activity",
+            "mode",
+            "status",
+            "score",
+            "result",
+            "error",
+            "created",
+            "started",
+            "finished",
+        ]
 
 
 class SubmissionCreateApi(APIView):

@@ -36,7 +36,9 @@ def selftest(*, force: bool = False) -> tuple[bool, str]:
 
 
 def selftest_on_worker_ready(sender=None, **kwargs) -> None:
-    queues = {q.name for q in getattr(getattr(sender, "task_consumer", None), "queues", [])} if sender else set()
+    queues = (
+        {q.name for q in getattr(getattr(sender, "task_consumer", None), "queues", [])} if sender else set()
+    )
     if not queues or "grading" in queues:
         try:
             selftest(force=True)

@@ -24,7 +24,9 @@ class Submission(models.Model):
         FAILED = "failed"  # the grader could not grade it (sandbox broken, reference broken)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
     activity = models.ForeignKey("courses.Activity", on_delete=models.CASCADE, related_name="submissions")
     mode = models.CharField(max_length=6, choices=Mode.choices)
     code = models.TextField()
@@ -39,7 +41,9 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["-created"]
-        indexes = [models.Index(fields=["learner", "activity", "-created"], name="submission_learner_activity")]
+        indexes = [
+            models.Index(fields=["learner", "activity", "-created"], name="submission_learner_activity")
+        ]
 
     @property
     def counts_as_attempt(self) -> bool:

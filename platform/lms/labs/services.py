@@ -43,7 +43,9 @@ def submission_create(*, learner, activity: Activity, code: str, mode: str) -> S
     if enrollment is None:
         raise SubmissionRefused("enroll in the course to run its labs", 403)
     if mode == Submission.Mode.SUBMIT and enrollment.track != Enrollment.Track.VERIFIED:
-        raise SubmissionRefused("graded Submit belongs to the verified track; auditors can Run the public tests", 403)
+        raise SubmissionRefused(
+            "graded Submit belongs to the verified track; auditors can Run the public tests", 403
+        )
     recent = Submission.objects.filter(
         learner=learner, created__gte=timezone.now() - dt.timedelta(minutes=1)
     ).count()
@@ -89,7 +91,11 @@ def submission_grade(*, submission_id: str) -> Submission | None:
             runner=sandbox_runner(),
         ).to_dict()
     except (SandboxBroken, LabError) as exc:
-        submission.status, submission.error, submission.finished = Submission.Status.FAILED, str(exc), timezone.now()
+        submission.status, submission.error, submission.finished = (
+            Submission.Status.FAILED,
+            str(exc),
+            timezone.now(),
+        )
         submission.save(update_fields=["status", "error", "finished"])
         return submission
 
@@ -108,8 +114,13 @@ def submission_grade(*, submission_id: str) -> Submission | None:
             "gradable": result["gradable"],
             "score": result["score"],
             "tests": [
-                {"name": t["name"], "passed": t["passed"], "kind": t["kind"], "seconds": t["seconds"],
-                 "points": t["points"]}
+                {
+                    "name": t["name"],
+                    "passed": t["passed"],
+                    "kind": t["kind"],
+                    "seconds": t["seconds"],
+                    "points": t["points"],
+                }
                 for t in shown["tests"]
             ],  # fmt: skip
         },

@@ -16,6 +16,7 @@ from lms.tracking.models import Event
 
 from .common import CHUNK_EVENTS, ExternalRecords, ImportReport, records_ingest, site_url
 from .edx import EdxReader
+from .parallel import edx_import_parallel
 from .table import TableReader
 from .xapi import XapiReader
 
@@ -33,16 +34,24 @@ def events_import(
     chunk_size: int = CHUNK_EVENTS,
     progress: Callable[[int], None] | None = None,
     threaded: bool = True,
+    workers: int = 1,
 ) -> ImportReport:
     """Import files of one format; the report counts what was read, stored, skipped.
 
     ``course`` is the course key for rows/statements that name none (tables, xAPI);
     ``learner_prefix`` is put before every username from the files; ``progress`` gets
     the bytes (rows for tables) consumed; ``threaded`` parses in a thread while the
-    previous chunk is stored."""
+    previous chunk is stored; ``workers`` > 1 parses and stores edX logs in that many
+    processes (each commits on its own connection: not inside an outer transaction)."""
     if format not in IMPORT_FORMATS:
         raise ValueError(f"unknown format {format!r}; formats: {', '.join(IMPORT_FORMATS)}")
     report = ImportReport(format)
+    if format == "edx" and workers > 1:
+        edx_import_parallel(
+            paths=[Path(p) for p in paths], report=report, source=_SOURCES[format], workers=workers,
+            chunk_size=chunk_size, learner_prefix=learner_prefix, progress=progress,
+        )  # fmt: skip
+        return report
     external = ExternalRecords(source=_SOURCES[format], prefix=format, report=report)
     for path in paths:
         path = Path(path)

@@ -26,8 +26,10 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.db import OperationalError
 from django.db.models import Max
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected
 
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course, Week
@@ -150,10 +152,21 @@ class ImportReport:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(f"{where}: {reason}")
 
-    def skip(self, reason: str) -> None:
+    def skip(self, reason: str, n: int = 1) -> None:
         if reason not in self.skipped and len(self.skipped) >= MAX_SKIP_KINDS:
             reason = "other reasons"
-        self.skipped[reason] += 1
+        self.skipped[reason] += n
+
+    def merge(self, other: ImportReport) -> None:
+        """Add the counts of a part of the import (a worker's block)."""
+        for name in (
+            "lines", "events", "stored", "duplicates", "invalid", "bad",
+            "learners_created", "courses_created", "activities_created",
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for reason, n in other.skipped.items():
+            self.skip(reason, n)
+        self.problems.extend(other.problems[: MAX_PROBLEMS - len(self.problems)])
 
     def summary(self) -> list[str]:
         lines = [
@@ -409,7 +422,15 @@ def records_ingest(
     for chunk in prefetched(chunks) if threaded else chunks:
         items = external.resolve(chunk)
         report.events += len(items)
-        result = events_ingest_many(items=items, source=external.source)
+        for attempt in range(1, 4):
+            try:
+                result = events_ingest_many(items=items, source=external.source)
+                break
+            except OperationalError as exc:
+                # Parallel workers storing the same key at once can deadlock; PostgreSQL
+                # rolls one back, and storing its chunk again is safe (idempotent).
+                if attempt == 3 or not isinstance(exc.__cause__, DeadlockDetected):
+                    raise
         report.stored += len(result.accepted)
         report.duplicates += len(result.duplicates)
         report.invalid += len(result.errors)

@@ -74,7 +74,9 @@ def test_healthz_is_get_only(client):
 
 
 def test_a_grading_worker_whose_sandbox_failed_its_self_test_is_named(client, celery_worker):
-    GraderStatus.objects.update_or_create(worker="grader-2", defaults={"ok": False, "detail": "host paths visible"})
+    GraderStatus.objects.update_or_create(
+        worker="grader-2", defaults={"ok": False, "detail": "host paths visible"}
+    )
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["sandbox"]

@@ -50,7 +50,9 @@ def assert_scale_failed(result, *kinds):
 def nobody_processes() -> list[str]:
     """Live processes of the sandbox user (zombies waiting for the host's init to reap
     them hold no resources and run nothing)."""
-    out = subprocess.run(["ps", "-u", "nobody", "-o", "pid=,stat=,comm="], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["ps", "-u", "nobody", "-o", "pid=,stat=,comm="], capture_output=True, text=True
+    ).stdout
     return [line for line in out.splitlines() if line.split() and not line.split()[1].startswith("Z")]
 
 
@@ -72,7 +74,10 @@ def test_a_correct_submission_passes(runner):
         ("import time\ntime.sleep(1e9)", {"timeout"}),  # 2. sleeps forever: wall clock
         ("bytearray(8 << 30)", {"error"}),  # 4. memory bomb
         ("return np.ones((100000, 100000))", {"error"}),  # 4. memory bomb in numpy
-        ("import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1)\nreturn f(0)", {"crashed", "error"}),
+        (
+            "import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1)\nreturn f(0)",
+            {"crashed", "error", "timeout"},
+        ),
         ("import ctypes\nreturn ctypes.string_at(0)", {"crashed"}),  # 12. segfault
     ],
     ids=["infinite-loop", "sleep", "bytearray-8G", "numpy-80G", "deep-recursion", "segfault"],
@@ -95,6 +100,18 @@ def test_fork_bomb_hits_the_process_limit_and_leaves_nothing_running(runner):
     """
     result = grade(LAB, submission(bomb), seed=7, runner=runner)
     assert_scale_failed(result, "timeout", "crashed", "error", "missing")
+    assert nobody_processes() == []
+    assert grade(LAB, submission("return x * factor"), seed=7, runner=runner).score == 1.0
+
+
+def test_thread_bomb_hits_the_process_limit(runner):
+    bomb = """
+    import threading, time
+    while True:
+        threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()
+    """
+    result = grade(LAB, submission(bomb), seed=7, runner=runner)
+    assert_scale_failed(result, "error", "timeout", "crashed", "missing")
     assert nobody_processes() == []
     assert grade(LAB, submission("return x * factor"), seed=7, runner=runner).score == 1.0
 

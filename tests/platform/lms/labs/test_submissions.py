@@ -31,7 +31,9 @@ def learner(lab):
 
 
 def submit(client, lab, code, mode="submit"):
-    return client.post(f"/api/labs/{lab.slug}/submissions", {"code": code, "mode": mode}, content_type="application/json")
+    return client.post(
+        f"/api/labs/{lab.slug}/submissions", {"code": code, "mode": mode}, content_type="application/json"
+    )
 
 
 def wait_until_done(client, submission_id, timeout=120):

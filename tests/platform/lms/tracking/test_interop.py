@@ -673,7 +673,9 @@ def test_edx_export_reimports_to_exactly_the_same_events(tmp_path, native_events
         records = [json.loads(line) for line in lines]
     assert [r["time"] for r in records] == sorted(r["time"] for r in records)
     enrolled = next(r for r in records if r["context"]["course_id"] == "neural-networks")
-    assert enrolled["event_type"] == "edx.course.enrollment.activated" and enrolled["event_source"] == "server"
+    assert (
+        enrolled["event_type"] == "edx.course.enrollment.activated" and enrolled["event_source"] == "server"
+    )
     assert enrolled["event"] == {"course_id": "neural-networks", "mode": "verified"}
     played = next(
         r

@@ -15,7 +15,9 @@ def test_events_survive_going_offline_and_reloading(logged_in_page, live_server)
     page = logged_in_page.login(learner)
     url = f"{live_server.url}/courses/c2/{video.slug}/"
     page.goto(url)
-    page.wait_for_function("window.CairnTracker && CairnTracker.pending() === 0 && document.readyState === 'complete'")
+    page.wait_for_function(
+        "window.CairnTracker && CairnTracker.pending() === 0 && document.readyState === 'complete'"
+    )
     page.evaluate("CairnTracker.flush()")
     page.wait_for_function("CairnTracker.pending() === 0", timeout=15000)
     before = Event.objects.filter(learner=learner).count()

@@ -27,15 +27,31 @@ class Command(BaseCommand):
         )
         parser.add_argument("--site-url", help="this site's URL (xAPI accounts of our own exports)")
         parser.add_argument("--chunk-size", type=int, default=CHUNK_EVENTS, help="events per write")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="edX logs: parse and store in this many processes (e.g. the number of cores)",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(
-        self, *args, paths, format, course, learner_prefix, site_url, chunk_size, no_progress, **options
+        self,
+        *args,
+        paths,
+        format,
+        course,
+        learner_prefix,
+        site_url,
+        chunk_size,
+        workers,
+        no_progress,
+        **options,
     ):
         if format not in IMPORT_FORMATS:
             raise CommandError(f"unknown format {format!r}; formats: {', '.join(IMPORT_FORMATS)}")
-        if chunk_size < 1:
-            raise CommandError("--chunk-size must be at least 1")
+        if chunk_size < 1 or workers < 1:
+            raise CommandError("--chunk-size and --workers must be at least 1")
         files = [Path(p) for p in paths]
         for path in files:
             if not path.is_file() or not os.access(path, os.R_OK):
@@ -53,7 +69,7 @@ class Command(BaseCommand):
             with bar:
                 report = events_import(
                     format=format, paths=files, course=course, learner_prefix=learner_prefix,
-                    site=site_url, chunk_size=chunk_size, progress=bar.update,
+                    site=site_url, chunk_size=chunk_size, progress=bar.update, workers=workers,
                 )  # fmt: skip
         except (OSError, EOFError, UnicodeDecodeError) as exc:
             raise CommandError(
