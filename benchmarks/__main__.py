@@ -7,7 +7,7 @@ import sys
 
 import django
 
-BENCHMARKS = ["task_roundtrip", "ingest_http"]
+BENCHMARKS = ["task_roundtrip", "ingest_http", "import_edx"]
 
 
 def main(names: list[str]) -> None:

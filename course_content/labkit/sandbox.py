@@ -276,7 +276,7 @@ def _unpack(data: bytes, out_dir: Path) -> None:
 
 # --------------------------------------------------------------------------- self-test
 
-_PROBE = r'''
+_PROBE = r"""
 import json, os, socket
 report = {"uid": os.getuid(), "env_keys": sorted(os.environ)}
 try:
@@ -307,7 +307,7 @@ try:
 except OSError:
     report["usr_writable"] = False
 print("CAIRN-PROBE " + json.dumps(report))
-'''
+"""
 
 SECRET_WORDS = ("SECRET", "PASSWORD", "DATABASE", "BROKER", "TOKEN", "KEY")
 
@@ -339,7 +339,11 @@ def isolation_selftest(runner: BubblewrapRunner | None = None) -> tuple[bool, st
     if report["visible"]:
         problems.append(f"host paths visible: {report['visible']}")
     if report["reachable_ports"] or report["internet"]:
-        problems.append(f"network reachable: ports {report['reachable_ports']}, internet {report['internet']}")
+        problems.append(
+            f"network reachable: ports {report['reachable_ports']}, internet {report['internet']}"
+        )
     if report["usr_writable"]:
         problems.append("/usr is writable")
-    return (not problems), ("; ".join(problems) or "isolated: no network, no host files, no secrets, uid 65534")
+    return (not problems), (
+        "; ".join(problems) or "isolated: no network, no host files, no secrets, uid 65534"
+    )

@@ -178,6 +178,8 @@ def test_top_level_sys_exit_reports_missing_functions(lab) -> None:
     assert result.gradable and result.score == 0
     assert "SystemExit" in result.notebook_error
     assert all(t.kind == "missing" for t in result.tests)
+    step = by_name(result)["one gradient step"]  # a driver: names the function it needed
+    assert "does not define `propagate`" in step.message
 
 
 def test_os_exit_marks_the_test_crashed_and_continues(tiny) -> None:
@@ -226,6 +228,8 @@ def test_public_only_runs_only_public_tests(tiny) -> None:
 
 def test_tensor_instead_of_array_says_how_to_convert(tiny) -> None:
     pytest.importorskip("torch")
-    code = tiny.source.replace("    y = x * factor\n", "    import torch\n    y = torch.tensor(x) * factor\n")
+    code = "import torch\n" + tiny.source.replace(
+        "    y = x * factor\n", "    y = torch.tensor(x) * factor\n"
+    )
     test = by_name(g.grade(tiny, code, public_only=True))["scale a vector by 2"]
     assert test.kind == "type" and ".detach().numpy()" in test.message

@@ -45,6 +45,9 @@ class Submission(models.Model):
             models.Index(fields=["learner", "activity", "-created"], name="submission_learner_activity")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.mode} of {self.activity_id} by {self.learner_id} ({self.status})"
+
     @property
     def counts_as_attempt(self) -> bool:
         return self.mode == self.Mode.SUBMIT and self.status == self.Status.GRADED
@@ -57,3 +60,6 @@ class GraderStatus(models.Model):
     ok = models.BooleanField()
     detail = models.TextField()
     checked = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker}: {'ok' if self.ok else 'BROKEN'}"
