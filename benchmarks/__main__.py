@@ -7,7 +7,7 @@ import sys
 
 import django
 
-BENCHMARKS = ["task_roundtrip", "ingest_http", "import_edx"]
+BENCHMARKS = ["task_roundtrip", "ingest_http", "import_edx", "grading"]
 
 
 def main(names: list[str]) -> None:

@@ -172,14 +172,20 @@ def test_sys_exit_and_fake_score_have_no_effect(lab) -> None:
     assert result.score == pytest.approx(9 / 10)
 
 
-def test_top_level_sys_exit_reports_missing_functions(lab) -> None:
+def test_top_level_sys_exit_is_reported_and_later_cells_still_run(lab) -> None:
     code = "import sys\nsys.exit(0)\n" + lab.source
     result = g.grade(lab, code)
-    assert result.gradable and result.score == 0
     assert "SystemExit" in result.notebook_error
-    assert all(t.kind == "missing" for t in result.tests)
-    step = by_name(result)["one gradient step"]  # a driver: names the function it needed
-    assert "does not define `propagate`" in step.message
+    assert result.gradable and result.score == 1.0  # cells run on, as in a notebook
+
+
+def test_missing_function_is_named_even_through_a_driver(lab) -> None:
+    result = by_name(g.grade(lab, variant(lab, "def propagate(", "def propagate_v2(")))
+    assert result["propagate on a small problem"].kind == "missing"
+    assert "does not define a function `propagate`" in result["propagate on a small problem"].message
+    step = result["one gradient step"]  # a driver: names the function it needed
+    assert step.kind == "missing" and "does not define `propagate`" in step.message
+    assert result["sigmoid of a vector"].passed
 
 
 def test_os_exit_marks_the_test_crashed_and_continues(tiny) -> None:
@@ -233,3 +239,13 @@ def test_tensor_instead_of_array_says_how_to_convert(tiny) -> None:
     )
     test = by_name(g.grade(tiny, code, public_only=True))["scale a vector by 2"]
     assert test.kind == "type" and ".detach().numpy()" in test.message
+
+
+def test_a_failing_demo_cell_does_not_hide_later_functions(tiny) -> None:
+    code = tiny.source.replace("    y = x * factor\n", "    raise NotImplementedError\n").replace(
+        "# %%\ndef row_sums", "# %%\nprint(scale(1, 2))\n\n\n# %%\ndef row_sums"
+    )
+    result = g.grade(tiny, code)
+    assert "NotImplementedError" in result.notebook_error
+    tests = by_name(result)
+    assert tests["row sums of a 2x3 matrix"].passed and tests["scale a vector by 2"].kind == "not_implemented"
