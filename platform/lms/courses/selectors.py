@@ -1,8 +1,8 @@
 """Read-side queries for the catalog."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Activity, Course
+from .models import Activity, Course, Week
 
 
 def course_catalog() -> QuerySet[Course]:
@@ -15,3 +15,12 @@ def activity_for_learner(*, course_slug: str, activity_slug: str) -> Activity | 
         .filter(course__slug=course_slug, slug=activity_slug, retired=False)
         .first()
     )
+
+
+def course_outline(*, course_slug: str) -> Course | None:
+    """A course with its live weeks and activities, in three queries."""
+    activities = Activity.objects.filter(retired=False).order_by("position")
+    weeks = Week.objects.filter(retired=False).order_by("position").prefetch_related(
+        Prefetch("activities", queryset=activities)
+    )
+    return Course.objects.filter(slug=course_slug).prefetch_related(Prefetch("weeks", queryset=weeks)).first()

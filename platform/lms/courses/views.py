@@ -11,7 +11,7 @@ from django.shortcuts import render
 
 from lms.core.ranged import ranged_file_response
 
-from .selectors import activity_for_learner
+from .selectors import activity_for_learner, course_outline
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"'])")
 
@@ -98,3 +98,11 @@ def lab_download(request: HttpRequest, course: str, activity: str) -> HttpRespon
     response = HttpResponse(nbformat.writes(notebook), content_type="application/x-ipynb+json")
     response["Content-Disposition"] = f'attachment; filename="{found.slug}.ipynb"'
     return response
+
+
+def course_detail(request: HttpRequest, course: str) -> HttpResponse:
+    """The course outline: weeks and their activities (public, like a syllabus)."""
+    found = course_outline(course_slug=course)
+    if found is None:
+        raise Http404("No such course")
+    return render(request, "courses/course_detail.html", {"course": found})

@@ -166,3 +166,13 @@ def test_the_real_catalog_imports(settings):
     assert Course.objects.count() == 5
     assert Activity.objects.filter(kind="video").count() >= 120
     assert Activity.objects.filter(kind="lab").count() >= 29
+
+
+def test_outline_lists_weeks_and_activities_in_few_queries(catalog, client, django_assert_max_num_queries):
+    run_import(catalog)
+    with django_assert_max_num_queries(10):
+        response = client.get("/courses/tiny-course/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Week one" in page and page.index("Vectors") < page.index("Arrays") < page.index("Vectors quiz")
+    assert client.get("/courses/no-such-course/").status_code == 404

@@ -328,6 +328,20 @@ def test_edx_import_is_idempotent_and_reads_gzip(tmp_path):
     assert Course.objects.count() == 1 and Activity.objects.count() == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_parallel_edx_import_stores_what_the_sequential_one_does(tmp_path):
+    path = write(tmp_path / "tracking.log", edx_lines() * 2)  # every line twice: duplicates across workers
+    summary = run("import_events", "--format", "edx", str(path), "--workers", "2", "--chunk-size", "4")
+    assert "events stored:       17" in summary and "duplicates:          17" in summary
+    assert "bad lines:           6" in summary and f"{path}:22: not valid JSON" in summary
+    assert "learners created:    2" in summary and "activities created:  2" in summary
+    parallel = snapshot()
+    delete_all_events()
+    report = events_import(format="edx", paths=[path])
+    assert (report.stored, report.duplicates, report.learners_created) == (17, 17, 0)
+    assert snapshot() == parallel
+
+
 def test_edx_event_ids_are_uuid5_of_the_line(tmp_path):
     lines = edx_lines()[:2]
     events_import(format="edx", paths=[write(tmp_path / "a.log", lines)])
