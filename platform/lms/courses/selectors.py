@@ -20,7 +20,9 @@ def activity_for_learner(*, course_slug: str, activity_slug: str) -> Activity | 
 def course_outline(*, course_slug: str) -> Course | None:
     """A course with its live weeks and activities, in three queries."""
     activities = Activity.objects.filter(retired=False).order_by("position")
-    weeks = Week.objects.filter(retired=False).order_by("position").prefetch_related(
-        Prefetch("activities", queryset=activities)
+    weeks = (
+        Week.objects.filter(retired=False)
+        .order_by("position")
+        .prefetch_related(Prefetch("activities", queryset=activities))
     )
     return Course.objects.filter(slug=course_slug).prefetch_related(Prefetch("weeks", queryset=weeks)).first()

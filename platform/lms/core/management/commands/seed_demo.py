@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from course_content.loader import ContentInvalid
-from lms.accounts.services import demo_users_ensure
 from lms.accounts.models import User
+from lms.accounts.services import demo_users_ensure
 from lms.courses.models import Course, Enrollment
 from lms.courses.services import course_import, enrollment_create
 
