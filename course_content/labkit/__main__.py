@@ -48,7 +48,7 @@ def _print_report(report: dict) -> None:
         print(f"   ~ warning: {warning}")
 
 
-def _check_one(lab_dir: str) -> dict:
+def _check_in_fresh_process(lab_dir: str) -> dict:
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "course_content.labkit", "_check-one", lab_dir, "--json"],
@@ -79,7 +79,7 @@ def check_labs(lab_dirs: list[str], jobs: int | None = None) -> list[dict]:
 
     reports: dict[str, dict] = {}
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        futures = {pool.submit(_check_one, lab_dir): lab_dir for lab_dir in lab_dirs}
+        futures = {pool.submit(_check_in_fresh_process, lab_dir): lab_dir for lab_dir in lab_dirs}
         for future in as_completed(futures):
             report = future.result()
             _print_report(report)
