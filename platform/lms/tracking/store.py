@@ -31,6 +31,9 @@ COLUMNS = (
 )  # fmt: skip
 
 
+COPY_TYPES = ["int8", "timestamptz", "uuid", "timestamptz", "varchar", "int8", "int8", "varchar", "jsonb", "varchar"]
+
+
 class Row(NamedTuple):
     learner_id: int
     time: dt.datetime
@@ -65,14 +68,20 @@ def _store_postgresql(rows: Sequence[Row], using: str) -> set[tuple[int, uuid.UU
             )
             raw = connection.connection  # remember it once the creation is committed
             transaction.on_commit(lambda: _staged.add(raw), using=using)
-        with cursor.cursor.copy(f"COPY event_staging ({columns}) FROM STDIN") as copy:
+        # Binary COPY: no text formatting of timestamps, UUIDs and JSON on either side.
+        with cursor.cursor.copy(f"COPY event_staging ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(COPY_TYPES)
             for row in rows:
                 copy.write_row(row._replace(payload=Jsonb(row.payload)))
         cursor.execute(
             f"INSERT INTO {partitions.TABLE} ({columns}) SELECT {columns} FROM event_staging "
             "ON CONFLICT DO NOTHING RETURNING learner_id, event_id"
         )
-        return {(learner_id, event_id) for learner_id, event_id in cursor.fetchall()}
+        stored = {(learner_id, event_id) for learner_id, event_id in cursor.fetchall()}
+        # ON COMMIT DELETE ROWS empties the staging table only at the outermost commit;
+        # a caller's enclosing transaction must not see these rows staged again.
+        cursor.execute("TRUNCATE event_staging")
+        return stored
 
 
 def _store_generic(rows: Sequence[Row], using: str) -> set[tuple[int, uuid.UUID]]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from django.db import connections
+from django.db import connection, connections
 
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course
@@ -99,6 +99,8 @@ def edx_import_parallel(
     progress: Callable[[int], None] | None = None,
 ) -> None:
     """Import edX logs with ``workers`` processes into ``report``."""
+    if connection.in_atomic_block:
+        raise ValueError("a parallel import commits block by block: it cannot run inside a transaction")
     before = _created(source)
     connections.close_all()  # the children must not share the parent's sockets
     context = multiprocessing.get_context("fork")

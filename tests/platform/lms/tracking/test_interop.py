@@ -342,6 +342,11 @@ def test_parallel_edx_import_stores_what_the_sequential_one_does(tmp_path):
     assert snapshot() == parallel
 
 
+def test_parallel_import_refuses_to_run_inside_a_transaction(tmp_path):
+    with pytest.raises(ValueError, match="cannot run inside a transaction"):
+        events_import(format="edx", paths=[write(tmp_path / "t.log", edx_lines())], workers=2)
+
+
 def test_edx_event_ids_are_uuid5_of_the_line(tmp_path):
     lines = edx_lines()[:2]
     events_import(format="edx", paths=[write(tmp_path / "a.log", lines)])
