@@ -89,7 +89,9 @@ def run() -> None:
     print(f"lab: {LAB_SLUG} ({lab_dir.name}); reference solution submitted; each grading runs every test")
     print("| measure | value |")
     print("|---|---|")
-    print(f"| one grading of the learner's code, sandboxed (bubblewrap, median of 10) | {sandboxed * 1000:.0f} ms |")
+    print(
+        f"| one grading of the learner's code, sandboxed (bubblewrap, median of 10) | {sandboxed * 1000:.0f} ms |"
+    )
     print(f"| the same, unsandboxed subprocess (median of 10) | {plain * 1000:.0f} ms |")
     print(f"| sandbox overhead | {sandboxed / plain:.2f}x |")
 

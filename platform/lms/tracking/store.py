@@ -31,7 +31,18 @@ COLUMNS = (
 )  # fmt: skip
 
 
-COPY_TYPES = ["int8", "timestamptz", "uuid", "timestamptz", "varchar", "int8", "int8", "varchar", "jsonb", "varchar"]
+COPY_TYPES = [
+    "int8",
+    "timestamptz",
+    "uuid",
+    "timestamptz",
+    "varchar",
+    "int8",
+    "int8",
+    "varchar",
+    "jsonb",
+    "varchar",
+]
 
 
 class Row(NamedTuple):
