@@ -30,7 +30,7 @@ from lms.accounts.models import User
 from lms.courses.models import Activity, Course, Week
 from lms.tracking import partitions
 from lms.tracking.models import Event
-from lms.tracking.store import COLUMNS
+from lms.tracking.store import COLUMNS, COPY_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 16
@@ -147,7 +147,9 @@ def _wrk(port: int, cookies: list[str]) -> dict[str, float]:
 
 
 def _raw_copy(rows_total: int) -> float:
-    """16 connections, each storing batches of 100 rows with COPY + INSERT ON CONFLICT."""
+    """16 connections, each storing batches of 100 rows exactly as the store does (binary
+    COPY into the staging table, INSERT ... ON CONFLICT DO NOTHING RETURNING, TRUNCATE),
+    with no HTTP, no Django and no validation."""
     dsn = connection.get_connection_params()
     learner = User.objects.get(username="bench-learner-0").pk
     activity = Activity.objects.get(slug="bench-video")
@@ -163,7 +165,8 @@ def _raw_copy(rows_total: int) -> float:
                         f"CREATE TEMP TABLE IF NOT EXISTS event_staging (LIKE {partitions.TABLE}) "
                         "ON COMMIT DELETE ROWS"
                     )
-                    with cur.copy(f"COPY event_staging ({columns}) FROM STDIN") as copy:
+                    with cur.copy(f"COPY event_staging ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                        copy.set_types(COPY_TYPES)
                         for i in range(BATCH):
                             copy.write_row((learner, now, uuid.uuid4(), now, "bench", activity.course_id,
                                             activity.pk, "video.paused",
@@ -173,6 +176,7 @@ def _raw_copy(rows_total: int) -> float:
                         "ON CONFLICT DO NOTHING RETURNING learner_id, event_id"
                     )
                     cur.fetchall()
+                    cur.execute("TRUNCATE event_staging")
 
     threads = [threading.Thread(target=worker) for _ in range(CLIENTS)]
     t0 = time.perf_counter()

@@ -331,8 +331,17 @@ def sandbox_env(home: Path) -> dict[str, str]:
     }
 
 
-def spawn(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits) -> ProcessRun:
-    """Run ``argv`` with rlimits, a wall timer and capped output; kill its process group."""
+def spawn(
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    limits: Limits,
+    *,
+    preexec_fn: Callable[[], None] | None = None,
+    pass_fds: tuple[int, ...] = (),
+) -> ProcessRun:
+    """Run ``argv`` with rlimits (or ``preexec_fn``), a wall timer and capped output;
+    kill its process group."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         argv,
@@ -342,7 +351,8 @@ def spawn(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits) -> Pr
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=_rlimit_setter(limits, _user_process_count() + limits.extra_procs),
+        pass_fds=pass_fds,
+        preexec_fn=preexec_fn or _rlimit_setter(limits, _user_process_count() + limits.extra_procs),
     )
     kept = bytearray()
     total = [0]

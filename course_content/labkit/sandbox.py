@@ -31,15 +31,12 @@ import pwd
 import re
 import resource
 import shutil
-import signal
-import subprocess
 import tempfile
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .grade import HARNESS_FILE, Limits, ProcessRun
+from .grade import HARNESS_FILE, Limits, ProcessRun, spawn
 
 ENTRY_FILE = Path(__file__).with_name("sandbox_entry.py")
 DEFAULT_PYTHON = os.environ.get("CAIRN_SANDBOX_PYTHON", "/opt/cairn-sandbox/bin/python")
@@ -159,68 +156,34 @@ class BubblewrapRunner:
 
     def run(self, work: Path, inner: list[str], limits: Limits, out_dir: Path | None) -> ProcessRun:
         read_fd, write_fd = os.pipe()
-        start = time.perf_counter()
-        try:
-            proc = subprocess.Popen(
-                self._argv(work, [*inner, "--result-fd", str(write_fd)]),
-                env={},  # bwrap's own helper process must hold no secrets either
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                pass_fds=(write_fd,),
-                preexec_fn=self._preexec(limits),
-            )
-        finally:
-            os.close(write_fd)
-        output, flooded = bytearray(), threading.Event()
         results = bytearray()
-        total = [0]
-
-        def drain_output() -> None:
-            while chunk := proc.stdout.read1(65536):
-                total[0] += len(chunk)
-                if len(output) < limits.output_bytes:
-                    output.extend(chunk[: limits.output_bytes - len(output)])
-                if total[0] > limits.flood_bytes:
-                    flooded.set()
-                    _kill(proc)
-                    break
+        overflow = threading.Event()
 
         def drain_results() -> None:
             with os.fdopen(read_fd, "rb") as pipe:
                 while chunk := pipe.read(65536):
                     if len(results) + len(chunk) > RESULT_BYTES:
-                        flooded.set()
-                        _kill(proc)
-                        break
+                        overflow.set()  # keep draining so the writer never blocks; drop the rest
+                        continue
                     results.extend(chunk)
 
-        readers = [threading.Thread(target=f, daemon=True) for f in (drain_output, drain_results)]
-        for reader in readers:
-            reader.start()
-        timed_out = False
+        reader = threading.Thread(target=drain_results, daemon=True)
+        reader.start()
         try:
-            proc.wait(timeout=limits.wall_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        _kill(proc)
-        proc.wait()
-        for reader in readers:
-            reader.join(timeout=5)
-        proc.stdout.close()
-        if out_dir is not None:
+            run = spawn(
+                self._argv(work, [*inner, "--result-fd", str(write_fd)]),
+                cwd=work,
+                env={},  # bwrap's own helper process must hold no secrets either
+                limits=limits,
+                preexec_fn=self._preexec(limits),
+                pass_fds=(write_fd,),
+            )
+        finally:
+            os.close(write_fd)  # the sandbox is gone: the reader now sees the end
+            reader.join(timeout=10)
+        if out_dir is not None and not overflow.is_set():
             _unpack(bytes(results), out_dir)
-        text = output.decode("utf-8", errors="replace")
-        if total[0] > len(output):
-            text += f"\n... [{total[0] - len(output)} more bytes of output cut]"
-        return ProcessRun(
-            returncode=proc.returncode,
-            wall_s=time.perf_counter() - start,
-            output=text,
-            timed_out=timed_out,
-            flooded=flooded.is_set(),
-        )
+        return run
 
     def run_harness(
         self, code_path: Path, drivers_path: Path | None, inputs_dir: Path, out_dir: Path, limits: Limits
@@ -245,13 +208,6 @@ class BubblewrapRunner:
             return self.run(work, [self.python, "-I", "-B", "/sandbox/script.py"], limits, None)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _unpack(data: bytes, out_dir: Path) -> None:

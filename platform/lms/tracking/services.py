@@ -15,7 +15,7 @@ from django.utils import timezone
 from lms.courses.models import Activity, Course
 
 from .models import Event
-from .store import Row, rows_store
+from .store import Row, rows_store, rows_store_count
 from .validation import CleanEvent, EventError, event_clean
 
 MAX_BATCH_EVENTS = 500
@@ -45,6 +45,8 @@ class IngestResult:
     accepted: list[str] = field(default_factory=list)  # ids stored now
     duplicates: list[str] = field(default_factory=list)  # ids stored before: acknowledged, not stored again
     errors: list[EventError] = field(default_factory=list)
+    stored_count: int = 0  # len(accepted), also filled when ids are not collected
+    duplicate_count: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -104,9 +106,11 @@ def events_ingest_many(
     source: str,
     identities: dict[int, str] | None = None,
     now: dt.datetime | None = None,
+    with_ids: bool = True,
 ) -> IngestResult:
     """The one write path: ``items`` are (learner id, raw event) pairs, possibly of many
-    learners (imports, the simulator). Error indexes refer to positions in ``items``."""
+    learners (imports, the simulator). Error indexes refer to positions in ``items``.
+    ``with_ids=False`` (bulk imports) fills only the counts, not the id lists."""
     now = now or timezone.now()
     names: dict[int, frozenset] = {}
     result = IngestResult()
@@ -145,6 +149,10 @@ def events_ingest_many(
                 source,
             )  # fmt: skip
         )
+    if not with_ids:
+        result.stored_count = rows_store_count(rows)
+        result.duplicate_count = len(rows) - result.stored_count
+        return result
     stored = rows_store(rows)
     claimed: set[tuple[int, uuid.UUID]] = set()  # a key repeated inside one batch is stored once
     for row in rows:
@@ -154,6 +162,7 @@ def events_ingest_many(
         else:
             claimed.add(key)
             result.accepted.append(str(row.event_id))
+    result.stored_count, result.duplicate_count = len(result.accepted), len(result.duplicates)
     return result
 
 

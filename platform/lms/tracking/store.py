@@ -65,11 +65,23 @@ def rows_store(rows: Sequence[Row], *, using: str = "default") -> set[tuple[int,
     connection = connections[using]
     partitions.partitions_ensure({partitions.month_start(row.time) for row in rows}, using=using)
     if connection.vendor == "postgresql":
-        return _store_postgresql(rows, using)
+        return _store_postgresql(rows, using, returning=True)
     return _store_generic(rows, using)
 
 
-def _store_postgresql(rows: Sequence[Row], using: str) -> set[tuple[int, uuid.UUID]]:
+def rows_store_count(rows: Sequence[Row], *, using: str = "default") -> int:
+    """Like ``rows_store`` but return only how many rows were new (bulk imports: no
+    per-row keys to send back, so none are read back)."""
+    if not rows:
+        return 0
+    connection = connections[using]
+    partitions.partitions_ensure({partitions.month_start(row.time) for row in rows}, using=using)
+    if connection.vendor == "postgresql":
+        return _store_postgresql(rows, using, returning=False)
+    return len(_store_generic(rows, using))
+
+
+def _store_postgresql(rows: Sequence[Row], using: str, *, returning: bool):
     connection = connections[using]
     columns = ", ".join(COLUMNS)
     with transaction.atomic(using=using), connection.cursor() as cursor:
@@ -86,9 +98,9 @@ def _store_postgresql(rows: Sequence[Row], using: str) -> set[tuple[int, uuid.UU
                 copy.write_row(row._replace(payload=Jsonb(row.payload)))
         cursor.execute(
             f"INSERT INTO {partitions.TABLE} ({columns}) SELECT {columns} FROM event_staging "
-            "ON CONFLICT DO NOTHING RETURNING learner_id, event_id"
+            "ON CONFLICT DO NOTHING" + (" RETURNING learner_id, event_id" if returning else "")
         )
-        stored = {(learner_id, event_id) for learner_id, event_id in cursor.fetchall()}
+        stored = {tuple(row) for row in cursor.fetchall()} if returning else cursor.rowcount
         # ON COMMIT DELETE ROWS empties the staging table only at the outermost commit;
         # a caller's enclosing transaction must not see these rows staged again.
         cursor.execute("TRUNCATE event_staging")

@@ -424,15 +424,15 @@ def records_ingest(
         report.events += len(items)
         for attempt in range(1, 4):
             try:
-                result = events_ingest_many(items=items, source=external.source)
+                result = events_ingest_many(items=items, source=external.source, with_ids=False)
                 break
             except OperationalError as exc:
                 # Parallel workers storing the same key at once can deadlock; PostgreSQL
                 # rolls one back, and storing its chunk again is safe (idempotent).
                 if attempt == 3 or not isinstance(exc.__cause__, DeadlockDetected):
                     raise
-        report.stored += len(result.accepted)
-        report.duplicates += len(result.duplicates)
+        report.stored += result.stored_count
+        report.duplicates += result.duplicate_count
         report.invalid += len(result.errors)
         for error in result.errors:
             report.problem(chunk[error.index].where, f"{error.field or 'event'}: {error.message}")
