@@ -24,9 +24,12 @@ def transcript_cues(text: str, *, per_cue: int = 2) -> list[dict]:
     ]
     chunks = [" ".join(sentences[i : i + per_cue]) for i in range(0, len(sentences), per_cue)]
     total = sum(len(c) for c in chunks) or 1
+    from markdown_it import MarkdownIt
+
+    inline = MarkdownIt("commonmark", {"html": False}).renderInline  # escapes any raw HTML
     cues, offset = [], 0
     for chunk in chunks:
-        cues.append({"fraction": round(offset / total, 4), "text": chunk.lstrip("# ")})
+        cues.append({"fraction": round(offset / total, 4), "html": inline(chunk.lstrip("# "))})
         offset += len(chunk)
     return cues
 

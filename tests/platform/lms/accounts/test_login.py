@@ -1,0 +1,17 @@
+import pytest
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_learner_logs_in_and_out_and_protected_pages_send_them_to_log_in(client):
+    UserFactory(username="sam")  # factory password: "correct horse battery staple"
+    assert client.get("/courses/c/a/").url.startswith("/accounts/login/?next=")
+    bad = client.post("/accounts/login/", {"username": "sam", "password": "wrong"})
+    assert bad.status_code == 200 and "correct username and password" in bad.content.decode()
+    good = client.post("/accounts/login/", {"username": "sam", "password": "correct horse battery staple"})
+    assert good.status_code == 302 and good.url == "/"
+    assert "sam" in client.get("/").content.decode()
+    assert client.post("/accounts/logout/").status_code == 302
+    assert "Log in" in client.get("/").content.decode()
