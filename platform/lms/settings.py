@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "lms.courses",
     "lms.tracking",
     "lms.labs",
+    "lms.quizzes",
     "analytics",
 ]
 

@@ -41,8 +41,10 @@ def activity_detail(request: HttpRequest, course: str, activity: str) -> HttpRes
         raise Http404("No such activity")
     if found.kind == found.Kind.LAB:
         return _lab_page(request, found)
+    if found.kind == found.Kind.QUIZ:
+        return _quiz_page(request, found)
     if found.kind != found.Kind.VIDEO:
-        raise Http404("Quiz and reading pages arrive with the course site")
+        raise Http404("Reading pages arrive with the course site")
     return render(
         request,
         "courses/activity_video.html",
@@ -109,3 +111,60 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
     if found is None:
         raise Http404("No such course")
     return render(request, "courses/course_detail.html", {"course": found})
+
+
+def _quiz_answers(request: HttpRequest, questions) -> dict:
+    answers = {}
+    for q in questions:
+        key = f"q-{q.slug}"
+        if q.type == q.Type.MULTIPLE:
+            answers[q.slug] = sorted(int(v) for v in request.POST.getlist(key) if v.isdigit())
+        elif q.type == q.Type.SINGLE:
+            value = request.POST.get(key, "")
+            answers[q.slug] = int(value) if value.isdigit() else None
+        else:
+            answers[q.slug] = request.POST.get(key, "").strip() or None
+    return answers
+
+
+def _quiz_page(request: HttpRequest, activity) -> HttpResponse:
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from lms.quizzes.models import QuizAttempt
+    from lms.quizzes.services import AttemptRefused, attempts_left, quiz_attempt_submit
+
+    questions = list(activity.questions.filter(retired=False))
+    if request.method == "POST":
+        try:
+            quiz_attempt_submit(
+                learner=request.user, activity=activity, answers=_quiz_answers(request, questions)
+            )
+        except AttemptRefused as exc:
+            messages.error(request, str(exc))
+        return redirect(request.path)
+    last = QuizAttempt.objects.filter(learner=request.user, activity=activity).first()
+    shown = []
+    for q in questions:
+        answer = last.answers.get(q.slug) if last else None
+        chosen = set(answer if isinstance(answer, list) else [answer]) if answer is not None else set()
+        options = [{**o, "index": i, "chosen": i in chosen} for i, o in enumerate(q.options)]
+        shown.append(
+            {
+                "q": q,
+                "options": options,
+                "answer": answer,
+                "correct": last.results.get(q.slug) if last else None,
+            }
+        )
+    return render(
+        request,
+        "courses/activity_quiz.html",
+        {
+            "activity": activity,
+            "course": activity.course,
+            "questions": shown,
+            "last": last,
+            "attempts_left": attempts_left(learner=request.user, activity=activity),
+        },
+    )
