@@ -43,8 +43,15 @@ def activity_detail(request: HttpRequest, course: str, activity: str) -> HttpRes
         return _lab_page(request, found)
     if found.kind == found.Kind.QUIZ:
         return _quiz_page(request, found)
-    if found.kind != found.Kind.VIDEO:
-        raise Http404("Reading pages arrive with the course site")
+    if found.kind == found.Kind.READING:
+        from markdown_it import MarkdownIt
+
+        body = MarkdownIt("commonmark", {"html": False}).render(found.transcript)
+        return render(
+            request,
+            "courses/activity_reading.html",
+            {"activity": found, "course": found.course, "body": body},
+        )
     return render(
         request,
         "courses/activity_video.html",
