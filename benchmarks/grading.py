@@ -36,18 +36,19 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _overhead(lab_dir: Path, code: str, n: int = 10) -> tuple[float, float]:
     """Like for like: one seed, so the reference outputs are cached after the warm-up and
-    each grading is exactly one run of the learner's code (sandboxed or not)."""
-    timings = {}
-    for name, runner in (("sandbox", BubblewrapRunner()), ("plain", SubprocessRunner())):
+    each grading is exactly one run of the learner's code, sandboxed or not. The two
+    runners alternate so that drift in the machine's load hits both alike."""
+    runners = {"sandbox": BubblewrapRunner(), "plain": SubprocessRunner()}
+    samples: dict[str, list[float]] = {name: [] for name in runners}
+    for runner in runners.values():
         grade(lab_dir, code, seed=1, runner=runner)  # warm the reference cache
-        samples = []
-        for _ in range(n):
+    for _ in range(n):
+        for name, runner in runners.items():
             t0 = time.perf_counter()
             result = grade(lab_dir, code, seed=1, runner=runner)
-            samples.append(time.perf_counter() - t0)
+            samples[name].append(time.perf_counter() - t0)
             assert result.score == 1.0
-        timings[name] = statistics.median(samples)
-    return timings["sandbox"], timings["plain"]
+    return statistics.median(samples["sandbox"]), statistics.median(samples["plain"])
 
 
 def _in_flight(activity: Activity, code: str, learners: list[User], k: int) -> dict[str, float]:
