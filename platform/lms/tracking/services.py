@@ -56,28 +56,35 @@ class IngestResult:
         }
 
 
-def _resolve(event: CleanEvent, index: int) -> tuple[int | None, int | None] | EventError:
-    catalog = _catalog_index()
+def _lookup(kind: str, slug: str, batch: dict[str, bool]) -> Any:
+    """``kind`` ("courses" or "activities") id(s) for ``slug``, or None. A miss reloads the
+    index (a course may just have been imported), but at most once per batch: a batch full
+    of unknown slugs must not turn into one full catalog read per event."""
+    found = _catalog_index()[kind].get(slug)
+    if found is None and not batch["refreshed"]:
+        batch["refreshed"] = True
+        found = _catalog_index(refresh=True)[kind].get(slug)
+    return found
+
+
+def _resolve(
+    event: CleanEvent, index: int, batch: dict[str, bool]
+) -> tuple[int | None, int | None] | EventError:
+    def error(field: str, message: str) -> EventError:
+        return EventError(index, str(event.event_id), field, message)
+
     course_id = activity_id = None
     if event.activity_slug is not None:
-        found = catalog["activities"].get(event.activity_slug) or _catalog_index(refresh=True)[
-            "activities"
-        ].get(event.activity_slug)
+        found = _lookup("activities", event.activity_slug, batch)
         if found is None:
-            return EventError(
-                index, str(event.event_id), "activity", f"unknown activity {event.activity_slug!r}"
-            )
+            return error("activity", f"unknown activity {event.activity_slug!r}")
         activity_id, course_id = found
     if event.course_slug is not None:
-        named = catalog["courses"].get(event.course_slug) or _catalog_index(refresh=True)["courses"].get(
-            event.course_slug
-        )
+        named = _lookup("courses", event.course_slug, batch)
         if named is None:
-            return EventError(index, str(event.event_id), "course", f"unknown course {event.course_slug!r}")
+            return error("course", f"unknown course {event.course_slug!r}")
         if course_id is not None and named != course_id:
-            return EventError(
-                index, str(event.event_id), "course", "the activity does not belong to this course"
-            )
+            return error("course", "the activity does not belong to this course")
         course_id = named
     return course_id, activity_id
 
@@ -114,6 +121,7 @@ def events_ingest_many(
     now = now or timezone.now()
     names: dict[int, frozenset] = {}
     result = IngestResult()
+    batch = {"refreshed": False}
     rows: list[Row] = []
     for index, (learner_id, raw) in enumerate(items):
         if learner_id not in names:
@@ -130,7 +138,7 @@ def events_ingest_many(
         if isinstance(cleaned, EventError):
             result.errors.append(cleaned)
             continue
-        resolved = _resolve(cleaned, index)
+        resolved = _resolve(cleaned, index, batch)
         if isinstance(resolved, EventError):
             result.errors.append(resolved)
             continue

@@ -171,3 +171,13 @@ def test_server_events_go_through_the_same_validation(learner, video):
     assert Event.objects.get().source == Event.Source.SERVER
     with pytest.raises(ValueError, match="score"):
         event_record(learner_id=learner.pk, verb="lab.graded", payload={"tests": []})
+
+
+def test_a_batch_of_unknown_slugs_reloads_the_catalog_once(learner, video, django_assert_max_num_queries):
+    from lms.tracking.services import events_ingest
+
+    events_ingest(learner_id=learner.pk, events=[event(activity=video.slug)])  # index loaded
+    batch = [event(activity=f"no-such-activity-{i}") for i in range(200)]
+    with django_assert_max_num_queries(4):  # one reload (courses + activities), no store for zero rows
+        result = events_ingest(learner_id=learner.pk, events=batch)
+    assert len(result.errors) == 200 and all("unknown activity" in e.message for e in result.errors)
