@@ -18,7 +18,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 SANDBOX_PREFIX ?= /opt/cairn-sandbox
 SANDBOX_PINS := $(shell grep -E '^(numpy|torch)==' requirements.txt)
 
-.PHONY: help install sandbox run test lint format bench lock clean
+.PHONY: help install sandbox run test lint format bench lock clean screenshots
 
 help: ## List the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,6 +45,11 @@ run: install sandbox ## Start the site with demo data on SQLite: http://127.0.0.
 test: install sandbox ## Run the test suite (PostgreSQL, Redis, real Celery worker)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 		$(PY) -m pytest $(PYTEST_ARGS)
+
+screenshots: install sandbox ## Retake docs/screenshots/ with the browser test of a learner's journey
+	CAIRN_SCREENSHOTS=$(CURDIR)/docs/screenshots DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+		CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
+		$(PY) -m pytest tests/platform/lms/test_learner_journey_browser.py -q
 
 lint: install ## ruff check + format check
 	$(VENV)/bin/ruff check .

@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "lms.tracking",
     "lms.labs",
     "lms.quizzes",
+    "lms.discussions",
+    "lms.progress",
+    "lms.recommendations",
     "analytics",
 ]
 
@@ -107,6 +110,8 @@ STORAGES = {
 # --- Database ------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'cairn.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)  # a fresh data dir
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

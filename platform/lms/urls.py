@@ -26,5 +26,8 @@ urlpatterns = [
     path("", include("lms.core.urls")),
     path("", include("lms.tracking.urls")),
     path("", include("lms.courses.urls")),
+    path("", include("lms.discussions.urls")),
     path("", include("lms.labs.urls")),
+    path("", include("lms.progress.urls")),
+    path("", include("lms.recommendations.urls")),
 ]

@@ -14,6 +14,8 @@ class User(AbstractUser):
     # Learners known only from imported logs (edX, xAPI, tables) are external records:
     # they cannot log in, and `external_source` names where they came from.
     external_source = models.CharField(max_length=100, blank=True)
+    # Off: no recommendations; the home page follows the syllabus order instead.
+    personalized = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -18,6 +18,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Visitors see the catalog; learners see their next step (with its reason, two
+    alternatives and "I'll choose myself"), their courses and the rest of the catalog."""
     from lms.courses.selectors import course_catalog
 
-    return render(request, "core/home.html", {"courses": course_catalog()})
+    context = {"courses": course_catalog()}
+    if request.user.is_authenticated:
+        from lms.recommendations.selectors import learner_course_states
+        from lms.recommendations.services import next_steps_show
+
+        states = learner_course_states(learner=request.user)
+        mine = {s.course.pk for s in states}
+        context.update(
+            states=states,
+            steps=next_steps_show(learner=request.user, states=states) if states else None,
+            courses=[c for c in context["courses"] if c.pk not in mine],
+        )
+    return render(request, "core/home.html", context)

@@ -6,6 +6,8 @@ on them. Something removed from the files is *retired* (hidden, history kept), n
 deleted.
 """
 
+import datetime as dt
+
 from django.db import models
 
 
@@ -118,6 +120,26 @@ class Question(models.Model):
         return f"{self.activity.slug}/{self.slug}"
 
 
+class CourseSession(models.Model):
+    """One run of a course. Sessions start on the first of each month; week N's soft
+    deadline is the end of the session's N-th week. Work belongs to the learner and the
+    activity, not the session, so moving to a later session keeps everything done."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sessions")
+    starts = models.DateField()
+
+    class Meta:
+        ordering = ["course", "starts"]
+        constraints = [models.UniqueConstraint(fields=["course", "starts"], name="session_unique_start")]
+
+    def __str__(self) -> str:
+        return f"{self.course} from {self.starts:%d %b %Y}"
+
+    def week_deadline(self, position: int) -> dt.date:
+        """The soft deadline of week ``position`` (1-based): the last day of that week."""
+        return self.starts + dt.timedelta(days=7 * position - 1)
+
+
 class Enrollment(models.Model):
     """A learner in a course, on the audit or the verified track. Auditors may watch,
     answer and Run labs; graded Submit and certificates belong to the verified track."""
@@ -129,6 +151,10 @@ class Enrollment(models.Model):
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="enrollments")
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
     track = models.CharField(max_length=10, choices=Track.choices, default=Track.AUDIT)
+    # None for enrollments known only from imported logs.
+    session = models.ForeignKey(
+        CourseSession, null=True, blank=True, on_delete=models.PROTECT, related_name="enrollments"
+    )
     active = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -137,3 +163,21 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.course} ({self.track})"
+
+
+class CourseRole(models.Model):
+    """Staff of one course. Students need no row (enrollment makes a learner); analysts
+    are staff users across the site (``User.is_staff``)."""
+
+    class Role(models.TextChoices):
+        INSTRUCTOR = "instructor"
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="course_roles")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.INSTRUCTOR)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="course_role_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} of {self.course}"

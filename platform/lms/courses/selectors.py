@@ -1,8 +1,11 @@
 """Read-side queries for the catalog."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+import time as _time
+from dataclasses import dataclass
 
-from .models import Activity, Course, Week
+from django.db.models import Count, Q, QuerySet
+
+from .models import Activity, Course
 
 
 def course_catalog() -> QuerySet[Course]:
@@ -17,12 +20,85 @@ def activity_for_learner(*, course_slug: str, activity_slug: str) -> Activity | 
     )
 
 
-def course_outline(*, course_slug: str) -> Course | None:
-    """A course with its live weeks and activities, in three queries."""
-    activities = Activity.objects.filter(retired=False).order_by("position")
-    weeks = (
-        Week.objects.filter(retired=False)
-        .order_by("position")
-        .prefetch_related(Prefetch("activities", queryset=activities))
-    )
-    return Course.objects.filter(slug=course_slug).prefetch_related(Prefetch("weeks", queryset=weeks)).first()
+def is_instructor(*, user, course_id: int) -> bool:
+    """Instructors of the course and analysts (staff) may moderate and see its dashboards."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    from .models import CourseRole
+
+    return CourseRole.objects.filter(user=user, course_id=course_id, role=CourseRole.Role.INSTRUCTOR).exists()
+
+
+@dataclass(frozen=True)
+class CatalogGraph:
+    """The concept graph as plain maps: which concepts each activity covers, what each
+    concept requires, where each concept is first taught in the syllabus, and concept
+    titles. Read-only between imports."""
+
+    activity_concepts: dict[int, frozenset[int]]
+    requires: dict[int, frozenset[int]]
+    titles: dict[int, str]
+    order: dict[int, tuple]  # activity id -> its place in the specialization's syllabus
+    first_taught: dict[int, tuple]  # concept id -> place of the first activity covering it
+
+    def missing(self, activity_id: int, met: set[int]) -> list[int]:
+        """Prerequisite concepts of an activity not yet met. Only prerequisites the
+        syllabus teaches *before* the activity count: an introduction that mentions a
+        concept taught two videos later is not locked behind it."""
+        own = self.activity_concepts.get(activity_id, frozenset())
+        place = self.order.get(activity_id)
+        needed = {r for c in own for r in self.requires.get(c, ())} - own - met
+        return sorted(r for r in needed if place is not None and self.first_taught.get(r, place) < place)
+
+    def concepts_of(self, activity_ids) -> set[int]:
+        return {c for a in activity_ids for c in self.activity_concepts.get(a, ())}
+
+
+_GRAPH_TTL = 60.0
+_graph: dict = {"at": -_GRAPH_TTL, "value": None}
+
+
+def catalog_graph() -> CatalogGraph:
+    """Cached for a minute per process (the graph changes only when content is imported;
+    ``catalog_graph_forget`` drops it at once in the importing process)."""
+    if _graph["value"] is None or _time.monotonic() - _graph["at"] > _GRAPH_TTL:
+        from collections import defaultdict
+
+        from .models import Concept
+
+        order = {
+            pk: (number, week, position)
+            for pk, number, week, position in Activity.objects.filter(retired=False).values_list(
+                "pk", "course__number", "week__position", "position"
+            )
+        }
+        covers: dict[int, set[int]] = defaultdict(set)
+        first_taught: dict[int, tuple] = {}
+        for activity_id, concept_id in Activity.concepts.through.objects.values_list(
+            "activity_id", "concept_id"
+        ):
+            covers[activity_id].add(concept_id)
+            if activity_id in order:
+                first_taught[concept_id] = min(
+                    first_taught.get(concept_id, order[activity_id]), order[activity_id]
+                )
+        requires: dict[int, set[int]] = defaultdict(set)
+        for source, target in Concept.requires.through.objects.values_list(
+            "from_concept_id", "to_concept_id"
+        ):
+            requires[source].add(target)
+        _graph["value"] = CatalogGraph(
+            activity_concepts={k: frozenset(v) for k, v in covers.items()},
+            requires={k: frozenset(v) for k, v in requires.items()},
+            titles=dict(Concept.objects.values_list("id", "title")),
+            order=order,
+            first_taught=first_taught,
+        )
+        _graph["at"] = _time.monotonic()
+    return _graph["value"]
+
+
+def catalog_graph_forget() -> None:
+    _graph["value"] = None

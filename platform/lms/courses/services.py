@@ -8,6 +8,7 @@ Nothing is written unless the course's files validate.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from course_content.loader import Catalog, ContentInvalid
 from course_content.loader import Course as CourseSpec
 from course_content.validate import errors_under, validate_catalog
 
-from .models import Activity, Concept, Course, Enrollment, Question, Week
+from .models import Activity, Concept, Course, CourseSession, Enrollment, Question, Week
 
 
 @dataclass
@@ -159,6 +160,9 @@ def course_import(*, course_dir: Path) -> ImportReport:
     report.counts["activity retired"] += retired
     course.imported_at = timezone.now()
     course.save(update_fields=["imported_at"])
+    from .selectors import catalog_graph_forget
+
+    transaction.on_commit(catalog_graph_forget)
     return report
 
 
@@ -192,6 +196,21 @@ def _questions_import(activity: Activity, quiz, concepts: dict[str, Concept], re
     report.counts["question retired"] += retired
 
 
+def _month_start(day: dt.date, months_ahead: int = 0) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months_ahead
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def session_for_joining(*, course: Course, today: dt.date | None = None) -> CourseSession:
+    """The session a new learner joins: sessions start on the first of each month; in
+    the first half of a month you join the one under way, later the next one (content
+    stays open either way; only the soft deadlines differ)."""
+    today = today or timezone.localdate()
+    starts = _month_start(today, 0 if today.day <= 15 else 1)
+    session, _ = CourseSession.objects.get_or_create(course=course, starts=starts)
+    return session
+
+
 @transaction.atomic
 def enrollment_create(*, user, course: Course, track: str = Enrollment.Track.AUDIT) -> Enrollment:
     """Enroll (or re-activate, or change track); records the enrollment event."""
@@ -202,7 +221,9 @@ def enrollment_create(*, user, course: Course, track: str = Enrollment.Track.AUD
     )
     if created or not enrollment.active:
         enrollment.active, enrollment.track = True, track
-        enrollment.save(update_fields=["active", "track"])
+        if enrollment.session_id is None:
+            enrollment.session = session_for_joining(course=course)
+        enrollment.save(update_fields=["active", "track", "session"])
         event_record(
             learner_id=user.pk, verb="enrollment.activated", course=course.slug, payload={"track": track}
         )
@@ -216,4 +237,31 @@ def enrollment_create(*, user, course: Course, track: str = Enrollment.Track.AUD
             course=course.slug,
             payload={"old_track": old, "new_track": track},
         )
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_session_move(*, enrollment: Enrollment, today: dt.date | None = None) -> Enrollment:
+    """Move a learner who fell behind to the next monthly session. Their work is kept
+    (it belongs to learner and activity); only the deadlines move."""
+    from lms.tracking.services import event_record
+
+    today = today or timezone.localdate()
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("session", "course")
+        .get(pk=enrollment.pk)
+    )
+    current = enrollment.session.starts if enrollment.session else today
+    starts = _month_start(max(current, today), 1)
+    session, _ = CourseSession.objects.get_or_create(course=enrollment.course, starts=starts)
+    old = enrollment.session
+    enrollment.session = session
+    enrollment.save(update_fields=["session"])
+    event_record(
+        learner_id=enrollment.user_id,
+        verb="enrollment.session_changed",
+        course=enrollment.course.slug,
+        payload={"old_session": old.starts.isoformat() if old else None, "new_session": starts.isoformat()},
+    )
     return enrollment

@@ -5,13 +5,15 @@ import re
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from lms.core.ranged import ranged_file_response
 
-from .selectors import activity_for_learner, course_outline
+from .selectors import activity_for_learner
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"'])")
 
@@ -39,6 +41,7 @@ def activity_detail(request: HttpRequest, course: str, activity: str) -> HttpRes
     found = activity_for_learner(course_slug=course, activity_slug=activity)
     if found is None:
         raise Http404("No such activity")
+    _activity_opened(request, found)
     if found.kind == found.Kind.LAB:
         return _lab_page(request, found)
     if found.kind == found.Kind.QUIZ:
@@ -59,6 +62,25 @@ def activity_detail(request: HttpRequest, course: str, activity: str) -> HttpRes
     )
 
 
+def _activity_opened(request: HttpRequest, activity) -> None:
+    """Record progress for enrolled learners and note unmet prerequisites on the request
+    (the activity header shows them: a soft lock, the page still opens)."""
+    from lms.progress.selectors import missing_prerequisites
+    from lms.progress.services import progress_activity_opened
+
+    from .models import Enrollment
+
+    enrollment = (
+        Enrollment.objects.filter(user=request.user, course_id=activity.course_id, active=True)
+        .select_related("session")
+        .first()
+    )
+    request.cairn_enrollment = enrollment
+    request.cairn_missing = missing_prerequisites(learner=request.user, activity=activity)
+    if enrollment is not None:
+        progress_activity_opened(learner=request.user, activity=activity)
+
+
 def course_media(request: HttpRequest, name: str) -> HttpResponse:
     """The curriculum's lecture clips (course_content/media/), seekable (Range support).
     Public like any published lecture; a name can never leave the media folder."""
@@ -70,17 +92,28 @@ def course_media(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _lab_page(request: HttpRequest, activity) -> HttpResponse:
+    """The lab page. A POST uploads a completed .ipynb without JavaScript: the page comes
+    back with its code in the editor (the script does the same through the notebook API)."""
     from markdown_it import MarkdownIt
 
     from course_content.labkit.notebook import make_starter, parse_cells
+    from lms.labs.notebooks import NotebookRefused, notebook_upload_code
     from lms.labs.selectors import latest_submission
 
-    source = (Path(settings.CONTENT_ROOT) / activity.lab_path / "lab.py").read_text(encoding="utf-8")
+    lab_dir = Path(settings.CONTENT_ROOT) / activity.lab_path
+    source = (lab_dir / "lab.py").read_text(encoding="utf-8")
     starter = make_starter(source)
     markdown = MarkdownIt("commonmark", {"html": False})  # authors' text, rendered without raw HTML
     instructions = [markdown.render(cell.source) for cell in parse_cells(source) if cell.kind == "markdown"]
     last = latest_submission(learner=request.user, activity=activity)
-    enrollment = activity.course.enrollments.filter(user=request.user, active=True).first()
+    enrollment = request.cairn_enrollment  # looked up once by activity_detail
+    code, upload_message, upload_error, status = last.code if last else starter, "", False, 200
+    if request.method == "POST":
+        try:
+            code = notebook_upload_code(upload=request.FILES.get("notebook"), lab_dir=lab_dir)
+            upload_message = "Loaded your code from the notebook: Run or Submit it to grade it."
+        except NotebookRefused as exc:
+            upload_message, upload_error, status = f"Could not use this notebook: {exc}", True, 400
     return render(
         request,
         "courses/activity_lab.html",
@@ -88,11 +121,14 @@ def _lab_page(request: HttpRequest, activity) -> HttpResponse:
             "activity": activity,
             "course": activity.course,
             "instructions": instructions,
-            "code": last.code if last else starter,
+            "code": code,
             "starter": starter,
             "last": last,
             "enrollment": enrollment,
+            "upload_message": upload_message,
+            "upload_error": upload_error,
         },
+        status=status,
     )
 
 
@@ -113,11 +149,74 @@ def lab_download(request: HttpRequest, course: str, activity: str) -> HttpRespon
 
 
 def course_detail(request: HttpRequest, course: str) -> HttpResponse:
-    """The course outline: weeks and their activities (public, like a syllabus)."""
-    found = course_outline(course_slug=course)
+    """The course outline (public, like a syllabus); for an enrolled learner it shows
+    their progress, weekly deadlines and grade, and offers the next session if behind."""
+    from lms.progress.selectors import course_state_for
+
+    state = course_state_for(learner=request.user, course_slug=course)
+    if state is None:
+        raise Http404("No such course")
+    return render(request, "courses/course_detail.html", {"course": state.course, "state": state})
+
+
+@login_required
+@require_POST
+def course_enroll(request: HttpRequest, course: str) -> HttpResponse:
+    from .models import Course, Enrollment
+    from .services import enrollment_create
+
+    found = Course.objects.filter(slug=course, external_source="").first()
     if found is None:
         raise Http404("No such course")
-    return render(request, "courses/course_detail.html", {"course": found})
+    track = request.POST.get("track", Enrollment.Track.AUDIT)
+    if track not in (Enrollment.Track.AUDIT, Enrollment.Track.VERIFIED):
+        messages.error(request, "Choose the audit or the verified track.")
+        return redirect("course-detail", course)
+    enrollment_create(user=request.user, course=found, track=track)
+    messages.success(request, f"You are enrolled on the {track} track. Welcome!")
+    return redirect("course-detail", course)
+
+
+@login_required
+@require_POST
+def course_session_next(request: HttpRequest, course: str) -> HttpResponse:
+    from .models import Enrollment
+    from .services import enrollment_session_move
+
+    enrollment = Enrollment.objects.filter(user=request.user, course__slug=course, active=True).first()
+    if enrollment is None:
+        raise Http404("You are not enrolled in this course")
+    enrollment = enrollment_session_move(enrollment=enrollment)
+    messages.success(
+        request,
+        f"You moved to the session starting {enrollment.session.starts:%d %B %Y}. All your work is kept.",
+    )
+    return redirect("course-detail", course)
+
+
+@login_required
+def course_progress(request: HttpRequest, course: str) -> HttpResponse:
+    from lms.progress.selectors import course_state_for
+
+    state = course_state_for(learner=request.user, course_slug=course)
+    if state is None:
+        raise Http404("No such course")
+    return render(request, "courses/course_progress.html", {"course": state.course, "state": state})
+
+
+@login_required
+def course_journey(request: HttpRequest, course: str) -> HttpResponse:
+    from lms.progress.journey import journey_map
+    from lms.progress.selectors import course_state_for
+
+    state = course_state_for(learner=request.user, course_slug=course)
+    if state is None:
+        raise Http404("No such course")
+    return render(
+        request,
+        "courses/course_journey.html",
+        {"course": state.course, "state": state, "map": journey_map(state)},
+    )
 
 
 def _quiz_answers(request: HttpRequest, questions) -> dict:
@@ -135,9 +234,6 @@ def _quiz_answers(request: HttpRequest, questions) -> dict:
 
 
 def _quiz_page(request: HttpRequest, activity) -> HttpResponse:
-    from django.contrib import messages
-    from django.shortcuts import redirect
-
     from lms.quizzes.models import QuizAttempt
     from lms.quizzes.services import AttemptRefused, attempts_left, quiz_attempt_submit
 

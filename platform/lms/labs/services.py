@@ -74,7 +74,10 @@ def submission_grade(*, submission_id: str) -> Submission | None:
 
     with transaction.atomic():
         submission = (
-            Submission.objects.select_for_update().select_related("activity").filter(pk=submission_id).first()
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("activity__course")
+            .filter(pk=submission_id)
+            .first()
         )
         if submission is None or submission.status != Submission.Status.QUEUED:
             return submission
@@ -125,4 +128,29 @@ def submission_grade(*, submission_id: str) -> Submission | None:
             ],  # fmt: skip
         },
     )
+    _progress_record(submission, result)
     return submission
+
+
+def _progress_record(submission: Submission, result: dict) -> None:
+    """A graded Submit counts with its score (passing at the course's passing grade); a
+    Run that passes every public test completes the lab for auditors, who cannot Submit."""
+    from lms.progress.services import progress_scored
+
+    if submission.status != Submission.Status.GRADED:
+        return
+    activity = submission.activity
+    if submission.mode == Submission.Mode.SUBMIT:
+        passed = submission.score >= activity.course.passing_grade
+        progress_scored(
+            learner_id=submission.learner_id, activity=activity, score=submission.score, passed=passed
+        )
+    elif submission.score == 1.0:
+        auditing = Enrollment.objects.filter(
+            user_id=submission.learner_id,
+            course_id=activity.course_id,
+            track=Enrollment.Track.AUDIT,
+            active=True,
+        ).exists()
+        if auditing:
+            progress_scored(learner_id=submission.learner_id, activity=activity, score=None, passed=True)

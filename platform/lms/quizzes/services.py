@@ -79,4 +79,7 @@ def quiz_attempt_submit(*, learner, activity: Activity, answers: dict[str, Any])
             ],
         },
     )
+    from lms.progress.services import progress_scored
+
+    progress_scored(learner_id=learner.pk, activity=activity, score=score, passed=attempt.passed)
     return attempt

@@ -73,4 +73,12 @@ def _events_post(request: HttpRequest) -> JsonResponse:
     if len(events) > MAX_BATCH_EVENTS:
         return _problem(413, f"batch has {len(events)} events; the maximum is {MAX_BATCH_EVENTS}")
     result = events_ingest(learner_id=request.user.pk, events=events, identity=request.user.get_username())
+    if result.accepted:
+        from lms.progress.services import progress_from_events
+
+        accepted = set(result.accepted)
+        progress_from_events(
+            learner_id=request.user.pk,
+            events=[e for e in events if isinstance(e, dict) and e.get("id") in accepted],
+        )
     return JsonResponse(result.as_dict())

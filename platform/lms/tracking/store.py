@@ -1,8 +1,10 @@
 """The bulk write path of the event store.
 
-PostgreSQL: COPY the rows into a per-connection temporary staging table, then one
-``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`` moves them into the
-partitioned table; the returned keys are the new events, the rest were duplicates.
+PostgreSQL: a small batch (a server event, a few clicks) is one multi-row ``INSERT ...
+ON CONFLICT DO NOTHING RETURNING``. A larger one is COPYed into a per-connection
+temporary staging table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING
+RETURNING`` moves it into the partitioned table. Either way the returned keys are the
+new events; the rest were duplicates.
 Other databases (SQLite): ``bulk_create(ignore_conflicts=True)`` after looking up which
 keys already exist.
 """
@@ -81,9 +83,24 @@ def rows_store_count(rows: Sequence[Row], *, using: str = "default") -> int:
     return len(_store_generic(rows, using))
 
 
+# Up to this many rows go in as one multi-row INSERT (one round trip, no staging);
+# larger batches use COPY, which is faster per row.
+SMALL_BATCH = 32
+
+
 def _store_postgresql(rows: Sequence[Row], using: str, *, returning: bool):
     connection = connections[using]
     columns = ", ".join(COLUMNS)
+    if len(rows) <= SMALL_BATCH:
+        values = ", ".join([f"({', '.join(['%s'] * len(COLUMNS))})"] * len(rows))
+        params = [value for row in rows for value in row._replace(payload=Jsonb(row.payload))]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {partitions.TABLE} ({columns}) VALUES {values} ON CONFLICT DO NOTHING"
+                + (" RETURNING learner_id, event_id" if returning else ""),
+                params,
+            )
+            return {tuple(row) for row in cursor.fetchall()} if returning else cursor.rowcount
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.connection not in _staged:
             cursor.execute(

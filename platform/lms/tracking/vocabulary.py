@@ -46,7 +46,7 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
     # video: position/old_time/new_time in seconds of media time
     "video.loaded": _obj(optional={"duration": _SECONDS}),
     "video.played": _obj({"position": _SECONDS}, {"speed": _SPEED}),
-    "video.paused": _obj({"position": _SECONDS}, {"segments": _SEGMENTS}),
+    "video.paused": _obj({"position": _SECONDS}, {"segments": _SEGMENTS, "duration": _SECONDS}),
     "video.seeked": _obj(
         {"old_time": _SECONDS, "new_time": _SECONDS}, {"kind": {"type": "string", "maxLength": 40}}
     ),
@@ -101,6 +101,12 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
     "enrollment.activated": _obj({"track": {"enum": ["audit", "verified", "external"]}}),
     "enrollment.deactivated": _obj(),
     "enrollment.track_changed": _obj({"old_track": {"type": "string"}, "new_track": {"type": "string"}}),
+    "enrollment.session_changed": _obj(
+        {"new_session": {"type": "string", "format": "date"}},
+        {"old_session": {"type": ["string", "null"]}},
+    ),
+    # preferences
+    "personalization.changed": _obj({"enabled": {"type": "boolean"}}),
     # discussion
     "discussion.posted": _obj(
         {"thread": {"type": "string", "maxLength": 64}}, {"length": {"type": "integer"}}
@@ -123,6 +129,11 @@ SERVER_ONLY_VERBS: frozenset[str] = frozenset(
         "enrollment.activated",
         "enrollment.deactivated",
         "enrollment.track_changed",
+        "enrollment.session_changed",
+        "discussion.posted",
+        "discussion.replied",
+        "discussion.marked_answered",
+        "personalization.changed",
     }
 )
 

@@ -10,6 +10,15 @@ from tests.factories import ActivityFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 FIXTURES = Path(__file__).parent / "fixtures"
+CODEMIRROR = "document.querySelector('.CodeMirror').CodeMirror"
+
+
+def editor_text(page) -> str:
+    return page.evaluate(f"{CODEMIRROR}.getValue()")
+
+
+def set_editor_text(page, text: str) -> None:
+    page.evaluate(f"text => {CODEMIRROR}.setValue(text)", text)
 
 
 def test_transposed_answer_gets_the_shape_hint_then_full_marks(
@@ -22,17 +31,17 @@ def test_transposed_answer_gets_the_shape_hint_then_full_marks(
     Enrollment.objects.create(user=learner, course=lab.course, track=Enrollment.Track.VERIFIED)
     page = logged_in_page.login(learner)
     page.goto(f"{live_server.url}/courses/c1/{lab.slug}/")
-    assert "raise NotImplementedError" in page.locator("#code").input_value()
+    page.wait_for_selector(".CodeMirror")
+    assert "raise NotImplementedError" in editor_text(page)
     assert "Implement linear_forward(W, A, b)" in page.locator(".instructions").inner_text()
     assert (
         page.locator(".instructions code", has_text="linear_forward(W, A, b)").count() == 1
     )  # Markdown rendered
 
-    editor = page.locator("#code")
-    transposed = editor.input_value().replace(
+    transposed = editor_text(page).replace(
         'raise NotImplementedError("Write your code here")', "Z = np.dot(A.T, W.T) + b.T"
     )
-    editor.fill(transposed)
+    set_editor_text(page, transposed)
     page.get_by_role("button", name="Submit for a grade").click()
     page.wait_for_function("['graded', 'not_gradable', 'failed'].includes(document.getElementById('status').dataset.status)",
                            timeout=60000)  # fmt: skip
@@ -41,7 +50,7 @@ def test_transposed_answer_gets_the_shape_hint_then_full_marks(
     assert "transposed" in feedback.lower(), feedback
     assert "(5, 3)" in feedback and "(3, 5)" in feedback, feedback
 
-    editor.fill(transposed.replace("Z = np.dot(A.T, W.T) + b.T", "Z = np.dot(W, A) + b"))
+    set_editor_text(page, transposed.replace("Z = np.dot(A.T, W.T) + b.T", "Z = np.dot(W, A) + b"))
     page.get_by_role("button", name="Submit for a grade").click()
     page.wait_for_function(
         "document.getElementById('status').innerText.startsWith('Graded · 100%')", timeout=60000

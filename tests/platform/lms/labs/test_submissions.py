@@ -147,3 +147,35 @@ def test_bad_requests_get_clear_errors(client, lab, learner):
     mine = submit(client, lab, SOLUTION, mode="run").json()["id"]
     client.force_login(other)
     assert client.get(f"/api/submissions/{mine}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_grades_move_progress_submit_for_verified_and_green_runs_for_auditors(client, lab, learner):
+    from lms.progress.models import ActivityProgress
+
+    client.force_login(learner)
+    for code in (WRONG_AXIS, SOLUTION, WRONG_AXIS):  # the best score is kept
+        submission_grade(submission_id=submit(client, lab, code).json()["id"])
+    row = ActivityProgress.objects.get(learner=learner, activity=lab)
+    assert (row.score, row.passed) == (1.0, True) and row.completed is not None
+
+    auditor = UserFactory(username="auditing-coder")
+    Enrollment.objects.create(user=auditor, course=lab.course, track=Enrollment.Track.AUDIT)
+    client.force_login(auditor)
+    submission_grade(submission_id=submit(client, lab, WRONG_AXIS, mode="run").json()["id"])
+    assert not ActivityProgress.objects.filter(
+        learner=auditor, activity=lab, completed__isnull=False
+    ).exists()
+    submission_grade(submission_id=submit(client, lab, SOLUTION, mode="run").json()["id"])
+    row = ActivityProgress.objects.get(learner=auditor, activity=lab)
+    assert row.completed is not None and row.score is None and not row.passed  # done, but no grade
+
+
+@pytest.mark.django_db
+def test_the_lab_page_stays_within_ten_queries(client, lab, learner, django_assert_max_num_queries):
+    client.force_login(learner)
+    submission_grade(submission_id=submit(client, lab, WRONG_AXIS).json()["id"])
+    client.get(f"/courses/{lab.course.slug}/{lab.slug}/")  # warm per-process caches
+    with django_assert_max_num_queries(10):
+        response = client.get(f"/courses/{lab.course.slug}/{lab.slug}/")
+    assert response.status_code == 200 and "axis=0" in response.text  # the last submission's code

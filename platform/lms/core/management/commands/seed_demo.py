@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from course_content.loader import ContentInvalid
 from lms.accounts.models import User
 from lms.accounts.services import demo_users_ensure
-from lms.courses.models import Course, Enrollment
+from lms.courses.models import Course, CourseRole, Enrollment
 from lms.courses.services import course_import, enrollment_create
 
 
@@ -33,8 +33,10 @@ class Command(BaseCommand):
             self.stdout.write(f"course {report.course}: {report.summary()}")
         users = demo_users_ensure()
         student = User.objects.get(username=users["student"][0])
+        instructor = User.objects.get(username=users["instructor"][0])
         for course in Course.objects.filter(external_source=""):
             enrollment_create(user=student, course=course, track=Enrollment.Track.VERIFIED)
+            CourseRole.objects.get_or_create(user=instructor, course=course)
         self.stdout.write("Demo logins (development only):")
         for role, (username, password) in users.items():
             self.stdout.write(f"  {role:<10} {username} / {password}")

@@ -1,6 +1,8 @@
 /*
  * Lab page: Run / Submit the notebook, then follow the grading live
  * (queued -> running -> graded) by polling the submission, and show per-test feedback.
+ * The editor is CodeMirror when cairn-editor.js could attach it, else the plain textarea;
+ * an uploaded .ipynb is turned into code by the server and fills the editor.
  */
 (function () {
   "use strict";
@@ -10,8 +12,19 @@
   var status = document.getElementById("status");
   var results = document.getElementById("results");
   var csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+  var editor = window.CairnEditor ? window.CairnEditor.attach(code) : null;
   var LABELS = {queued: "Queued…", running: "Running your code…", graded: "Graded",
                 not_gradable: "Not gradable (no attempt used)", failed: "The grader could not grade this"};
+
+  function getCode() {
+    if (editor) editor.save();
+    return code.value;
+  }
+
+  function setCode(text) {
+    if (editor) { editor.setValue(text); editor.save(); }
+    else code.value = text;
+  }
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -57,7 +70,7 @@
       fetch(form.dataset.submitUrl, {
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
-        body: JSON.stringify({code: code.value, mode: button.dataset.mode})
+        body: JSON.stringify({code: getCode(), mode: button.dataset.mode})
       }).then(function (r) {
         return r.json().then(function (body) { return {ok: r.ok, body: body}; });
       }).then(function (reply) {
@@ -69,11 +82,48 @@
   });
 
   document.getElementById("reset").addEventListener("click", function (e) {
-    if (confirm("Replace your code with the starter?")) code.value = e.target.dataset.starter;
+    if (confirm("Replace your code with the starter?")) setCode(e.target.dataset.starter);
   });
-  // Tab inserts four spaces in the editor; press Esc first to move focus on with Tab.
+
+  // Upload a completed .ipynb: the server returns its code, which replaces the editor's.
+  var upload = document.getElementById("upload");
+  var uploadStatus = document.getElementById("upload-status");
+  function say(text, state) {  // state: "busy" | "ok" | "error"
+    uploadStatus.textContent = text;
+    uploadStatus.classList.toggle("error", state === "error");
+    uploadStatus.dataset.state = state;
+  }
+  if (upload) upload.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var input = upload.querySelector("input[type=file]");
+    var file = input.files[0];
+    if (!file) { say("Choose a .ipynb file first.", "error"); input.focus(); return; }
+    say("Reading " + file.name + "…", "busy");
+    var data = new FormData();
+    data.append("notebook", file);
+    fetch(upload.dataset.uploadUrl, {
+      method: "POST", credentials: "same-origin", headers: {"X-CSRFToken": csrf}, body: data
+    }).then(function (r) {
+      return r.json().then(function (body) { return {ok: r.ok, body: body}; });
+    }).then(function (reply) {
+      if (!reply.ok) {
+        say("Could not use " + file.name + ": " + (reply.body.error || reply.body.detail || "refused") +
+            ". Your code was not changed.", "error");
+        return;
+      }
+      setCode(reply.body.code);
+      say("Loaded your code from " + file.name + ": Run or Submit it to grade it.", "ok");
+    }).catch(function () {
+      say("The upload failed (network or server error). Your code was not changed.", "error");
+    });
+  });
+
+  if (editor) return;
+  // Without CodeMirror: Tab inserts four spaces in the textarea; press Esc first to move
+  // focus on with Tab.
   var escaped = false;
   code.addEventListener("keydown", function (e) {
+    if (e.key === "Shift" || e.key === "Control" || e.key === "Alt" || e.key === "Meta") return;
     if (e.key === "Escape") { escaped = true; return; }
     if (e.key !== "Tab") { escaped = false; return; }
     if (!escaped && !e.shiftKey && !e.altKey) {
@@ -81,5 +131,6 @@
       var s = code.selectionStart;
       code.setRangeText("    ", s, code.selectionEnd, "end");
     }
+    escaped = false;
   });
 })();

@@ -54,7 +54,9 @@
       if (video.ended) return;  // "ended" reports the finish
       closeSegment(video.currentTime);
       lastTime = video.currentTime;
-      track("video.paused", {position: round(video.currentTime), segments: played()});
+      var paused = {position: round(video.currentTime), segments: played()};
+      if (isFinite(video.duration)) paused.duration = round(video.duration);  // coverage is measured against it
+      track("video.paused", paused);
     });
     video.addEventListener("seeking", function () {
       var from = lastTime;

@@ -1,0 +1,131 @@
+"""The discussion of an activity: server-rendered pages and POST handlers that redirect
+back (post/redirect/get). A refused post re-renders its page with the error and the text
+as typed, so nothing is lost."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from lms.courses.models import Activity
+from lms.courses.selectors import activity_for_learner
+
+from .models import Post, Thread
+from .selectors import participation, thread_detail, thread_list
+from .services import BODY_MAX, TITLE_MAX, DiscussionRefused, post_create, thread_create, thread_mark_answered
+
+
+def _activity(course: str, activity: str) -> Activity:
+    found = activity_for_learner(course_slug=course, activity_slug=activity)
+    if found is None:
+        raise Http404("No such activity")
+    return found
+
+
+def _thread(activity: Activity, thread_id: int) -> Thread:
+    found = thread_detail(activity=activity, thread_id=thread_id)
+    if found is None:
+        raise Http404("No such thread")
+    return found
+
+
+def _list_page(request, activity: Activity, *, form=None, error: str = "", status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "discussions/thread_list.html",
+        {
+            "activity": activity,
+            "course": activity.course,
+            "threads": thread_list(activity=activity),
+            "may": participation(user=request.user, activity=activity),
+            "form": form or {},
+            "error": error,
+            "title_max": TITLE_MAX,
+            "body_max": BODY_MAX,
+        },
+        status=status,
+    )
+
+
+def _thread_page(
+    request, activity: Activity, thread: Thread, *, body: str = "", error: str = "", status: int = 200
+) -> HttpResponse:
+    may = participation(user=request.user, activity=activity)
+    return render(
+        request,
+        "discussions/thread_detail.html",
+        {
+            "activity": activity,
+            "course": activity.course,
+            "thread": thread,
+            "may": may,
+            "may_mark": may.moderates or request.user.pk == thread.author_id,
+            "body": body,
+            "error": error,
+            "body_max": BODY_MAX,
+        },
+        status=status,
+    )
+
+
+@require_safe
+@login_required
+def discussion(request: HttpRequest, course: str, activity: str) -> HttpResponse:
+    return _list_page(request, _activity(course, activity))
+
+
+@require_POST
+@login_required
+def thread_new(request: HttpRequest, course: str, activity: str) -> HttpResponse:
+    found = _activity(course, activity)
+    form = {"title": request.POST.get("title", ""), "body": request.POST.get("body", "")}
+    try:
+        thread = thread_create(author=request.user, activity=found, **form)
+    except DiscussionRefused as exc:
+        return _list_page(request, found, form=form, error=str(exc), status=400)
+    messages.success(request, "Your thread is posted.")
+    return redirect("discussion-thread", course=found.course.slug, activity=found.slug, thread=thread.pk)
+
+
+@require_safe
+@login_required
+def thread_page(request: HttpRequest, course: str, activity: str, thread: int) -> HttpResponse:
+    found = _activity(course, activity)
+    return _thread_page(request, found, _thread(found, thread))
+
+
+@require_POST
+@login_required
+def reply_new(request: HttpRequest, course: str, activity: str, thread: int) -> HttpResponse:
+    found = _activity(course, activity)
+    opened = _thread(found, thread)
+    body = request.POST.get("body", "")
+    try:
+        post = post_create(author=request.user, thread=opened, body=body)
+    except DiscussionRefused as exc:
+        return _thread_page(request, found, opened, body=body, error=str(exc), status=400)
+    messages.success(request, "Your reply is posted.")
+    url = redirect("discussion-thread", course=found.course.slug, activity=found.slug, thread=opened.pk)
+    url["Location"] += f"#post-{post.pk}"
+    return url
+
+
+@require_POST
+@login_required
+def answer_mark(request: HttpRequest, course: str, activity: str, thread: int) -> HttpResponse:
+    found = _activity(course, activity)
+    opened = _thread(found, thread)
+    raw = request.POST.get("post", "")
+    post = Post.objects.filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() else None
+    try:
+        if post is None:
+            raise DiscussionRefused("Choose one of the replies to mark as the answer.")
+        thread_mark_answered(user=request.user, thread=opened, post=post)
+    except DiscussionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Marked as the answer.")
+    return redirect("discussion-thread", course=found.course.slug, activity=found.slug, thread=opened.pk)

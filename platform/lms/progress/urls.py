@@ -1,0 +1,5 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("certificates/<uuid:code>/", views.certificate, name="certificate")]

@@ -1,0 +1,49 @@
+"""Read side: the courses a learner is in, each with its state, most recently active first."""
+
+from __future__ import annotations
+
+from lms.courses.models import Activity, Enrollment
+from lms.progress.models import Certificate
+from lms.progress.selectors import CourseState, course_state, learner_rows
+
+
+def learner_course_states(*, learner) -> list[CourseState]:
+    """Four queries whatever the number of courses."""
+    enrollments = list(
+        Enrollment.objects.filter(user=learner, active=True).select_related("course", "session")
+    )
+    if not enrollments:
+        return []
+    course_ids = [e.course_id for e in enrollments]
+    activities: dict[int, list[Activity]] = {cid: [] for cid in course_ids}
+    for activity in (
+        Activity.objects.filter(course_id__in=course_ids, retired=False, week__retired=False)
+        .select_related("week")
+        .order_by("course_id", "week__position", "position")
+    ):
+        activities[activity.course_id].append(activity)
+    rows = learner_rows(learner=learner)
+    certificates = {c.course_id: c for c in Certificate.objects.filter(learner=learner)}
+    last_seen = {}
+    for row in rows:
+        last_seen[row.course_id] = max(last_seen.get(row.course_id, row.updated), row.updated)
+    states = [
+        course_state(
+            learner=learner,
+            course=e.course,
+            activities=activities[e.course_id],
+            rows=rows,
+            enrollment=e,
+            certificate=certificates.get(e.course_id),
+        )
+        for e in enrollments
+    ]
+    # Most recently active course first; untouched courses in catalog order.
+    states.sort(
+        key=lambda s: (
+            s.course.pk not in last_seen,
+            -(last_seen[s.course.pk].timestamp() if s.course.pk in last_seen else 0),
+            s.course.number,
+        )
+    )
+    return states

@@ -1,0 +1,67 @@
+"""Write side: showing a next step (an event), following or dismissing it, and the
+learner's personalization switch."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from lms.progress.selectors import CourseState
+from lms.tracking.services import event_record
+
+from . import policy
+
+
+@dataclass
+class NextSteps:
+    id: str
+    policy: str
+    primary: policy.Suggestion | None
+    alternatives: list[policy.Suggestion] = field(default_factory=list)
+
+
+def next_steps_show(*, learner, states: list[CourseState]) -> NextSteps:
+    """Choose the next step and two alternatives, and record what was shown
+    (``recommendation.shown``): what learners were offered is what policy evaluation
+    and the recommender's training need."""
+    if learner.personalized:
+        name, chosen = policy.RULES, policy.rules(states, today=timezone.localdate())
+    else:
+        name, chosen = policy.SYLLABUS, policy.syllabus(states)
+    steps = NextSteps(uuid.uuid4().hex, name, chosen[0] if chosen else None, chosen[1:3])
+    if chosen:
+        event_record(
+            learner_id=learner.pk,
+            verb="recommendation.shown",
+            course=chosen[0].course.slug,
+            payload={
+                "items": [s.activity.slug for s in chosen],
+                "model": name,
+                "reasons": [s.reason for s in chosen],
+                "recommendation": steps.id,
+            },
+        )
+    return steps
+
+
+def recommendation_answered(*, learner, recommendation_id: str, target: str, followed: bool) -> None:
+    """The learner followed a suggestion (``target`` is the activity slug) or chose
+    for themselves (``target`` is the suggestion they set aside)."""
+    event_record(
+        learner_id=learner.pk,
+        verb="recommendation.followed" if followed else "recommendation.dismissed",
+        activity=target,
+        payload={"target": target, "recommendation": recommendation_id[:64]},
+    )
+
+
+@transaction.atomic
+def personalization_set(*, user, enabled: bool) -> None:
+    if user.personalized == enabled:
+        return
+    user.personalized = enabled
+    user.save(update_fields=["personalized"])
+    event_record(learner_id=user.pk, verb="personalization.changed", payload={"enabled": enabled})

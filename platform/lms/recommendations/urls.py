@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("next/<str:recommendation>/follow/<slug:activity>", views.follow, name="next-follow"),
+    path("next/<str:recommendation>/choose", views.choose_myself, name="next-choose"),
+    path("preferences/personalization", views.personalization, name="personalization"),
+]

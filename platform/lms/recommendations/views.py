@@ -1,0 +1,48 @@
+"""Following a suggested next step, choosing for oneself, and the personalization switch.
+Each answer is recorded as an event; the learner always ends up where they chose."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from lms.courses.models import Activity
+
+from .services import personalization_set, recommendation_answered
+
+
+@login_required
+def follow(request: HttpRequest, recommendation: str, activity: str) -> HttpResponse:
+    found = Activity.objects.select_related("course").filter(slug=activity, retired=False).first()
+    if found is None:
+        raise Http404("No such activity")
+    recommendation_answered(
+        learner=request.user, recommendation_id=recommendation, target=found.slug, followed=True
+    )
+    return redirect("activity-detail", found.course.slug, found.slug)
+
+
+@login_required
+@require_POST
+def choose_myself(request: HttpRequest, recommendation: str) -> HttpResponse:
+    target = request.POST.get("target", "")
+    if Activity.objects.filter(slug=target).exists():
+        recommendation_answered(
+            learner=request.user, recommendation_id=recommendation, target=target, followed=False
+        )
+    return redirect("/#my-courses")
+
+
+@login_required
+@require_POST
+def personalization(request: HttpRequest) -> HttpResponse:
+    enabled = request.POST.get("enabled") == "on"
+    personalization_set(user=request.user, enabled=enabled)
+    messages.success(
+        request,
+        "Personalized next steps are on."
+        if enabled
+        else "Personalization is off: your next step follows the syllabus.",
+    )
+    return redirect("home")
