@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "lms.discussions",
     "lms.progress",
     "lms.recommendations",
+    "lms.simulation",
     "analytics",
 ]
 

@@ -56,12 +56,12 @@ class CatalogGraph:
         return {c for a in activity_ids for c in self.activity_concepts.get(a, ())}
 
 
-_GRAPH_TTL = 60.0
+_GRAPH_TTL = 300.0
 _graph: dict = {"at": -_GRAPH_TTL, "value": None}
 
 
 def catalog_graph() -> CatalogGraph:
-    """Cached for a minute per process (the graph changes only when content is imported;
+    """Cached for five minutes per process (the graph changes only when content is imported;
     ``catalog_graph_forget`` drops it at once in the importing process)."""
     if _graph["value"] is None or _time.monotonic() - _graph["at"] > _GRAPH_TTL:
         from collections import defaultdict

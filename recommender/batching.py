@@ -1,0 +1,96 @@
+"""Windows of learner sequences -> padded tensor batches (training and scoring).
+
+A sequence longer than ``max_len`` is cut into overlapping windows (``data.windows``):
+the first window scores positions ``0..max_len-1``, each later one advances by
+``max_len // 2`` and scores only its second half, so every scored position sees at
+least ``max_len // 2`` earlier events and the window that scores a position depends on
+the position alone (never on later events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from recommender.data import LearnerSequence, windows
+from recommender.model import Batch
+
+
+@dataclass(frozen=True)
+class Window:
+    seq: int  # index into the list of sequences
+    start: int  # first event of the window
+    score_from: int  # positions start + score_from ... are scored; earlier ones are context
+    length: int  # events in the window
+
+
+def make_windows(seqs: Sequence[LearnerSequence], max_len: int) -> list[Window]:
+    out = []
+    for i, s in enumerate(seqs):
+        if len(s) == 0:
+            continue
+        for start, score_from in windows(len(s), max_len):
+            out.append(Window(i, start, score_from, min(max_len, len(s) - start)))
+    return out
+
+
+def window_kt(seq: LearnerSequence, w: Window) -> np.ndarray:
+    """Indices of the question interactions scored in window ``w``."""
+    lo, hi = w.start + w.score_from, w.start + w.length
+    return np.flatnonzero((seq.kt_pos >= lo) & (seq.kt_pos < hi))
+
+
+def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
+    """Pad the windows into one :class:`Batch` (targets are zeros / masked when the
+    sequences carry none, as in inference)."""
+    b = len(wins)
+    t = max(w.length for w in wins)
+    kts = [window_kt(seqs[w.seq], w) for w in wins]
+    k = max(1, max(len(x) for x in kts))  # >= 1 so the correctness head always runs (DDP)
+    act = np.zeros((b, t), np.int64)
+    verb = np.zeros((b, t), np.int64)
+    outcome = np.zeros((b, t), np.int64)
+    gap = np.zeros((b, t), np.int64)
+    next_t = np.zeros((b, t + 1), np.int64)
+    risk = np.full((b, t), -1.0, np.float32)
+    kt_state = np.zeros((b, k), np.int64)
+    kt_q = np.zeros((b, k), np.int64)
+    kt_a = np.zeros((b, k), np.int64)
+    kt_y = np.zeros((b, k), np.float32)
+    kt_m = np.zeros((b, k), bool)
+    for i, w in enumerate(wins):
+        s = seqs[w.seq]
+        sl = slice(w.start, w.start + w.length)
+        n = w.length
+        act[i, :n] = s.activity[sl]
+        verb[i, :n] = s.verb[sl]
+        outcome[i, :n] = s.outcome[sl]
+        gap[i, :n] = s.gap[sl]
+        if len(s.next_activity):
+            if w.start == 0:
+                next_t[i, 0] = s.first_activity
+            next_t[i, 1 + w.score_from : 1 + n] = s.next_activity[w.start + w.score_from : w.start + n]
+            risk[i, w.score_from : n] = s.disengaged[w.start + w.score_from : w.start + n]
+        idx = kts[i]
+        m = len(idx)
+        kt_state[i, :m] = np.maximum(s.kt_anchor[idx] - w.start + 1, 0)
+        kt_q[i, :m] = s.kt_question[idx]
+        kt_a[i, :m] = s.kt_activity[idx]
+        kt_y[i, :m] = s.kt_correct[idx]
+        kt_m[i, :m] = True
+    return Batch(
+        activity=torch.from_numpy(act),
+        verb=torch.from_numpy(verb),
+        outcome=torch.from_numpy(outcome),
+        gap=torch.from_numpy(gap),
+        next_target=torch.from_numpy(next_t),
+        risk_target=torch.from_numpy(risk),
+        kt_state=torch.from_numpy(kt_state),
+        kt_question=torch.from_numpy(kt_q),
+        kt_activity=torch.from_numpy(kt_a),
+        kt_target=torch.from_numpy(kt_y),
+        kt_mask=torch.from_numpy(kt_m),
+    )

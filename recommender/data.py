@@ -1,0 +1,474 @@
+"""Events -> per-learner sequences, vocabularies, targets and learner splits.
+
+Input is the canonical export schema (``docs/events.md``; ``export_events --format parquet``):
+``event_id, learner_id, time, verb, session_id, course, activity, payload (JSON text),
+source, received``. Only ``learner_id, time, verb, activity, payload`` are read; a
+DataFrame with extra or missing optional columns is fine.
+
+Tokens
+    One token per event, in time order per learner (ties keep input order). Each token
+    carries four features:
+
+    * ``activity`` id: the activity slug, ``<unk>`` when unseen at training time. Events
+      **without an activity** (``navigation.page_viewed``, ``recommendation.shown``,
+      enrollment...) are *kept* as the generic ``<none>`` activity: they say the learner
+      is active (disengagement needs that) and how they navigate, but they are never a
+      next-activity target and never recommended.
+    * ``verb`` id (``<unk>`` when unseen).
+    * ``outcome`` bucket: the score of ``quiz.graded`` / ``lab.graded`` or the watched
+      fraction of a ``video.paused`` / ``video.completed`` with segments and duration, in
+      five buckets of 0.2; ``quiz.answered`` with ``correct`` gives CORRECT/INCORRECT;
+      anything else is NONE.
+    * ``gap`` bucket: ``2 + floor(log2(1 + seconds since the learner's previous event))``
+      capped at 25, ``GAP_FIRST`` for the first event.
+
+Knowledge-tracing interactions
+    Each ``quiz.graded`` event yields one interaction per entry of ``questions`` with the
+    question key ``f"{activity}/{question}"`` and its correctness. The prediction for it
+    uses the learner's state *before* the attempt: the ``anchor`` is the last event before
+    the graded one that is not a ``quiz.answered`` / ``quiz.submitted`` of the same quiz
+    (those reveal the answers).
+
+Targets (causal protocol: a prediction at position t uses events 0..t only)
+    (a) next activity: the first later event whose activity is real and differs from the
+        activity at t (for a ``<none>`` token, the next real activity);
+    (b) correctness of each question interaction;
+    (c) disengagement: 1 when the learner has no event within ``horizon`` (14 days) after
+        t; positions with ``time > dataset_end - horizon`` are censored (label -1).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PAD, UNK, NONE = 0, 1, 2
+PAD_TOKEN, UNK_TOKEN, NONE_TOKEN = "<pad>", "<unk>", "<none>"
+
+# outcome buckets
+OUTCOME_PAD, OUTCOME_NONE = 0, 1
+OUTCOME_SCORE0 = 2  # 2..6: score or watched fraction in [0, .2), [.2, .4) ... [.8, 1]
+OUTCOME_CORRECT, OUTCOME_INCORRECT = 7, 8
+N_OUTCOMES = 9
+
+# time-gap buckets
+GAP_PAD, GAP_FIRST = 0, 1
+MAX_GAP_LOG2 = 23  # 2**23 s is ~97 days
+N_GAPS = 2 + MAX_GAP_LOG2 + 1
+
+DAY = 86_400.0
+DEFAULT_HORIZON_DAYS = 14.0
+REQUIRED_COLUMNS = ("learner_id", "time", "verb", "activity", "payload")
+
+_SCORED_VERBS = frozenset({"quiz.graded", "lab.graded"})
+_VIDEO_VERBS = frozenset({"video.paused", "video.completed"})
+_ANSWER_VERBS = frozenset({"quiz.answered", "quiz.submitted"})
+_PARSED_VERBS = _SCORED_VERBS | _VIDEO_VERBS | {"quiz.answered"}
+
+
+class Vocab:
+    """A token <-> id map with reserved specials; unseen tokens encode to ``<unk>``."""
+
+    def __init__(self, tokens: Iterable[str], specials: Sequence[str] = (PAD_TOKEN, UNK_TOKEN)) -> None:
+        self.specials = tuple(specials)
+        self.itos: list[str] = list(self.specials)
+        seen = set(self.itos)
+        for tok in tokens:
+            if tok not in seen:
+                seen.add(tok)
+                self.itos.append(tok)
+        self.stoi = {tok: i for i, tok in enumerate(self.itos)}
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Vocab) and self.itos == other.itos
+
+    @property
+    def n_special(self) -> int:
+        return len(self.specials)
+
+    def encode(self, token: str | None) -> int:
+        return self.stoi.get(token, UNK) if token is not None else UNK
+
+    def decode(self, index: int) -> str:
+        return self.itos[index]
+
+    def to_dict(self) -> dict:
+        return {"specials": list(self.specials), "tokens": self.itos[len(self.specials) :]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Vocab:
+        return cls(d["tokens"], specials=d["specials"])
+
+
+@dataclass(frozen=True)
+class Vocabularies:
+    """The three vocabularies a model is trained with (built from training learners only)."""
+
+    activities: Vocab  # specials <pad>, <unk>, <none>
+    verbs: Vocab
+    questions: Vocab  # keys "activity/question"
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k).to_dict() for k in ("activities", "verbs", "questions")}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Vocabularies:
+        return cls(*(Vocab.from_dict(d[k]) for k in ("activities", "verbs", "questions")))
+
+    @classmethod
+    def build(cls, events: pd.DataFrame) -> Vocabularies:
+        """Sorted vocabularies of the activities, verbs and question keys in ``events``."""
+        activities = sorted(a for a in events["activity"].dropna().unique())
+        verbs = sorted(events["verb"].dropna().unique())
+        questions: set[str] = set()
+        graded = events[events["verb"] == "quiz.graded"]
+        for act, payload in zip(graded["activity"], graded["payload"], strict=True):
+            if isinstance(act, str):
+                for q in _questions(parse_payload(payload)):
+                    questions.add(f"{act}/{q[0]}")
+        return cls(
+            Vocab(activities, specials=(PAD_TOKEN, UNK_TOKEN, NONE_TOKEN)),
+            Vocab(verbs),
+            Vocab(sorted(questions)),
+        )
+
+
+@dataclass
+class LearnerSequence:
+    """One learner's events as arrays (T events, K question interactions).
+
+    Targets (``next_activity``, ``disengaged``, ``first_activity``) are filled by
+    :func:`attach_targets`; an inference-only sequence leaves them empty.
+    """
+
+    learner_id: int
+    times: np.ndarray  # (T,) float64 seconds since the Unix epoch, non-decreasing
+    activity: np.ndarray  # (T,) int64 activity ids (NONE for events without activity)
+    verb: np.ndarray  # (T,) int64
+    outcome: np.ndarray  # (T,) int64 outcome buckets
+    gap: np.ndarray  # (T,) int64 gap buckets
+    kt_pos: np.ndarray  # (K,) index of the quiz.graded event
+    kt_anchor: np.ndarray  # (K,) last visible event before the attempt (-1: none)
+    kt_question: np.ndarray  # (K,) question ids
+    kt_activity: np.ndarray  # (K,) the quiz's activity id
+    kt_correct: np.ndarray  # (K,) float32 0/1
+    next_activity: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (T,) 0: none
+    disengaged: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) 1/0, -1 censored
+    first_activity: int = 0  # the first real activity (target of the empty-history state)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+# ---------------------------------------------------------------------------- loading
+def load_events(source: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """Read events (DataFrame, ``.parquet`` or ``.csv``) into a normalised frame.
+
+    ``time`` becomes a UTC timestamp, ``learner_id`` int64, ``activity`` str or None;
+    rows are sorted by learner then time (stable: ties keep their input order).
+    Raises ``ValueError`` naming missing columns or an unknown file type.
+    """
+    if isinstance(source, pd.DataFrame):
+        df = source.copy()
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise FileNotFoundError(f"no events file at {path}")
+        suffixes = "".join(path.suffixes).lower()
+        if ".parquet" in suffixes or ".pq" in suffixes:
+            df = pd.read_parquet(path)
+        elif ".csv" in suffixes:
+            df = pd.read_csv(path)
+        else:
+            raise ValueError(f"{path}: expected a .parquet or .csv events file")
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"events are missing column(s) {missing}; the canonical export has {REQUIRED_COLUMNS}"
+        )
+    if pd.api.types.is_string_dtype(df["time"]) or df["time"].dtype == object:
+        df["time"] = pd.to_datetime(df["time"], utc=True, format="ISO8601")
+    else:
+        df["time"] = pd.to_datetime(df["time"], utc=True)
+    df["learner_id"] = df["learner_id"].astype("int64")
+    df["activity"] = df["activity"].astype(object).where(df["activity"].notna(), None)
+    df["verb"] = df["verb"].astype(str)
+    df = df.sort_values(["learner_id", "time"], kind="stable").reset_index(drop=True)
+    return df
+
+
+def time_seconds(times: pd.Series) -> np.ndarray:
+    """UTC timestamps -> float64 seconds since the Unix epoch."""
+    if not isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = pd.to_datetime(times, utc=True)
+    return times.dt.as_unit("us").astype("int64").to_numpy() / 1e6
+
+
+def parse_payload(payload: object) -> dict:
+    """A payload as a dict: JSON text is parsed; anything unreadable is ``{}``."""
+    if isinstance(payload, dict):
+        return payload
+    if isinstance(payload, str | bytes) and payload:
+        try:
+            value = json.loads(payload)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+    return {}
+
+
+def _questions(payload: dict) -> list[tuple[str, bool]]:
+    out = []
+    for q in payload.get("questions") or ():
+        if isinstance(q, dict) and isinstance(q.get("question"), str) and isinstance(q.get("correct"), bool):
+            out.append((q["question"], q["correct"]))
+    return out
+
+
+def _score_bucket(x: float) -> int:
+    return OUTCOME_SCORE0 + min(max(int(x * 5), 0), 4)
+
+
+def outcome_of(verb: str, payload: dict) -> int:
+    """The outcome bucket of one event (see the module docstring)."""
+    if verb in _SCORED_VERBS:
+        score = payload.get("score")
+        if isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score):
+            return _score_bucket(float(score))
+    elif verb in _VIDEO_VERBS:
+        duration, segments = payload.get("duration"), payload.get("segments")
+        if isinstance(duration, int | float) and duration > 0 and isinstance(segments, list):
+            try:
+                watched = sum(float(e) - float(s) for s, e in segments)
+            except (TypeError, ValueError):
+                return OUTCOME_NONE
+            return _score_bucket(min(max(watched / duration, 0.0), 1.0))
+    elif verb == "quiz.answered":
+        correct = payload.get("correct")
+        if isinstance(correct, bool):
+            return OUTCOME_CORRECT if correct else OUTCOME_INCORRECT
+    return OUTCOME_NONE
+
+
+def gap_bucket(seconds: float) -> int:
+    """Bucket of the gap since the previous event (``GAP_FIRST`` handled by the caller)."""
+    return 2 + min(int(math.log2(1.0 + max(seconds, 0.0))), MAX_GAP_LOG2)
+
+
+# ---------------------------------------------------------------------------- encoding
+def encode_learner(
+    learner_id: int,
+    times: np.ndarray,
+    verbs: Sequence[str],
+    activities: Sequence[str | None],
+    payloads: Sequence[object],
+    vocabs: Vocabularies,
+) -> tuple[LearnerSequence, list[str | None]]:
+    """Encode one learner's time-ordered events (the single code path used by training,
+    evaluation and serving). Returns the sequence and the raw activity slugs (for targets).
+
+    Every feature at position t depends on events 0..t only.
+    """
+    n = len(times)
+    act_v, verb_v = vocabs.activities, vocabs.verbs
+    q_stoi = vocabs.questions.stoi
+    activity = np.empty(n, np.int64)
+    verb = np.empty(n, np.int64)
+    outcome = np.full(n, OUTCOME_NONE, np.int64)
+    gap = np.empty(n, np.int64)
+    raw_acts: list[str | None] = []
+    kt_pos, kt_anchor, kt_q, kt_a, kt_y = [], [], [], [], []
+    prev = None
+    for i in range(n):
+        a = activities[i]
+        if not isinstance(a, str):
+            a = None
+        raw_acts.append(a)
+        v = verbs[i]
+        activity[i] = act_v.stoi.get(a, UNK) if a is not None else NONE
+        verb[i] = verb_v.stoi.get(v, UNK)
+        t = times[i]
+        gap[i] = GAP_FIRST if prev is None else gap_bucket(t - prev)
+        prev = t
+        if v in _PARSED_VERBS:
+            payload = parse_payload(payloads[i])
+            outcome[i] = outcome_of(v, payload)
+            if v == "quiz.graded" and a is not None:
+                qs = _questions(payload)
+                if qs:
+                    anchor = i - 1
+                    while anchor >= 0 and raw_acts[anchor] == a and verbs[anchor] in _ANSWER_VERBS:
+                        anchor -= 1
+                    for q, correct in qs:
+                        kt_pos.append(i)
+                        kt_anchor.append(anchor)
+                        kt_q.append(q_stoi.get(f"{a}/{q}", UNK))
+                        kt_a.append(activity[i])
+                        kt_y.append(1.0 if correct else 0.0)
+    seq = LearnerSequence(
+        learner_id=int(learner_id),
+        times=np.asarray(times, np.float64),
+        activity=activity,
+        verb=verb,
+        outcome=outcome,
+        gap=gap,
+        kt_pos=np.asarray(kt_pos, np.int64),
+        kt_anchor=np.asarray(kt_anchor, np.int64),
+        kt_question=np.asarray(kt_q, np.int64),
+        kt_activity=np.asarray(kt_a, np.int64),
+        kt_correct=np.asarray(kt_y, np.float32),
+    )
+    return seq, raw_acts
+
+
+def encode_history(history: pd.DataFrame, vocabs: Vocabularies, learner_id: int = 0) -> LearnerSequence:
+    """Encode one learner's events given as a DataFrame (any order; sorted by time here)."""
+    if len(history) == 0:
+        seq, _ = encode_learner(learner_id, np.zeros(0), [], [], [], vocabs)
+        return seq
+    times = time_seconds(history["time"])
+    verbs = history["verb"].tolist()
+    acts = history["activity"].tolist()
+    payloads = history["payload"].tolist() if "payload" in history.columns else [None] * len(times)
+    if len(times) > 1 and np.any(np.diff(times) < 0):
+        order = np.argsort(times, kind="stable")
+        times = times[order]
+        verbs = [verbs[i] for i in order]
+        acts = [acts[i] for i in order]
+        payloads = [payloads[i] for i in order]
+    seq, _ = encode_learner(learner_id, times, verbs, acts, payloads, vocabs)
+    return seq
+
+
+def attach_targets(
+    seq: LearnerSequence,
+    raw_activities: Sequence[str | None],
+    vocabs: Vocabularies,
+    *,
+    dataset_end: float,
+    horizon_days: float = DEFAULT_HORIZON_DAYS,
+) -> LearnerSequence:
+    """Fill the next-activity, disengagement and first-activity targets (they look ahead)."""
+    n = len(seq)
+    enc = vocabs.activities.encode
+    nxt = np.zeros(n, np.int64)
+    first: str | None = None  # nearest later real activity
+    second: str | None = None  # nearest later real activity different from `first`
+    for t in range(n - 1, -1, -1):
+        a = raw_activities[t]
+        target = first if (a is None or first != a) else second
+        nxt[t] = enc(target) if target is not None else 0
+        if a is not None and a != first:
+            second, first = first, a
+    seq.next_activity = nxt
+    seq.first_activity = enc(first) if first is not None else 0
+    horizon = horizon_days * DAY
+    times = seq.times
+    next_time = np.append(times[1:], np.inf)
+    dis = (next_time - times > horizon).astype(np.float32)
+    dis[times > dataset_end - horizon] = -1.0
+    seq.disengaged = dis
+    return seq
+
+
+def build_sequences(
+    events: pd.DataFrame,
+    vocabs: Vocabularies,
+    *,
+    dataset_end: float | None = None,
+    horizon_days: float = DEFAULT_HORIZON_DAYS,
+    learners: Iterable[int] | None = None,
+    progress: bool = False,
+) -> list[LearnerSequence]:
+    """One :class:`LearnerSequence` with targets per learner of ``events`` (a frame from
+    :func:`load_events`), in learner-id order.
+
+    ``dataset_end`` (seconds) is the censoring reference: pass the last timestamp of the
+    *whole* dataset when ``events`` is a subset (default: this frame's last timestamp).
+    """
+    if learners is not None:
+        events = events[events["learner_id"].isin(set(learners))]
+    if len(events) == 0:
+        return []
+    times = time_seconds(events["time"])
+    end = float(times.max()) if dataset_end is None else float(dataset_end)
+    ids = events["learner_id"].to_numpy()
+    verbs = events["verb"].tolist()
+    acts = events["activity"].tolist()
+    payloads = events["payload"].tolist()
+    bounds = np.flatnonzero(np.diff(ids)) + 1
+    starts = np.concatenate([[0], bounds])
+    stops = np.concatenate([bounds, [len(ids)]])
+    it = zip(starts, stops, strict=True)
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(list(it), desc="sequences", unit="learner", leave=False)
+    out = []
+    for s, e in it:
+        seq, raw = encode_learner(int(ids[s]), times[s:e], verbs[s:e], acts[s:e], payloads[s:e], vocabs)
+        out.append(attach_targets(seq, raw, vocabs, dataset_end=end, horizon_days=horizon_days))
+    return out
+
+
+# ---------------------------------------------------------------------------- windows
+def window_start(position: int, max_len: int) -> int:
+    """Start of the window in which ``position`` is scored: 0 below ``max_len``, then
+    strided by ``max_len // 2`` so every scored position has at least ``max_len // 2``
+    earlier events of context. Depends on the position only (never on later events)."""
+    stride = max_len // 2
+    if position < max_len:
+        return 0
+    return ((position - max_len) // stride + 1) * stride
+
+
+def windows(length: int, max_len: int) -> list[tuple[int, int]]:
+    """``(start, score_from)`` pairs covering positions 0..length-1 once each: window
+    ``[start, start + max_len)`` scores positions ``start + score_from`` onwards."""
+    if length <= max_len:
+        return [(0, 0)]
+    stride = max_len // 2
+    out = [(0, 0)]
+    start = stride
+    while start + max_len - stride < length:
+        out.append((start, max_len - stride))
+        start += stride
+    return out
+
+
+# ---------------------------------------------------------------------------- splits
+def split_learners(learner_ids: Iterable[int], holdout_frac: float, seed: int) -> tuple[list[int], list[int]]:
+    """Seeded split by learner: ``(train_ids, holdout_ids)``, both sorted."""
+    if not 0.0 <= holdout_frac < 1.0:
+        raise ValueError("holdout_frac must be in [0, 1)")
+    ids = np.array(sorted({int(i) for i in learner_ids}), dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    n_hold = int(round(len(ids) * holdout_frac))
+    hold = set(rng.permutation(ids)[:n_hold].tolist())
+    return [int(i) for i in ids if i not in hold], sorted(hold)
+
+
+def read_learner_ids(path: str | Path) -> list[int]:
+    """Learner ids from a file with one id per line (blank lines and ``#`` comments skipped)."""
+    ids = []
+    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            try:
+                ids.append(int(line))
+            except ValueError:
+                raise ValueError(f"{path}:{n}: not a learner id: {line!r}") from None
+    return sorted(set(ids))
+
+
+def write_learner_ids(path: str | Path, ids: Iterable[int]) -> None:
+    Path(path).write_text("".join(f"{i}\n" for i in sorted(ids)))

@@ -1,0 +1,264 @@
+"""The sequence model: a small causal Transformer over a learner's events, three heads.
+
+Why this architecture
+    Next-step recommendation over a clickstream is SASRec's setting (self-attention
+    over the item sequence with a causal mask), and knowledge tracing is SAKT/AKT's:
+    attention lets a prediction look straight back at the relevant earlier event (the
+    failed quiz of two days ago, the unit video) instead of carrying it through a
+    recurrent state, and a causal mask trains every position of a sequence in one
+    parallel pass. The model is kept tiny (d_model 64, 2 layers, 256 events of
+    context) so one learner's prediction is a millisecond on a CPU. ``arch="gru"``
+    swaps the Transformer blocks for a GRU (DKT-style) with the same embeddings and
+    heads, to measure the alternative with the same training and evaluation code.
+
+Inputs (``Batch``): per event the activity, verb, outcome bucket and time-gap bucket
+(see ``recommender.data``); their embeddings are summed with a learned position
+embedding. The encoder returns *prefix states* ``P``: ``P[:, 0]`` is a learned
+"nothing seen yet" state and ``P[:, j]`` the state after events ``0..j-1``.
+
+Heads
+    * next activity: ``Linear(D, n_activities)`` on each prefix state;
+    * correctness: an MLP on ``[state, query, state * query]`` where ``state`` is the
+      prefix state at the interaction's anchor (before the attempt) and ``query`` the
+      question embedding plus its quiz's activity embedding (an unseen question of a
+      known quiz still gets the quiz's information), plus a per-question bias;
+    * disengagement: ``Linear(D, 1)`` on the state after each event.
+
+Loss = ``w_next * CE + w_kt * BCE + w_risk * BCE``, each averaged over its own valid
+targets (padding, context-only positions and censored labels are masked).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from recommender.data import N_GAPS, N_OUTCOMES, NONE, PAD, UNK
+
+
+@dataclass
+class ModelConfig:
+    n_activities: int  # activity vocabulary size (with <pad>, <unk>, <none>)
+    n_verbs: int  # verb vocabulary size
+    n_questions: int  # question vocabulary size
+    n_outcomes: int = N_OUTCOMES  # outcome buckets
+    n_gaps: int = N_GAPS  # time-gap buckets
+    arch: str = "transformer"  # "transformer" or "gru"
+    d_model: int = 64  # embedding / hidden width
+    n_layers: int = 2  # Transformer blocks (or GRU layers)
+    n_heads: int = 4  # attention heads
+    d_ff: int = 128  # feed-forward width inside a block
+    dropout: float = 0.1
+    max_len: int = 256  # events of context (learned positions)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Batch:
+    """A padded batch of windows (B windows, T events, K question interactions)."""
+
+    activity: torch.Tensor  # (B, T) long
+    verb: torch.Tensor  # (B, T) long
+    outcome: torch.Tensor  # (B, T) long
+    gap: torch.Tensor  # (B, T) long
+    next_target: torch.Tensor  # (B, T+1) long, 0 = no target (for prefix states)
+    risk_target: torch.Tensor  # (B, T) float, -1 = masked
+    kt_state: torch.Tensor  # (B, K) long: prefix-state index of the anchor
+    kt_question: torch.Tensor  # (B, K) long
+    kt_activity: torch.Tensor  # (B, K) long
+    kt_target: torch.Tensor  # (B, K) float
+    kt_mask: torch.Tensor  # (B, K) bool
+
+    def to(self, device: torch.device | str) -> Batch:
+        return Batch(**{k: v.to(device) for k, v in self.__dict__.items()})
+
+
+@dataclass
+class Outputs:
+    next_logits: torch.Tensor  # (B, T+1, n_activities)
+    kt_logits: torch.Tensor  # (B, K)
+    risk_logits: torch.Tensor  # (B, T)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        assert cfg.d_model % cfg.n_heads == 0
+        self.n_heads = cfg.n_heads
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.proj = nn.Linear(cfg.d_model, cfg.d_model)
+        self.dropout = cfg.dropout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).split(d, dim=2)
+        q, k, v = (
+            z.view(b, t, self.n_heads, d // self.n_heads).transpose(1, 2) for z in (q, k, v)
+        )  # (B,H,T,hd)
+        y = F.scaled_dot_product_attention(
+            q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+        )
+        return self.proj(y.transpose(1, 2).reshape(b, t, d))
+
+
+class Block(nn.Module):
+    """Pre-norm Transformer block (nanoGPT)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(cfg.d_model)
+        self.attn = CausalSelfAttention(cfg)
+        self.ln2 = nn.LayerNorm(cfg.d_model)
+        self.mlp = nn.Sequential(
+            nn.Linear(cfg.d_model, cfg.d_ff),
+            nn.GELU(),
+            nn.Linear(cfg.d_ff, cfg.d_model),
+            nn.Dropout(cfg.dropout),
+        )
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop(self.attn(self.ln1(x)))
+        return x + self.mlp(self.ln2(x))
+
+
+class SequenceModel(nn.Module):
+    """Causal sequence model with next-activity, correctness and disengagement heads."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        if cfg.arch not in ("transformer", "gru"):
+            raise ValueError(f"unknown arch {cfg.arch!r}")
+        self.cfg = cfg
+        d = cfg.d_model
+        self.act_emb = nn.Embedding(cfg.n_activities, d, padding_idx=PAD)
+        self.verb_emb = nn.Embedding(cfg.n_verbs, d, padding_idx=PAD)
+        self.outcome_emb = nn.Embedding(cfg.n_outcomes, d, padding_idx=PAD)
+        self.gap_emb = nn.Embedding(cfg.n_gaps, d, padding_idx=PAD)
+        self.pos_emb = nn.Embedding(cfg.max_len, d)
+        self.bos = nn.Parameter(torch.zeros(d))
+        self.drop = nn.Dropout(cfg.dropout)
+        if cfg.arch == "transformer":
+            self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+            self.gru = None
+        else:
+            self.blocks = nn.ModuleList()
+            self.gru = nn.GRU(
+                d, d, cfg.n_layers, batch_first=True, dropout=cfg.dropout if cfg.n_layers > 1 else 0
+            )
+        self.ln_f = nn.LayerNorm(d)
+        # heads
+        self.next_head = nn.Linear(d, cfg.n_activities)
+        self.q_emb = nn.Embedding(cfg.n_questions, d, padding_idx=PAD)
+        self.q_bias = nn.Embedding(cfg.n_questions, 1, padding_idx=PAD)
+        self.kt_mlp = nn.Sequential(nn.Linear(3 * d, d), nn.GELU(), nn.Linear(d, 1))
+        self.risk_head = nn.Linear(d, 1)
+        self.apply(self._init)
+        nn.init.zeros_(self.q_bias.weight)
+        nn.init.normal_(self.bos, std=0.02)
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, std=0.02)
+            if m.padding_idx is not None:
+                with torch.no_grad():
+                    m.weight[m.padding_idx].zero_()
+
+    # -------------------------------------------------------------------- encoder
+    def encode(
+        self, activity: torch.Tensor, verb: torch.Tensor, outcome: torch.Tensor, gap: torch.Tensor
+    ) -> torch.Tensor:
+        """Prefix states ``P`` (B, T+1, D): ``P[:, 0]`` before any event, ``P[:, j]``
+        after events ``0..j-1``. Causal: ``P[:, j]`` depends on events ``< j`` only."""
+        b, t = activity.shape
+        if t > self.cfg.max_len:
+            raise ValueError(f"window of {t} events exceeds max_len {self.cfg.max_len}")
+        pos = torch.arange(t, device=activity.device)
+        x = (
+            self.act_emb(activity)
+            + self.verb_emb(verb)
+            + self.outcome_emb(outcome)
+            + self.gap_emb(gap)
+            + self.pos_emb(pos)[None]
+        )  # (B, T, D)
+        x = self.drop(x)
+        if self.gru is None:
+            for block in self.blocks:
+                x = block(x)
+        else:
+            x, _ = self.gru(x)
+        h = self.ln_f(x)  # (B, T, D)
+        bos = self.ln_f(self.bos).expand(b, 1, -1)  # (B, 1, D)
+        return torch.cat([bos, h], dim=1)  # (B, T+1, D)
+
+    # -------------------------------------------------------------------- heads
+    def next_logits(self, states: torch.Tensor) -> torch.Tensor:
+        """(..., D) -> (..., n_activities) logits."""
+        return self.next_head(states)
+
+    def kt_logits(self, states: torch.Tensor, question: torch.Tensor, activity: torch.Tensor) -> torch.Tensor:
+        """(..., D) states and (...) question / quiz-activity ids -> (...) logits."""
+        query = self.q_emb(question) + self.act_emb(activity)  # (..., D)
+        z = torch.cat([states, query, states * query], dim=-1)
+        return self.kt_mlp(z).squeeze(-1) + self.q_bias(question).squeeze(-1)
+
+    def risk_logits(self, states: torch.Tensor) -> torch.Tensor:
+        return self.risk_head(states).squeeze(-1)
+
+    def forward(self, batch: Batch) -> Outputs:
+        p = self.encode(batch.activity, batch.verb, batch.outcome, batch.gap)  # (B, T+1, D)
+        idx = batch.kt_state.unsqueeze(-1).expand(-1, -1, p.size(-1))  # (B, K, D)
+        kt_states = torch.gather(p, 1, idx)  # (B, K, D)
+        return Outputs(
+            next_logits=self.next_logits(p),
+            kt_logits=self.kt_logits(kt_states, batch.kt_question, batch.kt_activity),
+            risk_logits=self.risk_logits(p[:, 1:]),
+        )
+
+
+def special_activity_mask(n_activities: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """True for the activity ids that are never recommended (<pad>, <unk>, <none>)."""
+    mask = torch.zeros(n_activities, dtype=torch.bool, device=device)
+    mask[[PAD, UNK, NONE]] = True
+    return mask
+
+
+@dataclass
+class LossWeights:
+    next: float = 1.0  # next-activity cross-entropy
+    kt: float = 1.0  # question-correctness BCE
+    risk: float = 1.0  # disengagement BCE
+
+
+def compute_loss(out: Outputs, batch: Batch, w: LossWeights) -> tuple[torch.Tensor, dict[str, float]]:
+    """Weighted sum of the three masked losses; also returns each part (floats)."""
+    v = out.next_logits.size(-1)
+    tgt = batch.next_target.reshape(-1)
+    n_next = (tgt > 0).sum()
+    ce = F.cross_entropy(out.next_logits.reshape(-1, v), tgt, ignore_index=PAD, reduction="sum")
+    l_next = ce / n_next.clamp(min=1)
+
+    m = batch.kt_mask.float()
+    bce = F.binary_cross_entropy_with_logits(out.kt_logits, batch.kt_target, reduction="none")
+    l_kt = (bce * m).sum() / m.sum().clamp(min=1)
+
+    rm = (batch.risk_target >= 0).float()
+    rb = F.binary_cross_entropy_with_logits(out.risk_logits, batch.risk_target.clamp(min=0), reduction="none")
+    l_risk = (rb * rm).sum() / rm.sum().clamp(min=1)
+
+    loss = w.next * l_next + w.kt * l_kt + w.risk * l_risk
+    parts = {"next": float(l_next), "kt": float(l_kt), "risk": float(l_risk)}
+    if not math.isfinite(float(loss)):
+        raise FloatingPointError(f"non-finite loss {parts}")
+    return loss, parts
