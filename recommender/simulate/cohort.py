@@ -33,6 +33,7 @@ class Progress:
     passed_at: dt.datetime | None = None
     coverage: float = 0.0
     segments: list[list[float]] = field(default_factory=list)
+    study_minutes: float | None = None  # the learner's study time so far when it was completed
 
 
 @dataclass
@@ -67,12 +68,20 @@ class LearnerRun:
     labs: list[LabRecord]
     progress: dict[str, Progress]
     mastery: float  # mean p(mastered) over the curriculum's concepts at the end
+    start_mastery: float  # the same at enrollment (prior knowledge)
     dropped_day: int | None
     active_days: int
     study_minutes: float
     completed: dict[str, dt.datetime]  # course -> when every graded item was passed
     certificates: dict[str, dt.datetime]  # the same, for verified learners
     courses: list[str]  # courses the learner enrolled in
+
+    def minutes_to_complete(self, course: str, curriculum: Curriculum) -> float | None:
+        """Study minutes until every graded item of ``course`` was passed (None if never)."""
+        if course not in self.completed:
+            return None
+        graded = [self.progress[i.slug] for i in curriculum.items if i.course == course and i.graded]
+        return max((row.study_minutes or 0.0) for row in graded) if graded else None
 
 
 @dataclass
@@ -140,6 +149,7 @@ class _Life:
         self.policy, self.compliance = policy, compliance
         self.traits = Traits.draw(rng, params)
         self.knowledge = Knowledge(params, params.prior_mean + self.traits.prior)
+        self.start_mastery = self.knowledge.p_mastered(curriculum.concepts, 0.0)
         # Learners join over the first weeks of the window.
         self.enroll_day = int(rng.integers(0, max(1, min(28, days // 3))))
         self.enrolled = start + dt.timedelta(days=self.enroll_day, hours=float(rng.uniform(8, 22)))
@@ -194,6 +204,7 @@ class _Life:
             labs=self.labs,
             progress=self.progress,
             mastery=self.knowledge.p_mastered(self.c.concepts, final_day),
+            start_mastery=self.start_mastery,
             dropped_day=dropped,
             active_days=active_days,
             study_minutes=self.minutes,
@@ -508,6 +519,8 @@ class _Life:
             row.passed, row.passed_at = True, self.now
         if passed and row.completed is None:
             row.completed = self.now
+        if passed:
+            row.study_minutes = self.minutes
 
     def _row(self, item: Item) -> Progress:
         row = self.progress.get(item.slug)
