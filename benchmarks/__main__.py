@@ -7,7 +7,7 @@ import sys
 
 import django
 
-BENCHMARKS = ["task_roundtrip", "ingest_http", "import_edx", "grading"]
+BENCHMARKS = ["task_roundtrip", "ingest_http", "import_edx", "grading", "simulate"]
 
 
 def main(names: list[str]) -> None:

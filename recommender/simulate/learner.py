@@ -51,13 +51,13 @@ class LearnerParams:
     evening_share: float = 0.55  # learners who study mostly in the evening
     # -- engagement and dropout (daily hazard) -------------------------------------------
     dropout_base: float = 0.03  # an average auditor on an ordinary day
-    dropout_verified_factor: float = 0.25  # verified learners paid: they persist
+    dropout_verified_factor: float = 0.2  # verified learners paid: they persist
     dropout_failure: float = 0.04  # added per recent failure (halves each day)
     dropout_behind: float = 0.012  # per week behind the soft deadlines
     dropout_away: float = 0.002  # per day since the learner was last active
     dropout_first_days: float = 0.08  # extra hazard in the first three days (shopping around)
     persistence_a: float = 2.0  # persistence ~ Beta(a, b): retakes, fixes, returns
-    verified_persistence: float = 1.5  # added to a for verified learners (they paid)
+    verified_persistence: float = 2.5  # added to a for verified learners (they paid)
     persistence_b: float = 2.0
     # -- video behaviour ----------------------------------------------------------------
     skip_interview: float = 0.65  # optional interviews skipped

@@ -18,15 +18,40 @@ ROOT = Path(__file__).resolve().parents[3] / "course_content"
 
 
 def tiny() -> Curriculum:
-    q = [Question(f"q{i}", "single", difficulty=1 + i % 5, concepts=("a",), n_options=4, correct=(1,)) for i in range(5)]
+    q = [
+        Question(f"q{i}", "single", difficulty=1 + i % 5, concepts=("a",), n_options=4, correct=(1,))
+        for i in range(5)
+    ]
     return Curriculum(
         [
             Item("v1", "c", 1, 1, "video", 6, concepts=("a",), duration=360),
-            Item("quiz1", "c", 1, 1, "quiz", 10, concepts=("a",), graded=True, questions=tuple(q), pass_fraction=0.6),
+            Item(
+                "quiz1",
+                "c",
+                1,
+                1,
+                "quiz",
+                10,
+                concepts=("a",),
+                graded=True,
+                questions=tuple(q),
+                pass_fraction=0.6,
+            ),
             Item("v2", "c", 2, 2, "video", 8, concepts=("b",), duration=480),
-            Item("lab1", "c", 2, 2, "lab", 30, concepts=("a", "b"), graded=True,
-                 checks=(LabCheck("f", (("f small", True), ("f random", False)), ("off by one",)),
-                         LabCheck("g", (("g shape", True),), ("transposed",)))),  # fmt: skip
+            Item(
+                "lab1",
+                "c",
+                2,
+                2,
+                "lab",
+                30,
+                concepts=("a", "b"),
+                graded=True,
+                checks=(
+                    LabCheck("f", (("f small", True), ("f random", False)), ("off by one",)),
+                    LabCheck("g", (("g shape", True),), ("transposed",)),
+                ),
+            ),  # fmt: skip
         ],
         requires={"b": ("a",)},
         passing_grade={"c": 0.8},
@@ -84,7 +109,9 @@ def test_labs_fail_in_known_ways_and_get_fixed():
     assert names <= {"f small", "f random", "g shape"}
     mistakes = {t.get("mistake") for r in runs for lab in r.labs for t in lab.tests if not t["passed"]}
     assert mistakes <= {"off by one", "transposed"} and mistakes
-    fixed = [r for r in runs if any(lab.score < 1 for lab in r.labs) and any(lab.score == 1 for lab in r.labs)]
+    fixed = [
+        r for r in runs if any(lab.score < 1 for lab in r.labs) and any(lab.score == 1 for lab in r.labs)
+    ]
     assert fixed, "some learners should fail a lab first and then pass it"
     runs_only = [lab for r in runs if not r.traits.verified for lab in r.labs]
     assert all(lab.mode == "run" for lab in runs_only)  # auditors cannot Submit
@@ -102,7 +129,11 @@ def test_the_real_curriculum_cohort_lands_in_the_published_ranges():
     assert len(curriculum) > 200 and curriculum.weeks == 17
     runs = list(simulate_cohort(curriculum, learners=600, days=112, seed=1, start=START))
     stats = cohort_stats(runs, curriculum)
-    outside = {k: round(v, 3) for k, v in stats.items() if k in TARGETS and not TARGETS[k].low <= v <= TARGETS[k].high}
+    outside = {
+        k: round(v, 3)
+        for k, v in stats.items()
+        if k in TARGETS and not TARGETS[k].low <= v <= TARGETS[k].high
+    }
     assert not outside, f"outside the published ranges: {outside}\n{stats_table(stats)}"
     curve = drop_off_curve(runs, curriculum)
     assert curve[0] >= curve[5] >= curve[10] and not math.isnan(curve[10])

@@ -1,5 +1,5 @@
-"""Seed a development site: the catalog from course_content/, demo accounts (and, as they
-exist, demo data).
+"""Seed a development site: the catalog from course_content/, demo accounts, and a
+simulated cohort of learners (docs/simulator.md).
 
 Idempotent: running it again keeps what is there. Refuses to run in production.
 """
@@ -7,6 +7,7 @@ Idempotent: running it again keeps what is there. Refuses to run in production.
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from course_content.loader import ContentInvalid
@@ -18,6 +19,11 @@ from lms.courses.services import course_import, enrollment_create
 
 class Command(BaseCommand):
     help = "Create the demo student, instructor and analyst accounts (development only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--cohort", type=int, default=300, help="simulated learners to add once (0: none)"
+        )
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
@@ -37,6 +43,11 @@ class Command(BaseCommand):
         for course in Course.objects.filter(external_source=""):
             enrollment_create(user=student, course=course, track=Enrollment.Track.VERIFIED)
             CourseRole.objects.get_or_create(user=instructor, course=course)
+        if options["cohort"] and not User.objects.filter(external_source="simulation").exists():
+            # A believable cohort, so dashboards and recommendations have something to show.
+            self.stdout.write(f"Simulating a demo cohort of {options['cohort']} learners (once)...")
+            call_command("simulate_cohort", "--course", "all", "--learners", str(options["cohort"]),
+                         "--days", "56", "--seed", "1", "--no-stats", stdout=self.stdout)  # fmt: skip
         self.stdout.write("Demo logins (development only):")
         for role, (username, password) in users.items():
             self.stdout.write(f"  {role:<10} {username} / {password}")
