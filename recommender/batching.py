@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from recommender.data import LearnerSequence, windows
+from recommender.data import MAX_ANSWERS, LearnerSequence, windows
 from recommender.model import Batch
 
 
@@ -54,6 +54,7 @@ def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
     verb = np.zeros((b, t), np.int64)
     outcome = np.zeros((b, t), np.int64)
     gap = np.zeros((b, t), np.int64)
+    answers = np.zeros((b, t, MAX_ANSWERS), np.int64)
     next_t = np.zeros((b, t + 1), np.int64)
     risk = np.full((b, t), -1.0, np.float32)
     kt_state = np.zeros((b, k), np.int64)
@@ -69,6 +70,7 @@ def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
         verb[i, :n] = s.verb[sl]
         outcome[i, :n] = s.outcome[sl]
         gap[i, :n] = s.gap[sl]
+        answers[i, :n] = s.answers[sl]
         if len(s.next_activity):
             if w.start == 0:
                 next_t[i, 0] = s.first_activity
@@ -86,6 +88,7 @@ def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
         verb=torch.from_numpy(verb),
         outcome=torch.from_numpy(outcome),
         gap=torch.from_numpy(gap),
+        answers=torch.from_numpy(answers),
         next_target=torch.from_numpy(next_t),
         risk_target=torch.from_numpy(risk),
         kt_state=torch.from_numpy(kt_state),

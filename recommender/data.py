@@ -21,6 +21,10 @@ Tokens
       anything else is NONE.
     * ``gap`` bucket: ``2 + floor(log2(1 + seconds since the learner's previous event))``
       capped at 25, ``GAP_FIRST`` for the first event.
+    * ``answers``: up to ``MAX_ANSWERS`` (question, correct) pairs the event reveals
+      (``quiz.answered`` with ``correct``: one; ``quiz.graded``: its ``questions``), as
+      ids ``2 * question_id + correct`` (0 = none), so the model sees per-question
+      history as PFA does, not only the quiz score.
 
 Knowledge-tracing interactions
     Each ``quiz.graded`` event yields one interaction per entry of ``questions`` with the
@@ -61,6 +65,8 @@ N_OUTCOMES = 9
 GAP_PAD, GAP_FIRST = 0, 1
 MAX_GAP_LOG2 = 23  # 2**23 s is ~97 days
 N_GAPS = 2 + MAX_GAP_LOG2 + 1
+
+MAX_ANSWERS = 8  # (question, correct) pairs kept per event as input features
 
 DAY = 86_400.0
 DEFAULT_HORIZON_DAYS = 14.0
@@ -156,6 +162,7 @@ class LearnerSequence:
     verb: np.ndarray  # (T,) int64
     outcome: np.ndarray  # (T,) int64 outcome buckets
     gap: np.ndarray  # (T,) int64 gap buckets
+    answers: np.ndarray  # (T, MAX_ANSWERS) int64: 2 * question id + correct, 0 = none
     kt_pos: np.ndarray  # (K,) index of the quiz.graded event
     kt_anchor: np.ndarray  # (K,) last visible event before the attempt (-1: none)
     kt_question: np.ndarray  # (K,) question ids
@@ -285,6 +292,7 @@ def encode_learner(
     verb = np.empty(n, np.int64)
     outcome = np.full(n, OUTCOME_NONE, np.int64)
     gap = np.empty(n, np.int64)
+    answers = np.zeros((n, MAX_ANSWERS), np.int64)
     raw_acts: list[str | None] = []
     kt_pos, kt_anchor, kt_q, kt_a, kt_y = [], [], [], [], []
     prev = None
@@ -302,8 +310,14 @@ def encode_learner(
         if v in _PARSED_VERBS:
             payload = parse_payload(payloads[i])
             outcome[i] = outcome_of(v, payload)
-            if v == "quiz.graded" and a is not None:
+            if v == "quiz.answered" and a is not None:
+                q, correct = payload.get("question"), payload.get("correct")
+                if isinstance(q, str) and isinstance(correct, bool):
+                    answers[i, 0] = 2 * q_stoi.get(f"{a}/{q}", UNK) + int(correct)
+            elif v == "quiz.graded" and a is not None:
                 qs = _questions(payload)
+                for j, (q, correct) in enumerate(qs[:MAX_ANSWERS]):
+                    answers[i, j] = 2 * q_stoi.get(f"{a}/{q}", UNK) + int(correct)
                 if qs:
                     anchor = i - 1
                     while anchor >= 0 and raw_acts[anchor] == a and verbs[anchor] in _ANSWER_VERBS:
@@ -321,6 +335,7 @@ def encode_learner(
         verb=verb,
         outcome=outcome,
         gap=gap,
+        answers=answers,
         kt_pos=np.asarray(kt_pos, np.int64),
         kt_anchor=np.asarray(kt_anchor, np.int64),
         kt_question=np.asarray(kt_q, np.int64),

@@ -11,9 +11,9 @@ Why this architecture
     swaps the Transformer blocks for a GRU (DKT-style) with the same embeddings and
     heads, to measure the alternative with the same training and evaluation code.
 
-Inputs (``Batch``): per event the activity, verb, outcome bucket and time-gap bucket
-(see ``recommender.data``); their embeddings are summed with a learned position
-embedding. The encoder returns *prefix states* ``P``: ``P[:, 0]`` is a learned
+Inputs (``Batch``): per event the activity, verb, outcome bucket, time-gap bucket and
+the (question, correct) answers it reveals (see ``recommender.data``); their
+embeddings (the answers' averaged) are summed with a learned position embedding. The encoder returns *prefix states* ``P``: ``P[:, 0]`` is a learned
 "nothing seen yet" state and ``P[:, j]`` the state after events ``0..j-1``.
 
 Heads
@@ -67,6 +67,7 @@ class Batch:
     verb: torch.Tensor  # (B, T) long
     outcome: torch.Tensor  # (B, T) long
     gap: torch.Tensor  # (B, T) long
+    answers: torch.Tensor  # (B, T, M) long, 0 = none
     next_target: torch.Tensor  # (B, T+1) long, 0 = no target (for prefix states)
     risk_target: torch.Tensor  # (B, T) float, -1 = masked
     kt_state: torch.Tensor  # (B, K) long: prefix-state index of the anchor
@@ -141,6 +142,7 @@ class SequenceModel(nn.Module):
         self.verb_emb = nn.Embedding(cfg.n_verbs, d, padding_idx=PAD)
         self.outcome_emb = nn.Embedding(cfg.n_outcomes, d, padding_idx=PAD)
         self.gap_emb = nn.Embedding(cfg.n_gaps, d, padding_idx=PAD)
+        self.answer_emb = nn.Embedding(2 * cfg.n_questions, d, padding_idx=PAD)
         self.pos_emb = nn.Embedding(cfg.max_len, d)
         self.bos = nn.Parameter(torch.zeros(d))
         self.drop = nn.Dropout(cfg.dropout)
@@ -177,7 +179,12 @@ class SequenceModel(nn.Module):
 
     # -------------------------------------------------------------------- encoder
     def encode(
-        self, activity: torch.Tensor, verb: torch.Tensor, outcome: torch.Tensor, gap: torch.Tensor
+        self,
+        activity: torch.Tensor,
+        verb: torch.Tensor,
+        outcome: torch.Tensor,
+        gap: torch.Tensor,
+        answers: torch.Tensor,
     ) -> torch.Tensor:
         """Prefix states ``P`` (B, T+1, D): ``P[:, 0]`` before any event, ``P[:, j]``
         after events ``0..j-1``. Causal: ``P[:, j]`` depends on events ``< j`` only."""
@@ -185,8 +192,10 @@ class SequenceModel(nn.Module):
         if t > self.cfg.max_len:
             raise ValueError(f"window of {t} events exceeds max_len {self.cfg.max_len}")
         pos = torch.arange(t, device=activity.device)
+        n_ans = (answers > 0).sum(-1, keepdim=True).clamp(min=1)  # (B, T, 1)
         x = (
-            self.act_emb(activity)
+            self.answer_emb(answers).sum(-2) / n_ans  # mean over the revealed answers
+            + self.act_emb(activity)
             + self.verb_emb(verb)
             + self.outcome_emb(outcome)
             + self.gap_emb(gap)
@@ -217,7 +226,7 @@ class SequenceModel(nn.Module):
         return self.risk_head(states).squeeze(-1)
 
     def forward(self, batch: Batch) -> Outputs:
-        p = self.encode(batch.activity, batch.verb, batch.outcome, batch.gap)  # (B, T+1, D)
+        p = self.encode(batch.activity, batch.verb, batch.outcome, batch.gap, batch.answers)  # (B, T+1, D)
         idx = batch.kt_state.unsqueeze(-1).expand(-1, -1, p.size(-1))  # (B, K, D)
         kt_states = torch.gather(p, 1, idx)  # (B, K, D)
         return Outputs(
@@ -258,7 +267,7 @@ def compute_loss(out: Outputs, batch: Batch, w: LossWeights) -> tuple[torch.Tens
     l_risk = (rb * rm).sum() / rm.sum().clamp(min=1)
 
     loss = w.next * l_next + w.kt * l_kt + w.risk * l_risk
-    parts = {"next": float(l_next), "kt": float(l_kt), "risk": float(l_risk)}
-    if not math.isfinite(float(loss)):
+    parts = {"next": float(l_next.detach()), "kt": float(l_kt.detach()), "risk": float(l_risk.detach())}
+    if not math.isfinite(float(loss.detach())):
         raise FloatingPointError(f"non-finite loss {parts}")
     return loss, parts

@@ -14,7 +14,11 @@ $PY manage.py seed_demo
 $PY -m celery -A lms worker --loglevel=INFO --concurrency=1 --queues=default,grading \
     --hostname="worker-$PORT@%h" --logfile="$DATA/worker.log" &
 worker=$!
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+# Retraining gets its own worker so a long training run never holds up grading.
+$PY -m celery -A lms worker --loglevel=INFO --concurrency=1 --queues=training \
+    --hostname="trainer-$PORT@%h" --logfile="$DATA/trainer.log" &
+trainer=$!
+trap 'kill $worker $trainer 2>/dev/null; wait $worker $trainer 2>/dev/null' EXIT INT TERM
 
 echo
 echo "Cairn is starting at http://127.0.0.1:$PORT  (health: http://127.0.0.1:$PORT/healthz)"

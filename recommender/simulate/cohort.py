@@ -595,3 +595,33 @@ def _merge(segments: list[list[float]]) -> list[list[float]]:
         else:
             merged.append([start, end])
     return merged
+
+
+def events_frame(runs: list[LearnerRun], *, learner_offset: int = 0):
+    """The cohort's events as the canonical export frame (docs/events.md; what
+    ``export_events --format parquet`` writes), learner ids = offset + index."""
+    import json
+
+    import pandas as pd
+
+    rows = [
+        (
+            e["id"],
+            learner_offset + run.index,
+            e["time"],
+            e["verb"],
+            e.get("session", ""),
+            e.get("course"),
+            e.get("activity"),
+            json.dumps(e["payload"]),
+            "simulation",
+            e["time"],
+        )  # fmt: skip
+        for run in runs
+        for e in run.events
+    ]
+    frame = pd.DataFrame(rows, columns=["event_id", "learner_id", "time", "verb", "session_id", "course", "activity",
+                                        "payload", "source", "received"])  # fmt: skip
+    for column in ("time", "received"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame

@@ -73,9 +73,17 @@ def check_sandbox() -> dict[str, Any]:
 
 
 def check_model() -> dict[str, Any]:
-    # The model registry arrives with the recommender; until a model is promoted the
-    # site recommends in syllabus order, which is a working (not failing) state.
-    return {"ok": True, "status": "none", "detail": "no active model: syllabus-order recommendations"}
+    """The active recommender as this process serves it. An active version that does not
+    load fails the check (recommendations have fallen back to the rules); no model at
+    all is a working state (a fresh site recommends by rules)."""
+    from lms.recommendations.serving import active_model
+
+    loaded = active_model()
+    if loaded.version is None:
+        return {"ok": True, "status": "none", "detail": "no active model: rule-based recommendations"}
+    if loaded.recommender is None:
+        return {"ok": False, "status": "broken", "detail": loaded.error}
+    return {"ok": True, "status": "active", "detail": f"{loaded.version.label} serving"}
 
 
 CHECKS: dict[str, Check] = {

@@ -42,6 +42,8 @@ class CatalogGraph:
     titles: dict[int, str]
     order: dict[int, tuple]  # activity id -> its place in the specialization's syllabus
     first_taught: dict[int, tuple]  # concept id -> place of the first activity covering it
+    slugs: dict[int, str]  # concept id -> slug
+    questions: dict[int, tuple]  # quiz id -> ((question key "quiz/question", concept ids), ...)
 
     def missing(self, activity_id: int, met: set[int]) -> list[int]:
         """Prerequisite concepts of an activity not yet met. Only prerequisites the
@@ -89,12 +91,29 @@ def catalog_graph() -> CatalogGraph:
             "from_concept_id", "to_concept_id"
         ):
             requires[source].add(target)
+        from .models import Question
+
+        question_concepts: dict[int, list[int]] = defaultdict(list)
+        for question_id, concept_id in Question.concepts.through.objects.values_list(
+            "question_id", "concept_id"
+        ):
+            question_concepts[question_id].append(concept_id)
+        questions: dict[int, list] = defaultdict(list)
+        for pk, quiz_id, quiz, slug in (
+            Question.objects.filter(retired=False)
+            .order_by("position")
+            .values_list("pk", "activity_id", "activity__slug", "slug")
+        ):
+            questions[quiz_id].append((f"{quiz}/{slug}", tuple(question_concepts.get(pk, ()))))
+        concepts = list(Concept.objects.values_list("id", "title", "slug"))
         _graph["value"] = CatalogGraph(
             activity_concepts={k: frozenset(v) for k, v in covers.items()},
             requires={k: frozenset(v) for k, v in requires.items()},
-            titles=dict(Concept.objects.values_list("id", "title")),
+            titles={pk: title for pk, title, _ in concepts},
             order=order,
             first_taught=first_taught,
+            slugs={pk: slug for pk, _, slug in concepts},
+            questions={k: tuple(v) for k, v in questions.items()},
         )
         _graph["at"] = _time.monotonic()
     return _graph["value"]

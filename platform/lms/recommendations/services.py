@@ -3,6 +3,7 @@ learner's personalization switch."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 
@@ -14,6 +15,8 @@ from lms.tracking.services import event_record
 
 from . import policy
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class NextSteps:
@@ -23,15 +26,38 @@ class NextSteps:
     alternatives: list[policy.Suggestion] = field(default_factory=list)
 
 
-def next_steps_show(*, learner, states: list[CourseState]) -> NextSteps:
-    """Choose the next step and two alternatives, and record what was shown
-    (``recommendation.shown``): what learners were offered is what policy evaluation
-    and the recommender's training need."""
-    if learner.personalized:
-        name, chosen = policy.RULES, policy.rules(states, today=timezone.localdate())
-    else:
+def next_steps_compute(*, learner, states: list[CourseState]) -> NextSteps:
+    """Choose the next step and two alternatives. Personalized learners get the active
+    model's policy (the rules when no model loads); the others, the syllabus order."""
+    if not learner.personalized:
         name, chosen = policy.SYLLABUS, policy.syllabus(states)
-    steps = NextSteps(uuid.uuid4().hex, name, chosen[0] if chosen else None, chosen[1:3])
+    else:
+        from .serving import active_model
+
+        loaded = active_model()
+        chosen = []
+        if loaded.recommender is not None:
+            from .model_policy import model_suggestions
+
+            name = loaded.version.label
+            try:
+                chosen = model_suggestions(
+                    learner=learner, states=states, recommender=loaded.recommender, label=name
+                )
+            except Exception:  # noqa: BLE001 - a model error must not take the home page down
+                log.exception("the model policy failed for learner %s; using the rules", learner.pk)
+                chosen = []
+        if not chosen:
+            name, chosen = policy.RULES, policy.rules(states, today=timezone.localdate())
+    return NextSteps(uuid.uuid4().hex, name, chosen[0] if chosen else None, chosen[1:3])
+
+
+def next_steps_show(*, learner, states: list[CourseState]) -> NextSteps:
+    """Compute the next steps and record what was shown (``recommendation.shown``):
+    what learners were offered is what policy evaluation and the recommender's training
+    need."""
+    steps = next_steps_compute(learner=learner, states=states)
+    chosen = [s for s in (steps.primary, *steps.alternatives) if s is not None]
     if chosen:
         event_record(
             learner_id=learner.pk,
@@ -39,7 +65,7 @@ def next_steps_show(*, learner, states: list[CourseState]) -> NextSteps:
             course=chosen[0].course.slug,
             payload={
                 "items": [s.activity.slug for s in chosen],
-                "model": name,
+                "model": steps.policy,
                 "reasons": [s.reason for s in chosen],
                 "recommendation": steps.id,
             },

@@ -39,14 +39,25 @@ def test_a_cohort_is_stored_like_real_learners_and_twice_adds_nothing(catalog):
     events = Event.objects.filter(source="simulation")
     count = events.count()
     assert count > 1000
-    assert Enrollment.objects.filter(user__in=learners, course__slug=COURSE, session__isnull=False).count() == 40
-    assert set(events.values_list("verb", flat=True)) >= {"video.played", "quiz.graded", "lab.graded", "enrollment.activated"}
+    assert (
+        Enrollment.objects.filter(user__in=learners, course__slug=COURSE, session__isnull=False).count() == 40
+    )
+    assert set(events.values_list("verb", flat=True)) >= {
+        "video.played",
+        "quiz.graded",
+        "lab.graded",
+        "enrollment.activated",
+    }
     # Grading records match the grade events.
-    assert QuizAttempt.objects.filter(learner__in=learners).count() == events.filter(verb="quiz.graded").count()
+    assert (
+        QuizAttempt.objects.filter(learner__in=learners).count() == events.filter(verb="quiz.graded").count()
+    )
     assert Submission.objects.filter(learner__in=learners).count() == events.filter(verb="lab.graded").count()
     assert ActivityProgress.objects.filter(learner__in=learners, completed__isnull=False).exists()
     times = events.values_list("time", flat=True)
-    assert min(times) >= dt.datetime(2026, 5, 4, tzinfo=dt.UTC) and max(times) < dt.datetime(2026, 6, 4, tzinfo=dt.UTC)
+    assert min(times) >= dt.datetime(2026, 5, 4, tzinfo=dt.UTC) and max(times) < dt.datetime(
+        2026, 6, 4, tzinfo=dt.UTC
+    )
 
     again = simulate()
     assert "0 new events" in again and f"({count:,} already stored)" in again
@@ -60,7 +71,9 @@ def test_bad_input_is_refused_clearly(catalog):
     with pytest.raises(CommandError, match="at least 1"):
         call_command("simulate_cohort", "--learners", "0", stdout=io.StringIO())
     with pytest.raises(CommandError, match="future"):
-        call_command("simulate_cohort", "--start", dt.date.today().isoformat(), "--days", "10", stdout=io.StringIO())
+        call_command(
+            "simulate_cohort", "--start", dt.date.today().isoformat(), "--days", "10", stdout=io.StringIO()
+        )
 
 
 def test_a_catalog_without_the_course_says_to_import_it():

@@ -48,6 +48,18 @@ class Command(BaseCommand):
             self.stdout.write(f"Simulating a demo cohort of {options['cohort']} learners (once)...")
             call_command("simulate_cohort", "--course", "all", "--learners", str(options["cohort"]),
                          "--days", "56", "--seed", "1", "--no-stats", stdout=self.stdout)  # fmt: skip
+        if options["cohort"]:
+            from lms.recommendations.models import ModelVersion
+            from lms.recommendations.registry import retrain_request
+
+            if not ModelVersion.objects.exists():
+                from recommender.train import TrainConfig
+
+                # The training worker picks it up; the rule-based policy serves meanwhile.
+                version = retrain_request(train_config=TrainConfig(epochs=3))
+                self.stdout.write(
+                    f"Queued the first recommender ({version}): `manage.py models` shows progress."
+                )
         self.stdout.write("Demo logins (development only):")
         for role, (username, password) in users.items():
             self.stdout.write(f"  {role:<10} {username} / {password}")

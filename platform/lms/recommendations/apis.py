@@ -1,0 +1,61 @@
+"""GET /api/v1/me/next-steps: the learner's ranked next steps with reasons and the
+policy (model version) that chose them. Instructors may ask for a learner enrolled in a
+course they teach, analysts (staff) for anyone: ``?learner=<id>``; only a learner's own
+request counts as "shown" to them."""
+
+from django.http import HttpRequest
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lms.accounts.models import User
+from lms.courses.models import CourseRole, Enrollment
+
+from .selectors import learner_course_states
+from .services import next_steps_compute, next_steps_show
+
+
+def _may_see(viewer, learner) -> bool:
+    if viewer.pk == learner.pk or viewer.is_staff:
+        return True
+    taught = CourseRole.objects.filter(user=viewer, role=CourseRole.Role.INSTRUCTOR).values("course_id")
+    return Enrollment.objects.filter(user=learner, course_id__in=taught).exists()
+
+
+class NextStepsApi(APIView):
+    def get(self, request: HttpRequest) -> Response:
+        learner = request.user
+        requested = request.query_params.get("learner")
+        if requested is not None:
+            if not requested.isdigit():
+                return Response({"error": "learner must be a user id"}, status=400)
+            learner = User.objects.filter(pk=int(requested)).first()
+            if learner is None or not _may_see(request.user, learner):
+                # The same answer for "no such learner" and "not yours": ids are not probed.
+                return Response({"error": "no such learner among those you may see"}, status=404)
+        states = learner_course_states(learner=learner)
+        own = learner.pk == request.user.pk
+        steps = (
+            (next_steps_show if own else next_steps_compute)(learner=learner, states=states)
+            if states
+            else None
+        )
+        chosen = [s for s in (steps.primary, *steps.alternatives) if s is not None] if steps else []
+        return Response(
+            {
+                "learner": learner.pk,
+                "personalized": learner.personalized,
+                "policy": steps.policy if steps else None,
+                "recommendation": steps.id if steps else None,
+                "steps": [
+                    {
+                        "activity": s.activity.slug,
+                        "title": s.activity.title,
+                        "kind": s.activity.kind,
+                        "course": s.course.slug,
+                        "reason": s.reason,
+                        "url": f"/courses/{s.course.slug}/{s.activity.slug}/",
+                    }
+                    for s in chosen
+                ],
+            }
+        )

@@ -1,0 +1,53 @@
+"""The model registry: every trained recommender version, its data window, metrics,
+status and the reason it was (or was not) promoted. Exactly one version is active at a
+time; serving loads it (lms.recommendations.serving)."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ModelVersion(models.Model):
+    class Status(models.TextChoices):
+        TRAINING = "training"  # a retrain is under way (at most one at a time)
+        CANDIDATE = "candidate"  # trained, not promoted (the reason says why)
+        ACTIVE = "active"  # served
+        RETIRED = "retired"  # was active; can be rolled back to
+        FAILED = "failed"  # training or evaluation failed (the reason says why)
+
+    number = models.PositiveIntegerField(unique=True)  # v1, v2, ...
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING)
+    path = models.CharField(max_length=500, blank=True)  # the artifact directory
+    code_version = models.CharField(max_length=80, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)  # the evaluation report: model and baselines
+    data_start = models.DateTimeField(null=True, blank=True)
+    data_end = models.DateTimeField(null=True, blank=True)
+    events = models.PositiveBigIntegerField(default=0)
+    learners = models.PositiveIntegerField(default=0)
+    stage = models.CharField(max_length=200, blank=True)  # live progress: "training epoch 2/6"
+    progress = models.FloatField(default=0.0)  # 0..1
+    reason = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    promoted = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="active"), name="one_active_model"
+            ),
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="training"), name="one_training_model"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number} ({self.status})"
+
+    @property
+    def label(self) -> str:
+        return f"model-v{self.number}"

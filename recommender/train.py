@@ -1,0 +1,367 @@
+"""Training: setup -> train (a checkpoint per epoch, resumable) -> save the artifact.
+
+Single process on CPU or one GPU, or several processes under ``torchrun`` (any
+``WORLD_SIZE > 1``): DistributedDataParallel with the gloo backend on CPU (NCCL on
+GPUs), a ``DistributedSampler`` giving each rank its share of the windows, and rank 0
+alone writing checkpoints and the artifact. With a fixed seed, CPU runs are
+deterministic, and a run resumed from its last checkpoint ends with the same weights
+as an uninterrupted one (the checkpoint holds the model, the optimiser, the epoch and
+the RNG state; the sampler's order is a function of seed and epoch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.distributed as torch_dist
+from torch.utils.data import DataLoader, DistributedSampler
+
+import recommender
+from recommender import artifact
+from recommender.batching import Window, collate, make_windows
+from recommender.data import (
+    NONE,
+    PAD,
+    UNK,
+    Vocabularies,
+    build_sequences,
+    load_events,
+    read_learner_ids,
+    split_learners,
+    time_seconds,
+)
+from recommender.model import LossWeights, ModelConfig, SequenceModel, compute_loss
+
+CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_FILE = "last.pt"
+
+
+@dataclass
+class TrainConfig:
+    # data
+    seed: int = 0  # seeds the split, the initialisation, the sampler and dropout
+    holdout_frac: float = 0.2  # fraction of learners held out (ignored with holdout_file)
+    holdout_file: str | None = None  # file of held-out learner ids, one per line
+    horizon_days: float = 14.0  # disengagement horizon (and censoring window)
+    # model
+    arch: str = "transformer"  # "transformer" or "gru"
+    d_model: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    d_ff: int = 128
+    dropout: float = 0.1
+    max_len: int = 256  # events of context per window
+    # optimisation
+    epochs: int = 10
+    batch_size: int = 16  # windows per step (per rank under DDP)
+    lr: float = 3e-3
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    unk_prob: float = 0.02  # inputs replaced by <unk> in training, so unseen items are handled
+    w_next: float = 1.0  # loss weights
+    w_kt: float = 1.0
+    w_risk: float = 1.0
+
+    def model_config(self, vocabs: Vocabularies) -> ModelConfig:
+        return ModelConfig(
+            n_activities=len(vocabs.activities),
+            n_verbs=len(vocabs.verbs),
+            n_questions=len(vocabs.questions),
+            arch=self.arch,
+            d_model=self.d_model,
+            n_layers=self.n_layers,
+            n_heads=self.n_heads,
+            d_ff=self.d_ff,
+            dropout=self.dropout,
+            max_len=self.max_len,
+        )
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+# Settings that must match for a resume to continue the same run.
+_RESUME_KEYS = ("seed", "holdout_frac", "holdout_file", "horizon_days", "arch", "d_model", "n_layers",
+                "n_heads", "d_ff", "max_len", "batch_size", "lr", "weight_decay")  # fmt: skip
+
+
+@dataclass
+class TrainResult:
+    model: SequenceModel  # the unwrapped model (on every rank)
+    vocabs: Vocabularies
+    history: list[dict[str, float]]  # per epoch: mean losses
+    out_dir: Path
+    rank: int
+    world_size: int
+
+
+@dataclass
+class DistInfo:
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+    initialised_here: bool
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device: str | None = None) -> DistInfo:
+    """Join the process group when launched by torchrun (``WORLD_SIZE > 1``): gloo on
+    CPU, NCCL on CUDA. Picks CUDA when available unless ``device`` says otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        dev = torch.device("cuda", local % max(torch.cuda.device_count(), 1))
+        torch.cuda.set_device(dev)
+    here = False
+    if world > 1 and not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
+        here = True
+    return DistInfo(rank, world, local, dev, here)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _augment_unk(batch, prob: float, gen: torch.Generator) -> None:
+    """Replace a fraction of real input activities / questions by <unk> (in place)."""
+    if prob <= 0:
+        return
+    a = batch.activity
+    hit = (torch.rand(a.shape, generator=gen) < prob) & (a > NONE)
+    batch.activity = torch.where(hit, torch.full_like(a, UNK), a)
+    q = batch.kt_question
+    hit = (torch.rand(q.shape, generator=gen) < prob) & (q > UNK)
+    batch.kt_question = torch.where(hit, torch.full_like(q, UNK), q)
+
+
+class _WindowDataset(torch.utils.data.Dataset):
+    def __init__(self, wins: list[Window]) -> None:
+        self.wins = wins
+
+    def __len__(self) -> int:
+        return len(self.wins)
+
+    def __getitem__(self, i: int) -> Window:
+        return self.wins[i]
+
+
+def _checkpoint_path(out_dir: Path) -> Path:
+    return out_dir / CHECKPOINT_DIR / CHECKPOINT_FILE
+
+
+def _save_checkpoint(out_dir: Path, state: dict[str, Any]) -> None:
+    path = _checkpoint_path(out_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(out_dir: str | Path) -> dict[str, Any] | None:
+    path = _checkpoint_path(Path(out_dir))
+    if not path.is_file():
+        return None
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def train(
+    events: str | Path | pd.DataFrame,
+    out_dir: str | Path,
+    config: TrainConfig | None = None,
+    *,
+    resume: bool = False,
+    code_version: str | None = None,
+    progress: bool = True,
+    device: str | None = None,
+    on_batch_end: Callable[[int, int], None] | None = None,
+) -> TrainResult:
+    """Train on ``events`` and write the model version into ``out_dir``.
+
+    ``resume``: continue from ``out_dir/checkpoints/last.pt`` when it exists (its
+    vocabularies, split and settings win; a mismatching setting is an error).
+    ``on_batch_end(epoch, step)`` is called after each optimiser step (tests use it to
+    simulate an interruption).
+    """
+    cfg = config or TrainConfig()
+    out = Path(out_dir)
+    dist = setup_distributed(device)
+    try:
+        return _train(events, out, cfg, dist, resume, code_version, progress, on_batch_end)
+    finally:
+        if dist.initialised_here and torch_dist.is_initialized():
+            torch_dist.destroy_process_group()
+
+
+def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_version, progress, on_batch_end):
+    ckpt = load_checkpoint(out) if resume else None
+    if ckpt is not None:
+        saved = TrainConfig.from_dict(ckpt["train_config"])
+        diff = [k for k in _RESUME_KEYS if getattr(saved, k) != getattr(cfg, k)]
+        if diff:
+            raise ValueError(f"--resume with settings that differ from the checkpoint's: {diff}")
+    seed_everything(cfg.seed)
+
+    # ---- setup: data, split, vocabularies, sequences
+    ev = load_events(events)
+    all_ids = ev["learner_id"].unique().tolist()
+    if ckpt is not None:
+        holdout = list(ckpt["holdout_ids"])
+        vocabs = Vocabularies.from_dict(ckpt["vocab"])
+    else:
+        if cfg.holdout_file:
+            holdout = read_learner_ids(cfg.holdout_file)
+        else:
+            _, holdout = split_learners(all_ids, cfg.holdout_frac, cfg.seed)
+        vocabs = None
+    hold = set(holdout)
+    train_ev = ev[~ev["learner_id"].isin(hold)]
+    if len(train_ev) == 0:
+        raise ValueError("no training events left after the hold-out split")
+    if vocabs is None:
+        vocabs = Vocabularies.build(train_ev)
+    times = time_seconds(ev["time"])
+    dataset_end = float(times.max())
+    seqs = build_sequences(
+        train_ev, vocabs, dataset_end=dataset_end, horizon_days=cfg.horizon_days, progress=progress and dist.is_main
+    )
+    wins = make_windows(seqs, cfg.max_len)
+
+    # ---- model, optimiser
+    model = SequenceModel(cfg.model_config(vocabs)).to(dist.device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    start_epoch, history = 0, []
+    aug_gen = torch.Generator().manual_seed(cfg.seed + 1)
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        start_epoch = int(ckpt["epoch"]) + 1
+        history = list(ckpt["history"])
+        torch.set_rng_state(ckpt["rng"])
+        aug_gen.set_state(ckpt["aug_rng"])
+    net: torch.nn.Module = model
+    if dist.world_size > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[dist.device.index] if dist.device.type == "cuda" else None
+        )
+    sampler = DistributedSampler(
+        _WindowDataset(wins), num_replicas=dist.world_size, rank=dist.rank, shuffle=True, seed=cfg.seed
+    )
+    loader = DataLoader(
+        _WindowDataset(wins),
+        batch_size=cfg.batch_size,
+        sampler=sampler,
+        collate_fn=lambda ws: collate(seqs, ws),
+        num_workers=0,
+    )
+    weights = LossWeights(cfg.w_next, cfg.w_kt, cfg.w_risk)
+    risk_labels = np.concatenate([s.disengaged for s in seqs])
+    risk_base = float((risk_labels == 1).sum() / max((risk_labels >= 0).sum(), 1))
+
+    # ---- train
+    for epoch in range(start_epoch, cfg.epochs):
+        sampler.set_epoch(epoch)
+        net.train()
+        sums = {"loss": 0.0, "next": 0.0, "kt": 0.0, "risk": 0.0}
+        n_steps = 0
+        it = loader
+        if progress and dist.is_main:
+            from tqdm.auto import tqdm
+
+            it = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False)
+        for step, batch in enumerate(it):
+            _augment_unk(batch, cfg.unk_prob, aug_gen)
+            batch = batch.to(dist.device)
+            outputs = net(batch)
+            loss, parts = compute_loss(outputs, batch, weights)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            sums["loss"] += float(loss.detach())
+            for k, v in parts.items():
+                sums[k] += v
+            n_steps += 1
+            if progress and dist.is_main:
+                it.set_postfix(loss=f"{float(loss):.3f}")
+            if on_batch_end is not None:
+                on_batch_end(epoch, step)
+        stats = torch.tensor([sums[k] for k in ("loss", "next", "kt", "risk")] + [n_steps], dtype=torch.float64)
+        if dist.world_size > 1:
+            torch_dist.all_reduce(stats)
+        means = {k: float(stats[i] / max(float(stats[4]), 1)) for i, k in enumerate(("loss", "next", "kt", "risk"))}
+        history.append({"epoch": epoch + 1, **means})
+        if progress and dist.is_main:
+            print(
+                f"epoch {epoch + 1}/{cfg.epochs}: loss {means['loss']:.4f} "
+                f"(next {means['next']:.3f}, correctness {means['kt']:.3f}, risk {means['risk']:.3f})",
+                flush=True,
+            )
+        if dist.is_main:
+            _save_checkpoint(
+                out,
+                {
+                    "epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "rng": torch.get_rng_state(),
+                    "aug_rng": aug_gen.get_state(),
+                    "history": history,
+                    "train_config": asdict(cfg),
+                    "vocab": vocabs.to_dict(),
+                    "holdout_ids": sorted(hold),
+                },
+            )
+        if dist.world_size > 1:
+            torch_dist.barrier()
+
+    # ---- save the version
+    if dist.is_main:
+        t_train = time_seconds(train_ev["time"])
+        window = {
+            "start": _iso(float(t_train.min())),
+            "end": _iso(float(t_train.max())),
+            "dataset_end": _iso(dataset_end),
+            "n_events": int(len(train_ev)),
+            "n_learners": int(len(seqs)),
+            "n_holdout_learners": int(len(hold & set(all_ids))),
+        }
+        artifact.save_artifact(
+            out,
+            model=model,
+            vocabs=vocabs,
+            training={**asdict(cfg), "history": history, "world_size": dist.world_size},
+            data_window=window,
+            code_version=code_version or f"recommender {recommender.__version__}",
+            extras={"risk_base_rate": risk_base, "pad_id": PAD},
+            holdout_ids=sorted(hold),
+        )
+    if dist.world_size > 1:
+        torch_dist.barrier()
+    return TrainResult(model.cpu(), vocabs, history, out, dist.rank, dist.world_size)
+
+
+def _iso(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()

@@ -1,0 +1,68 @@
+"""The model-based policy: remediation after a failure, due work first, resume, the
+productive band, short steps for learners at risk; every step has a reason."""
+
+from recommender.policy import Candidate, ModelOutputs, choose
+
+
+def outputs(next_p=None, correct=0.7, risk=0.1, per_question=None):
+    per_question = per_question or {}
+
+    def correctness(keys):
+        return {k: per_question.get(k, correct) for k in keys}
+
+    return ModelOutputs(next_probability=next_p or {}, correctness=correctness, risk=risk, version="model-v1")
+
+
+def course(**overrides):
+    items = [
+        Candidate("v1", "video", "Gradient descent", "Week 1", 0, minutes=7, concepts=("gd",), state="done"),
+        Candidate("v2", "video", "Computation graphs", "Week 1", 1, minutes=12, concepts=("graph",)),
+        Candidate("q1", "quiz", "Week 1 quiz", "Week 1", 2, minutes=20, concepts=("gd", "graph"), graded=True,
+                  pass_mark=0.8, questions=(("q1/a", ("gd",)), ("q1/b", ("graph",)))),  # fmt: skip
+        Candidate("v3", "video", "Vectorization", "Week 2", 3, minutes=5, concepts=("vec",)),
+        Candidate("l1", "lab", "Vectorize it", "Week 2", 4, minutes=40, concepts=("vec",), graded=True),
+    ]
+    return [Candidate(**{**c.__dict__, **overrides.get(c.slug, {})}) for c in items]
+
+
+def test_every_step_has_a_reason_and_done_or_locked_items_are_never_offered():
+    steps = choose(course(v3={"state": "locked"}), outputs({"v2": 0.5, "v3": 0.4}))
+    assert [s.slug for s in steps][:1] == ["v2"]
+    assert all(s.reason for s in steps)
+    assert not {"v1", "v3"} & {s.slug for s in steps}
+
+
+def test_after_a_failure_the_lecture_on_the_weakest_concept_comes_first_then_the_retake():
+    items = course(q1={"state": "started", "score": 0.5}, v2={"state": "done"})
+    steps = choose(items, outputs({"v3": 0.9}, per_question={"q1/a": 0.8, "q1/b": 0.3}), recent_failure="q1",
+                   concept_titles={"graph": "Computation graphs"})  # fmt: skip
+    assert [s.slug for s in steps[:2]] == ["v2", "q1"]
+    assert steps[0].kind == "remediation" and "Computation graphs" in steps[0].reason
+    assert steps[1].kind == "retake" and "50%" in steps[1].reason
+
+
+def test_due_work_comes_before_new_material_when_success_is_in_reach():
+    items = course(v2={"state": "done"}, q1={"due": True})
+    steps = choose(items, outputs({"v3": 0.9}, correct=0.75))
+    assert steps[0].slug == "q1" and steps[0].kind == "due" and "75%" in steps[0].reason
+
+
+def test_an_assessment_below_the_productive_band_waits_for_its_lesson():
+    steps = choose(course(), outputs({"q1": 0.9, "v2": 0.1}, correct=0.3))
+    assert steps[0].slug == "v2"  # the lesson the quiz needs, even though the quiz is the likelier click
+    assert "q1" not in [s.slug for s in steps]
+
+
+def test_in_the_band_an_assessment_is_recommended_with_its_predicted_success():
+    steps = choose(course(v2={"state": "done"}), outputs({"q1": 0.3, "v3": 0.3}, correct=0.7))
+    assert steps[0].slug == "q1" and "70%" in steps[0].reason and "productive" in steps[0].reason
+
+
+def test_learners_at_risk_get_a_short_step_first():
+    steps = choose(course(v2={"state": "done"}), outputs({"l1": 0.6, "v3": 0.2}, risk=0.8))
+    assert steps[0].slug == "v3" and steps[0].reason.startswith("A short one")
+
+
+def test_a_half_watched_video_is_resumed():
+    steps = choose(course(v2={"state": "started", "coverage": 0.4}), outputs({"v3": 0.9}))
+    assert steps[0].slug == "v2" and "40%" in steps[0].reason
