@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import shutil
 import subprocess
 from pathlib import Path
@@ -208,4 +209,16 @@ def model_delete_files(version: ModelVersion) -> None:
 
 
 def _jsonable(x):
-    return json.loads(json.dumps(x, default=str))
+    """JSON for the database: NaN and infinities (a metric with nothing to score) become null."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if x is None or isinstance(x, str | int | bool):
+        return x
+    try:
+        return _jsonable(float(x))  # numpy scalars
+    except (TypeError, ValueError):
+        return str(x)

@@ -86,7 +86,7 @@ def test_a_failed_retrain_is_recorded_and_serving_is_unchanged(trained, settings
 def test_a_corrupt_artifact_falls_back_to_the_rules_and_health_says_so(trained, client):
     if trained.status != "active":
         model_activate(version=trained)
-    weights = max(Path(trained.path).rglob("*.pt"), key=lambda p: p.stat().st_size)
+    weights = Path(trained.path) / "model.pt"
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])  # truncated
     serving_forget()
     loaded = active_model()
@@ -162,3 +162,19 @@ def test_next_steps_api_with_permissions(trained, client):
     assert client.get("/api/v1/me/next-steps?learner=abc").status_code == 400
     client.logout()
     assert client.get("/api/v1/me/next-steps").status_code == 403
+
+
+def test_home_uses_the_active_model_within_the_query_budget(trained, client, django_assert_max_num_queries):
+    if trained.status != "active":
+        model_activate(version=trained)
+    learner = UserFactory()
+    enrollment_create(user=learner, course=Course.objects.get(slug=COURSE))
+    client.force_login(learner)
+    client.get("/")  # warm the per-process caches (catalog graph, the loaded model)
+    with django_assert_max_num_queries(10):
+        page = client.get("/")
+    assert page.status_code == 200 and f"model-v{trained.number}" in page.text
+    shown = (
+        Event.objects.filter(learner_id=learner.pk, verb="recommendation.shown").order_by("-received").first()
+    )
+    assert shown.payload["model"] == f"model-v{trained.number}" and len(shown.payload["items"]) == 3
