@@ -7,7 +7,16 @@ import sys
 
 import django
 
-BENCHMARKS = ["task_roundtrip", "ingest_http", "import_edx", "grading", "simulate"]
+BENCHMARKS = [
+    "task_roundtrip",
+    "ingest_http",
+    "import_edx",
+    "grading",
+    "simulate",
+    "recommender_training",
+    "kt_pykt",
+    "recommender_serving",
+]
 
 
 def main(names: list[str]) -> None:

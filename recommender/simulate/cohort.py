@@ -94,6 +94,8 @@ class LearnerView:
     events: list[dict]
     now: dt.datetime
     verified: bool
+    learner: int = 0  # index in the cohort
+    session: str = ""  # the study session the choice is made in
 
 
 class Policy(Protocol):
@@ -270,7 +272,8 @@ class _Life:
 
     def _choose(self) -> str | None:
         if self.policy is not None and self.rng.random() < self.compliance:
-            view = LearnerView(self.c, self.progress, self.events, self.now, self.traits.verified)
+            view = LearnerView(self.c, self.progress, self.events, self.now, self.traits.verified, self.index,
+                               self.session)  # fmt: skip
             suggested = self.policy.choose(view)
             if suggested is not None and suggested in self.c.index and not self._done(suggested):
                 return suggested

@@ -1,0 +1,192 @@
+"""Knowledge tracing side by side with pykt-toolkit's DKT and AKT (issue 8).
+
+One simulated cohort (course 1, seeded); one split by learner. Each model trains on the
+same training learners' question interactions (from ``quiz.graded``) and is scored on
+the same held-out learners: AUC of p(correct) before each answer, and training
+throughput in question interactions per second of training time.
+
+pykt-toolkit is installed for the benchmark only (``pip install --no-deps --target
+var/bench/pykt pykt-toolkit==PYKT``; its package ``__init__`` imports wandb, so the two
+model files are loaded by path). They train as pykt trains them (Adam, BCE on the next
+response; AKT with its Rasch regulariser), on 2 CPU threads like our model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+PYKT = "0.0.38"
+TARGET = ROOT / "var" / "bench" / "pykt"
+LEARNERS, DAYS, SEED = 2000, 56, 8
+EPOCHS, BATCH, MAX_LEN = 5, 64, 200
+
+
+def _pykt(name: str):
+    if not (TARGET / "pykt" / "models" / f"{name}.py").exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(TARGET),
+                        f"pykt-toolkit=={PYKT}"], check=True)  # fmt: skip
+    spec = importlib.util.spec_from_file_location(f"pykt_{name}", TARGET / "pykt" / "models" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cohort() -> pd.DataFrame:
+    from recommender.simulate import Curriculum, simulate_cohort
+    from recommender.simulate.cohort import events_frame
+
+    curriculum = Curriculum.load(ROOT / "course_content", ["neural-networks-deep-learning"])
+    runs = list(simulate_cohort(curriculum, learners=LEARNERS, days=DAYS, seed=SEED,
+                                start=dt.datetime(2026, 3, 2, tzinfo=dt.UTC)))  # fmt: skip
+    return events_frame(runs), curriculum
+
+
+def _interactions(events: pd.DataFrame, curriculum) -> dict[int, list[tuple[str, str, int]]]:
+    """learner -> [(question key, concept, correct)] in time order."""
+    concept_of = {f"{i.slug}/{q.key}": (q.concepts or i.concepts or ("none",))[0]
+                  for i in curriculum.items for q in i.questions}  # fmt: skip
+    out: dict[int, list] = {}
+    graded = events[events["verb"] == "quiz.graded"].sort_values(["learner_id", "time"])
+    for learner, activity, payload in graded[["learner_id", "activity", "payload"]].itertuples(index=False):
+        for q in json.loads(payload).get("questions", []):
+            key = f"{activity}/{q['question']}"
+            out.setdefault(int(learner), []).append(
+                (key, concept_of.get(key, "none"), int(bool(q["correct"])))
+            )
+    return out
+
+
+def _tensors(seqs, qid, cid):
+    """Chunks of MAX_LEN: question ids, concept ids, responses, mask (1-based ids, 0 pads)."""
+    rows = []
+    for seq in seqs:
+        for start in range(0, len(seq), MAX_LEN):
+            rows.append(seq[start : start + MAX_LEN])
+    n = len(rows)
+    q, c, r, m = (np.zeros((n, MAX_LEN), np.int64) for _ in range(4))
+    for i, row in enumerate(rows):
+        k = len(row)
+        q[i, :k] = [qid[x[0]] for x in row]
+        c[i, :k] = [cid[x[1]] for x in row]
+        r[i, :k] = [x[2] for x in row]
+        m[i, :k] = 1
+    return torch.from_numpy(q), torch.from_numpy(c), torch.from_numpy(r), torch.from_numpy(m)
+
+
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
+    from recommender.metrics import roc_auc
+
+    return float(roc_auc(y, p))
+
+
+def _run_pykt(kind: str, train, test, n_q: int, n_c: int) -> dict:
+    torch.manual_seed(0)
+    if kind == "dkt":
+        model = _pykt("dkt").DKT(num_c=n_q + 1, emb_size=64)
+    else:
+        model = _pykt("akt").AKT(n_question=n_c + 1, n_pid=n_q + 1, d_model=64, n_blocks=1, dropout=0.1,
+                                 d_ff=128, final_fc_dim=128, num_attn_heads=4)  # fmt: skip
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    q, c, r, m = train
+    interactions = int(m.sum()) * EPOCHS
+    began = time.perf_counter()
+    for epoch in range(EPOCHS):
+        order = torch.randperm(len(q), generator=torch.Generator().manual_seed(epoch))
+        model.train()
+        for i in range(0, len(q), BATCH):
+            idx = order[i : i + BATCH]
+            loss = _loss(kind, model, q[idx], c[idx], r[idx], m[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    seconds = time.perf_counter() - began
+    model.eval()
+    ys, ps = [], []
+    with torch.no_grad():
+        tq, tc, tr, tm = test
+        for i in range(0, len(tq), BATCH):
+            p, y, mask, _ = _predict(
+                kind, model, tq[i : i + BATCH], tc[i : i + BATCH], tr[i : i + BATCH], tm[i : i + BATCH]
+            )
+            ys.append(y[mask].numpy())
+            ps.append(p[mask].numpy())
+    return {"seconds": seconds, "interactions_per_s": interactions / seconds,
+            "auc": _auc(np.concatenate(ys), np.concatenate(ps))}  # fmt: skip
+
+
+def _predict(kind, model, q, c, r, m):
+    """p(correct) at positions 1.. (each from the past only), the truths and the mask."""
+    if kind == "dkt":
+        y = model(q, r)  # (B, L, num_c): after step t, p(correct) for every question at t + 1
+        p = torch.gather(y[:, :-1], 2, q[:, 1:].unsqueeze(-1)).squeeze(-1)
+        return p, r[:, 1:].float(), m[:, 1:].bool(), 0.0
+    p, rasch = model(c, r, q)  # p at t from questions <= t and responses < t; AKT's Rasch regulariser
+    return p[:, 1:], r[:, 1:].float(), m[:, 1:].bool(), rasch
+
+
+def _loss(kind, model, q, c, r, m):
+    p, y, mask, regulariser = _predict(kind, model, q, c, r, m)
+    return torch.nn.functional.binary_cross_entropy(p[mask].clamp(1e-6, 1 - 1e-6), y[mask]) + regulariser
+
+
+def _run_ours(events: pd.DataFrame, holdout: list[int]) -> dict:
+    from recommender.evaluate import evaluate
+    from recommender.train import TrainConfig, train
+
+    with tempfile.TemporaryDirectory() as folder:
+        ids = Path(folder) / "holdout.txt"
+        ids.write_text("\n".join(map(str, holdout)))
+        cfg = TrainConfig(epochs=EPOCHS, holdout_file=str(ids))
+        began = time.perf_counter()
+        train(events, Path(folder) / "model", cfg, progress=False)
+        seconds = time.perf_counter() - began
+        report = evaluate(events, Path(folder) / "model", None, holdout_file=ids, progress=False)
+    kt = report["results"]["correctness"]
+    model = next(v for k, v in kt.items() if k.startswith("model"))
+    return {"seconds": seconds, "auc": model["auc"], "report": report}
+
+
+def run() -> None:
+    torch.set_num_threads(2)
+    events, curriculum = _cohort()
+    by_learner = _interactions(events, curriculum)
+    learners = sorted(by_learner)
+    rng = np.random.default_rng(0)
+    holdout = sorted(int(x) for x in rng.choice(learners, size=len(learners) // 5, replace=False))
+    held = set(holdout)
+    questions = sorted({k for seq in by_learner.values() for k, _, _ in seq})
+    concepts = sorted({c for seq in by_learner.values() for _, c, _ in seq})
+    qid = {k: i + 1 for i, k in enumerate(questions)}
+    cid = {k: i + 1 for i, k in enumerate(concepts)}
+    train_set = _tensors([by_learner[x] for x in learners if x not in held], qid, cid)
+    test_set = _tensors([by_learner[x] for x in learners if x in held], qid, cid)
+    n_train = int(train_set[3].sum())
+    print(f"cohort: {LEARNERS} learners, {len(events):,} events, {n_train:,} training question interactions, "
+          f"{len(questions)} questions, {len(concepts)} concepts; {EPOCHS} epochs each\n")  # fmt: skip
+    rows = {}
+    rows["DKT (pykt)"] = _run_pykt("dkt", train_set, test_set, len(questions), len(concepts))
+    rows["AKT (pykt)"] = _run_pykt("akt", train_set, test_set, len(questions), len(concepts))
+    ours = _run_ours(events, holdout)
+    ours["interactions_per_s"] = n_train * EPOCHS / ours["seconds"]
+    ours["events_per_s"] = int((~events["learner_id"].isin(held)).sum()) * EPOCHS / ours["seconds"]
+    rows["Cairn (all heads)"] = ours
+    print("| model | AUC (held-out learners) | training s | question interactions/s | ratio vs ours |")
+    print("|---|---|---|---|---|")
+    for name, row in rows.items():
+        ratio = ours["interactions_per_s"] / row["interactions_per_s"]
+        print(f"| {name} | {row['auc']:.4f} | {row['seconds']:.1f} | {row['interactions_per_s']:,.0f} | "
+              f"{ratio:.2f}x |")  # fmt: skip
+    print(f"\nCairn's model also learns next activity and disengagement from every event: "
+          f"{ours['events_per_s']:,.0f} events/s of training.")  # fmt: skip
