@@ -34,7 +34,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recommender.data import UNK, LearnerSequence, Vocabularies, encode_history, write_learner_ids
+from recommender.data import (
+    UNK,
+    LearnerSequence,
+    Vocabularies,
+    answer_counts,
+    encode_history,
+    write_learner_ids,
+)
 from recommender.model import ModelConfig, SequenceModel, special_activity_mask
 
 FORMAT_VERSION = 1
@@ -96,7 +103,11 @@ def save_artifact(
         "metrics": metrics,
         "code_version": code_version,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "weights": {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest(), "bytes": len(weights)},
+        "weights": {
+            "file": WEIGHTS_FILE,
+            "sha256": hashlib.sha256(weights).hexdigest(),
+            "bytes": len(weights),
+        },
         "extras": extras or {},
         "holdout_file": HOLDOUT_FILE if holdout_ids is not None else None,
     }
@@ -195,19 +206,21 @@ class Prediction:
     """What the model says about one learner after their history."""
 
     next_activities: list[tuple[str, float]]  # (slug, probability), most likely first
-    risk: float  # p(no event in the next ``horizon_days``)
+    risk: float  # p(no event in the next ``horizon_days`` after the last event)
     _recommender: Recommender | None = field(default=None, repr=False, compare=False)
-    _state: torch.Tensor | None = field(default=None, repr=False, compare=False)
+    _prefix: torch.Tensor | None = field(default=None, repr=False, compare=False)  # (1, T+1, D)
+    _counts: tuple | None = field(default=None, repr=False, compare=False)  # data.answer_counts
 
     def correctness(self, question_key: str) -> float:
         """p(correct) if asked ``question_key`` ("activity/question") next; a question or
         quiz unseen at training time gets the model's estimate for an unknown one."""
-        assert self._recommender is not None and self._state is not None
-        return self._recommender._correctness(self._state, [question_key])[0]
+        return self.correctness_many([question_key])[question_key]
 
     def correctness_many(self, question_keys: list[str]) -> dict[str, float]:
-        assert self._recommender is not None and self._state is not None
-        return dict(zip(question_keys, self._recommender._correctness(self._state, question_keys), strict=True))
+        if self._recommender is None or self._prefix is None:
+            raise RuntimeError("this Prediction was not made by a Recommender")
+        probs = self._recommender._correctness(self._prefix, self._counts, question_keys)
+        return dict(zip(question_keys, probs, strict=True))
 
 
 class Recommender:
@@ -222,7 +235,18 @@ class Recommender:
         self._base_risk = float(config.get("extras", {}).get("risk_base_rate", 0.0))
 
     @classmethod
-    def load(cls, path: str | Path, *, device: str | torch.device = "cpu") -> Recommender:
+    def load(
+        cls, path: str | Path, *, device: str | torch.device = "cpu", threads: int | None = None
+    ) -> Recommender:
+        """Load and verify a model directory (``ArtifactError`` when unusable).
+
+        ``threads``: when given, ``torch.set_num_threads(threads)`` (process-wide). One
+        learner's prediction is a few small matrix products: one intra-op thread is the
+        fastest and the steadiest choice for a serving process, as extra threads only
+        contend with the other workers on the machine.
+        """
+        if threads is not None:
+            torch.set_num_threads(threads)
         art = load_artifact(path, device=device)
         return cls(art.model, art.vocabs, art.config)
 
@@ -232,17 +256,19 @@ class Recommender:
 
     def predict(self, history: pd.DataFrame, *, top_k: int = 10) -> Prediction:
         """Predict from one learner's events (canonical columns ``time, verb, activity,
-        payload``; any order). An empty history gives the model's "first step" output."""
+        payload``; any order). An empty history gives the model's "first step" output
+        and the training base rate as risk."""
         if "learner_id" in history.columns and len(history) and history["learner_id"].nunique() > 1:
             raise ValueError("predict() takes one learner's events; got several learner ids")
         return self.predict_sequence(encode_history(history, self.vocabs), top_k=top_k)
 
     @torch.inference_mode()
     def predict_sequence(self, seq: LearnerSequence, *, top_k: int = 10) -> Prediction:
+        """Predict from an encoded sequence (its last ``max_len`` events are the context)."""
         model = self.model
         n = len(seq)
         if n == 0:
-            state = model.ln_f(model.bos)  # (D,)
+            prefix = model.ln_f(model.bos).view(1, 1, -1)  # (1, 1, D)
             risk = self._base_risk
         else:
             lo = max(0, n - model.cfg.max_len)
@@ -250,28 +276,35 @@ class Recommender:
                 torch.from_numpy(a[lo:]).to(self.device)[None]
                 for a in (seq.activity, seq.verb, seq.outcome, seq.gap, seq.answers)
             ]
-            p = model.encode(*x)  # (1, T+1, D)
-            state = p[0, -1]
-            risk = float(torch.sigmoid(model.risk_logits(state)))
-        logits = model.next_logits(state).masked_fill(self._blocked, float("-inf"))
+            prefix = model.encode(*x)  # (1, T+1, D)
+            risk = float(torch.sigmoid(model.risk_logits(prefix[0, -1])))
+        logits = model.next_logits(prefix[0, -1]).masked_fill(self._blocked, float("-inf"))
         probs = torch.softmax(logits, dim=-1)
         k = min(top_k, int((~self._blocked).sum()))
         top = torch.topk(probs, k)
         itos = self.vocabs.activities.itos
         ranked = [(itos[i], float(v)) for v, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)]
-        return Prediction(next_activities=ranked, risk=risk, _recommender=self, _state=state)
+        return Prediction(
+            next_activities=ranked, risk=risk, _recommender=self, _prefix=prefix, _counts=answer_counts(seq)
+        )
 
     @torch.inference_mode()
-    def _correctness(self, state: torch.Tensor, keys: list[str]) -> list[float]:
-        q_ids, a_ids = [], []
+    def _correctness(self, prefix: torch.Tensor, counts: tuple, keys: list[str]) -> list[float]:
+        if not keys:
+            return []
+        succ, fail, per_q = counts
+        q_ids, a_ids, feats = [], [], []
         for key in keys:
             activity, _, _question = key.partition("/")
-            q_ids.append(self.vocabs.questions.stoi.get(key, UNK))
+            q = self.vocabs.questions.stoi.get(key, UNK)
+            q_ids.append(q)
             a_ids.append(self.vocabs.activities.stoi.get(activity, UNK))
-        q = torch.tensor(q_ids, device=self.device)
-        a = torch.tensor(a_ids, device=self.device)
-        logits = self.model.kt_logits(state.expand(len(keys), -1), q, a)
-        return torch.sigmoid(logits).tolist()
+            feats.append((succ, fail, *(per_q.get(q, (0, 0)) if q != UNK else (0, 0))))
+        q = torch.tensor([q_ids], device=self.device)
+        a = torch.tensor([a_ids], device=self.device)
+        c = torch.log1p(torch.tensor([feats], dtype=torch.float32, device=self.device))  # (1, K, 4)
+        state = torch.full((1, len(keys)), prefix.size(1) - 1, device=self.device)
+        return torch.sigmoid(self.model.kt_logits(prefix, state, q, a, c))[0].tolist()
 
     def activity_probabilities(self, history: pd.DataFrame) -> np.ndarray:
         """The full next-activity distribution (aligned with ``vocabs.activities.itos``)."""

@@ -248,30 +248,9 @@ class _LogReg(nn.Module):
 
 def pfa_features(seq: LearnerSequence) -> np.ndarray:
     """(K, 4) log1p of the learner's prior successes / failures, overall and on the
-    same question, counting interactions of *earlier* graded events only."""
-    k = len(seq.kt_pos)
-    feats = np.zeros((k, 4), np.float64)
-    succ = fail = 0
-    per_q: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    i = 0
-    while i < k:
-        j = i
-        while j < k and seq.kt_pos[j] == seq.kt_pos[i]:
-            j += 1
-        for m in range(i, j):  # one graded event: features from before it
-            q = int(seq.kt_question[m])
-            sq, fq = per_q[q] if q != UNK else (0, 0)
-            feats[m] = (succ, fail, sq, fq)
-        for m in range(i, j):
-            q = int(seq.kt_question[m])
-            if seq.kt_correct[m] > 0.5:
-                succ += 1
-                per_q[q][0] += 1
-            else:
-                fail += 1
-                per_q[q][1] += 1
-        i = j
-    return np.log1p(feats)
+    same question, counting interactions of *earlier* graded events only
+    (``recommender.data.kt_history_counts``)."""
+    return seq.kt_counts.astype(np.float64)
 
 
 class IRTBaseline:
@@ -329,5 +308,6 @@ class ActivityLogRegBaseline:
 
     def score(self, seqs: Sequence[LearnerSequence]) -> list[SequenceScores]:
         return [
-            SequenceScores(risk=self.model.predict((activity_features(s) - self.mean) / self.std)) for s in seqs
+            SequenceScores(risk=self.model.predict((activity_features(s) - self.mean) / self.std))
+            for s in seqs
         ]

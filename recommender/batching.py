@@ -61,6 +61,7 @@ def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
     kt_q = np.zeros((b, k), np.int64)
     kt_a = np.zeros((b, k), np.int64)
     kt_y = np.zeros((b, k), np.float32)
+    kt_c = np.zeros((b, k, 4), np.float32)
     kt_m = np.zeros((b, k), bool)
     for i, w in enumerate(wins):
         s = seqs[w.seq]
@@ -82,6 +83,7 @@ def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
         kt_q[i, :m] = s.kt_question[idx]
         kt_a[i, :m] = s.kt_activity[idx]
         kt_y[i, :m] = s.kt_correct[idx]
+        kt_c[i, :m] = s.kt_counts[idx]
         kt_m[i, :m] = True
     return Batch(
         activity=torch.from_numpy(act),
@@ -94,6 +96,7 @@ def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
         kt_state=torch.from_numpy(kt_state),
         kt_question=torch.from_numpy(kt_q),
         kt_activity=torch.from_numpy(kt_a),
+        kt_counts=torch.from_numpy(kt_c),
         kt_target=torch.from_numpy(kt_y),
         kt_mask=torch.from_numpy(kt_m),
     )

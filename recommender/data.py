@@ -168,6 +168,7 @@ class LearnerSequence:
     kt_question: np.ndarray  # (K,) question ids
     kt_activity: np.ndarray  # (K,) the quiz's activity id
     kt_correct: np.ndarray  # (K,) float32 0/1
+    kt_counts: np.ndarray  # (K, 4) float32 prior-answer counts (see kt_history_counts)
     next_activity: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (T,) 0: none
     disengaged: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) 1/0, -1 censored
     first_activity: int = 0  # the first real activity (target of the empty-history state)
@@ -341,8 +342,51 @@ def encode_learner(
         kt_question=np.asarray(kt_q, np.int64),
         kt_activity=np.asarray(kt_a, np.int64),
         kt_correct=np.asarray(kt_y, np.float32),
+        kt_counts=kt_history_counts(kt_pos, kt_q, kt_y),
     )
     return seq, raw_acts
+
+
+def kt_history_counts(
+    kt_pos: Sequence[int], kt_question: Sequence[int], kt_correct: Sequence[float]
+) -> np.ndarray:
+    """(K, 4) ``log1p`` of the learner's prior correct / incorrect answers, overall and
+    on the same question (PFA's features), counting *earlier* graded events only (the
+    questions of one graded event do not see each other). Unknown questions get no
+    per-question counts."""
+    k = len(kt_pos)
+    feats = np.zeros((k, 4), np.float64)
+    succ = fail = 0
+    per_q: dict[int, list[int]] = {}
+    i = 0
+    while i < k:
+        j = i
+        while j < k and kt_pos[j] == kt_pos[i]:
+            j += 1
+        for m in range(i, j):
+            q = int(kt_question[m])
+            sq, fq = per_q.get(q, (0, 0)) if q != UNK else (0, 0)
+            feats[m] = (succ, fail, sq, fq)
+        for m in range(i, j):
+            counts = per_q.setdefault(int(kt_question[m]), [0, 0])
+            if kt_correct[m] > 0.5:
+                succ += 1
+                counts[0] += 1
+            else:
+                fail += 1
+                counts[1] += 1
+        i = j
+    return np.log1p(feats).astype(np.float32)
+
+
+def answer_counts(seq: LearnerSequence) -> tuple[int, int, dict[int, tuple[int, int]]]:
+    """All of a sequence's answers: (correct, incorrect, {question id: (correct, incorrect)})."""
+    per_q: dict[int, tuple[int, int]] = {}
+    for q, y in zip(seq.kt_question.tolist(), seq.kt_correct.tolist(), strict=True):
+        s, f = per_q.get(q, (0, 0))
+        per_q[q] = (s + 1, f) if y > 0.5 else (s, f + 1)
+    succ = int((seq.kt_correct > 0.5).sum())
+    return succ, len(seq.kt_correct) - succ, per_q
 
 
 def encode_history(history: pd.DataFrame, vocabs: Vocabularies, learner_id: int = 0) -> LearnerSequence:

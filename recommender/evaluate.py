@@ -79,7 +79,9 @@ class _Collector:
         if self.kt_y:
             out["correctness"] = correctness_metrics(np.concatenate(self.kt_y), np.concatenate(self.kt_p))
         if self.risk_y:
-            out["disengagement"] = disengagement_metrics(np.concatenate(self.risk_y), np.concatenate(self.risk_p))
+            out["disengagement"] = disengagement_metrics(
+                np.concatenate(self.risk_y), np.concatenate(self.risk_p)
+            )
         return out
 
 
@@ -125,7 +127,9 @@ def evaluate(
         IRTBaseline(len(vocabs.questions)).fit(train_seqs),
         ActivityLogRegBaseline().fit(train_seqs),
     ]
-    scorers: list[Scorer] = [ModelScorer(art.model, name=f"model ({art.model.cfg.arch})", batch_size=batch_size)]
+    scorers: list[Scorer] = [
+        ModelScorer(art.model, name=f"model ({art.model.cfg.arch})", batch_size=batch_size)
+    ]
     scorers += baselines
     collectors = {s.name: _Collector() for s in scorers}
     candidates = np.ones(n_act, bool)
@@ -250,7 +254,9 @@ def _figure(width: float, height: float, ncols: int):
 def reliability_plot(collectors: dict[str, _Collector], path: Path) -> None:
     """Reliability diagrams: question correctness and disengagement, model vs baselines."""
     fig, axes = _figure(10, 4.5, 2)
-    for ax, (kind, title) in zip(axes, (("kt", "Question correctness"), ("risk", "Disengagement")), strict=True):
+    for ax, (kind, title) in zip(
+        axes, (("kt", "Question correctness"), ("risk", "Disengagement")), strict=True
+    ):
         ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
         for name, col in collectors.items():
             ys, ps = getattr(col, f"{kind}_y"), getattr(col, f"{kind}_p")
@@ -286,8 +292,9 @@ def metrics_plot(results: dict[str, dict[str, dict[str, float]]], path: Path) ->
             vals = [v if v is not None and math.isfinite(v) else 0.0 for v in vals]
             ax.bar(x + (j - (len(names) - 1) / 2) * width, vals, width, label=name)
         ax.set_xticks(x, metrics)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, 1.3)  # room for the legend above the bars
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.set_title(task.replace("_", " "))
         if names:
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=8, loc="upper center", ncols=2)
     fig.savefig(path, dpi=110)

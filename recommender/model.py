@@ -18,10 +18,15 @@ embeddings (the answers' averaged) are summed with a learned position embedding.
 
 Heads
     * next activity: ``Linear(D, n_activities)`` on each prefix state;
-    * correctness: an MLP on ``[state, query, state * query]`` where ``state`` is the
-      prefix state at the interaction's anchor (before the attempt) and ``query`` the
-      question embedding plus its quiz's activity embedding (an unseen question of a
-      known quiz still gets the quiz's information), plus a per-question bias;
+    * correctness: the ``query`` is the question embedding plus its quiz's activity
+      embedding (an unseen question of a known quiz still gets the quiz's information);
+      it attends over the prefix states up to the interaction's anchor (the last event
+      before the attempt; SAKT-style question-aware attention) giving ``context``; an
+      MLP on ``[anchor state, query, anchor state * query, context]`` ("deep") plus
+      a PFA-style "wide" part (a per-question bias and a linear term on the
+      learner's prior correct / incorrect counts, overall and on that question)
+      gives the logit. The wide part is what IRT/PFA knows, available from the first
+      step; the deep part adds what the sequence tells (videos watched, attempts);
     * disengagement: ``Linear(D, 1)`` on the state after each event.
 
 Loss = ``w_next * CE + w_kt * BCE + w_risk * BCE``, each averaged over its own valid
@@ -73,6 +78,7 @@ class Batch:
     kt_state: torch.Tensor  # (B, K) long: prefix-state index of the anchor
     kt_question: torch.Tensor  # (B, K) long
     kt_activity: torch.Tensor  # (B, K) long
+    kt_counts: torch.Tensor  # (B, K, 4) float: log1p prior answer counts (PFA features)
     kt_target: torch.Tensor  # (B, K) float
     kt_mask: torch.Tensor  # (B, K) bool
 
@@ -142,7 +148,8 @@ class SequenceModel(nn.Module):
         self.verb_emb = nn.Embedding(cfg.n_verbs, d, padding_idx=PAD)
         self.outcome_emb = nn.Embedding(cfg.n_outcomes, d, padding_idx=PAD)
         self.gap_emb = nn.Embedding(cfg.n_gaps, d, padding_idx=PAD)
-        self.answer_emb = nn.Embedding(2 * cfg.n_questions, d, padding_idx=PAD)
+        self.answer_emb = nn.Embedding(2 * cfg.n_questions, d, padding_idx=PAD)  # (question, correct)
+        self.correct_emb = nn.Embedding(3, d, padding_idx=PAD)  # 1 wrong, 2 right: shared across questions
         self.pos_emb = nn.Embedding(cfg.max_len, d)
         self.bos = nn.Parameter(torch.zeros(d))
         self.drop = nn.Dropout(cfg.dropout)
@@ -159,7 +166,11 @@ class SequenceModel(nn.Module):
         self.next_head = nn.Linear(d, cfg.n_activities)
         self.q_emb = nn.Embedding(cfg.n_questions, d, padding_idx=PAD)
         self.q_bias = nn.Embedding(cfg.n_questions, 1, padding_idx=PAD)
-        self.kt_mlp = nn.Sequential(nn.Linear(3 * d, d), nn.GELU(), nn.Linear(d, 1))
+        self.kt_query = nn.Linear(d, d)  # question-aware attention over the history (SAKT)
+        self.kt_key = nn.Linear(d, d)
+        self.kt_value = nn.Linear(d, d)
+        self.kt_mlp = nn.Sequential(nn.Linear(4 * d, d), nn.GELU(), nn.Linear(d, 1))
+        self.kt_wide = nn.Linear(4, 1)  # the "wide" PFA part: prior answer counts
         self.risk_head = nn.Linear(d, 1)
         self.apply(self._init)
         nn.init.zeros_(self.q_bias.weight)
@@ -193,8 +204,9 @@ class SequenceModel(nn.Module):
             raise ValueError(f"window of {t} events exceeds max_len {self.cfg.max_len}")
         pos = torch.arange(t, device=activity.device)
         n_ans = (answers > 0).sum(-1, keepdim=True).clamp(min=1)  # (B, T, 1)
+        correct = torch.where(answers > 0, 1 + answers % 2, 0)  # (B, T, M)
         x = (
-            self.answer_emb(answers).sum(-2) / n_ans  # mean over the revealed answers
+            (self.answer_emb(answers) + self.correct_emb(correct)).sum(-2) / n_ans  # mean over answers
             + self.act_emb(activity)
             + self.verb_emb(verb)
             + self.outcome_emb(outcome)
@@ -216,22 +228,43 @@ class SequenceModel(nn.Module):
         """(..., D) -> (..., n_activities) logits."""
         return self.next_head(states)
 
-    def kt_logits(self, states: torch.Tensor, question: torch.Tensor, activity: torch.Tensor) -> torch.Tensor:
-        """(..., D) states and (...) question / quiz-activity ids -> (...) logits."""
-        query = self.q_emb(question) + self.act_emb(activity)  # (..., D)
-        z = torch.cat([states, query, states * query], dim=-1)
-        return self.kt_mlp(z).squeeze(-1) + self.q_bias(question).squeeze(-1)
+    def kt_logits(
+        self,
+        prefix: torch.Tensor,
+        state: torch.Tensor,
+        question: torch.Tensor,
+        activity: torch.Tensor,
+        counts: torch.Tensor,
+    ) -> torch.Tensor:
+        """Correctness logits (B, K) for questions asked after prefix state ``state``.
+
+        prefix (B, T+1, D) prefix states; state (B, K) prefix index of each
+        interaction's anchor; question, activity (B, K) ids; counts (B, K, 4) the
+        learner's prior answer counts (``data.kt_history_counts``). The question's query
+        attends over the prefix states ``0..state`` only (causal), next to the anchor
+        state itself.
+        """
+        d = prefix.size(-1)
+        query = self.q_emb(question) + self.act_emb(activity)  # (B, K, D)
+        anchor = torch.gather(prefix, 1, state.unsqueeze(-1).expand(-1, -1, d))  # (B, K, D)
+        scores = self.kt_query(query) @ self.kt_key(prefix).transpose(1, 2) / math.sqrt(d)  # (B, K, T+1)
+        future = torch.arange(prefix.size(1), device=prefix.device)[None, None, :] > state.unsqueeze(-1)
+        attn = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
+        context = attn @ self.kt_value(prefix)  # (B, K, D)
+        z = torch.cat([anchor, query, anchor * query, context], dim=-1)
+        wide = self.kt_wide(counts).squeeze(-1) + self.q_bias(question).squeeze(-1)  # PFA
+        return self.kt_mlp(z).squeeze(-1) + wide
 
     def risk_logits(self, states: torch.Tensor) -> torch.Tensor:
         return self.risk_head(states).squeeze(-1)
 
     def forward(self, batch: Batch) -> Outputs:
         p = self.encode(batch.activity, batch.verb, batch.outcome, batch.gap, batch.answers)  # (B, T+1, D)
-        idx = batch.kt_state.unsqueeze(-1).expand(-1, -1, p.size(-1))  # (B, K, D)
-        kt_states = torch.gather(p, 1, idx)  # (B, K, D)
         return Outputs(
             next_logits=self.next_logits(p),
-            kt_logits=self.kt_logits(kt_states, batch.kt_question, batch.kt_activity),
+            kt_logits=self.kt_logits(
+                p, batch.kt_state, batch.kt_question, batch.kt_activity, batch.kt_counts
+            ),
             risk_logits=self.risk_logits(p[:, 1:]),
         )
 

@@ -66,6 +66,7 @@ class TrainConfig:
     lr: float = 3e-3
     weight_decay: float = 0.01
     grad_clip: float = 1.0
+    wide_lr_mult: float = 10.0  # learning-rate multiplier of the wide correctness part
     unk_prob: float = 0.02  # inputs replaced by <unk> in training, so unseen items are handled
     w_next: float = 1.0  # loss weights
     w_kt: float = 1.0
@@ -167,6 +168,24 @@ class _WindowDataset(torch.utils.data.Dataset):
         return self.wins[i]
 
 
+def make_optimizer(model: SequenceModel, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW; the few "wide" correctness parameters (per-question bias, prior-count
+    weights) learn ``wide_lr_mult`` times faster and without weight decay, as a
+    logistic regression would: otherwise a few hundred steps cannot move a question's
+    difficulty far enough."""
+    wide = [model.q_bias.weight, *model.kt_wide.parameters()]
+    ids = {id(p) for p in wide}
+    rest = [p for p in model.parameters() if id(p) not in ids]
+    return torch.optim.AdamW(
+        [
+            {"params": rest},
+            {"params": wide, "lr": cfg.lr * cfg.wide_lr_mult, "weight_decay": 0.0},
+        ],
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+    )
+
+
 def _checkpoint_path(out_dir: Path) -> Path:
     return out_dir / CHECKPOINT_DIR / CHECKPOINT_FILE
 
@@ -244,13 +263,17 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
     times = time_seconds(ev["time"])
     dataset_end = float(times.max())
     seqs = build_sequences(
-        train_ev, vocabs, dataset_end=dataset_end, horizon_days=cfg.horizon_days, progress=progress and dist.is_main
+        train_ev,
+        vocabs,
+        dataset_end=dataset_end,
+        horizon_days=cfg.horizon_days,
+        progress=progress and dist.is_main,
     )
     wins = make_windows(seqs, cfg.max_len)
 
     # ---- model, optimiser
     model = SequenceModel(cfg.model_config(vocabs)).to(dist.device)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = make_optimizer(model, cfg)
     start_epoch, history = 0, []
     aug_gen = torch.Generator().manual_seed(cfg.seed + 1)
     if ckpt is not None:
@@ -285,12 +308,15 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
         net.train()
         sums = {"loss": 0.0, "next": 0.0, "kt": 0.0, "risk": 0.0}
         n_steps = 0
-        it = loader
+        bar = None
         if progress and dist.is_main:
             from tqdm.auto import tqdm
 
-            it = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False)
-        for step, batch in enumerate(it):
+            # a bar updated by hand: tqdm.auto wrapping the loader would iterate it twice
+            # (one extra DataLoader iterator draws from the RNG: results would then
+            # depend on whether progress is shown)
+            bar = tqdm(total=len(loader), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False)
+        for step, batch in enumerate(loader):
             _augment_unk(batch, cfg.unk_prob, aug_gen)
             batch = batch.to(dist.device)
             outputs = net(batch)
@@ -304,14 +330,21 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
             for k, v in parts.items():
                 sums[k] += v
             n_steps += 1
-            if progress and dist.is_main:
-                it.set_postfix(loss=f"{float(loss):.3f}")
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{float(loss.detach()):.3f}", refresh=False)
             if on_batch_end is not None:
                 on_batch_end(epoch, step)
-        stats = torch.tensor([sums[k] for k in ("loss", "next", "kt", "risk")] + [n_steps], dtype=torch.float64)
+        if bar is not None:
+            bar.close()
+        stats = torch.tensor(
+            [sums[k] for k in ("loss", "next", "kt", "risk")] + [n_steps], dtype=torch.float64
+        )
         if dist.world_size > 1:
             torch_dist.all_reduce(stats)
-        means = {k: float(stats[i] / max(float(stats[4]), 1)) for i, k in enumerate(("loss", "next", "kt", "risk"))}
+        means = {
+            k: float(stats[i] / max(float(stats[4]), 1)) for i, k in enumerate(("loss", "next", "kt", "risk"))
+        }
         history.append({"epoch": epoch + 1, **means})
         if progress and dist.is_main:
             print(

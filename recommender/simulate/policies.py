@@ -133,4 +133,4 @@ def _candidates(view: LearnerView):
 def model_policy(model_dir, curriculum) -> ModelPolicy:
     from recommender.artifact import Recommender
 
-    return ModelPolicy(Recommender.load(model_dir), curriculum)
+    return ModelPolicy(Recommender.load(model_dir, threads=1), curriculum)

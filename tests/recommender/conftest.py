@@ -67,8 +67,9 @@ def make_clickstream(n_learners: int = 300, seed: int = 0, days: float = 21.0) -
         learner_id = 1000 + learner
 
         def emit(verb: str, activity: str | None, payload: dict, learner_id=learner_id) -> None:
-            nonlocal t
-            rows.append((learner_id, t, verb, f"s{learner_id}-{session_no}", activity, payload))
+            # called within the iteration that defines it: the current time and session
+            session = f"s{learner_id}-{session_no}"  # noqa: B023
+            rows.append((learner_id, t, verb, session, activity, payload))  # noqa: B023
 
         while t < end and ptr < len(acts):
             session_no += 1
@@ -180,6 +181,18 @@ def make_clickstream(n_learners: int = 300, seed: int = 0, days: float = 21.0) -
     return out
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models run fastest on one intra-op thread, and a second one only spins
+    against whatever else the machine is running (a 50x slow-down under load)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def clickstream() -> pd.DataFrame:
     """120 learners: enough for every target, small enough for tiny training runs."""
@@ -191,3 +204,54 @@ def clickstream_parquet(clickstream, tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("events") / "events.parquet"
     clickstream.to_parquet(path, index=False)
     return str(path)
+
+
+def events_frame(rows: list[tuple], start: pd.Timestamp = START) -> pd.DataFrame:
+    """Hand-written events: rows of (learner_id, minutes after ``start``, verb, activity,
+    payload dict) in the canonical schema."""
+    time = [start + pd.Timedelta(minutes=m) for _, m, _, _, _ in rows]
+    return pd.DataFrame(
+        {
+            "event_id": [str(uuid.UUID(int=i + 1)) for i in range(len(rows))],
+            "learner_id": pd.Series([r[0] for r in rows], dtype="int64"),
+            "time": pd.to_datetime(time, utc=True),
+            "verb": [r[2] for r in rows],
+            "session_id": "s",
+            "course": COURSE,
+            "activity": [r[3] for r in rows],
+            "payload": [json.dumps(r[4]) for r in rows],
+            "source": "test",
+            "received": pd.to_datetime(time, utc=True),
+        }
+    )
+
+
+def quiz(score: float, *answers: tuple[str, bool], attempt: int = 1) -> dict:
+    return {
+        "attempt": attempt,
+        "score": score,
+        "passed": score >= 0.6,
+        "questions": [{"question": q, "correct": c, "answer": "x"} for q, c in answers],
+    }
+
+
+@pytest.fixture(scope="session")
+def small_clickstream() -> pd.DataFrame:
+    """40 learners: for the training round trips."""
+    return make_clickstream(n_learners=40, seed=3)
+
+
+@pytest.fixture(scope="session")
+def small_parquet(small_clickstream, tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("small") / "events.parquet"
+    small_clickstream.to_parquet(path, index=False)
+    return str(path)
+
+
+def tiny_config(**overrides):
+    """A model small enough for a training run of a second or two; max_len 64 so the
+    windowing of long sequences is exercised."""
+    from recommender.train import TrainConfig
+
+    base = dict(d_model=16, n_heads=2, d_ff=32, n_layers=1, max_len=64, batch_size=16, epochs=1, lr=3e-3)
+    return TrainConfig(**{**base, **overrides})

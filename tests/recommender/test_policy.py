@@ -17,8 +17,18 @@ def course(**overrides):
     items = [
         Candidate("v1", "video", "Gradient descent", "Week 1", 0, minutes=7, concepts=("gd",), state="done"),
         Candidate("v2", "video", "Computation graphs", "Week 1", 1, minutes=12, concepts=("graph",)),
-        Candidate("q1", "quiz", "Week 1 quiz", "Week 1", 2, minutes=20, concepts=("gd", "graph"), graded=True,
-                  pass_mark=0.8, questions=(("q1/a", ("gd",)), ("q1/b", ("graph",)))),  # fmt: skip
+        Candidate(
+            "q1",
+            "quiz",
+            "Week 1 quiz",
+            "Week 1",
+            2,
+            minutes=20,
+            concepts=("gd", "graph"),
+            graded=True,
+            pass_mark=0.8,
+            questions=(("q1/a", ("gd",)), ("q1/b", ("graph",))),
+        ),  # fmt: skip
         Candidate("v3", "video", "Vectorization", "Week 2", 3, minutes=5, concepts=("vec",)),
         Candidate("l1", "lab", "Vectorize it", "Week 2", 4, minutes=40, concepts=("vec",), graded=True),
     ]

@@ -1,0 +1,190 @@
+"""Command line for analysts: ``python -m recommender {train,evaluate,predict,bench}``.
+
+python -m recommender train --events X.parquet --out DIR [--seed 0]
+    [--holdout-frac 0.2 | --holdout-file ids.txt] [--epochs N] [--resume]
+torchrun --nproc_per_node=2 -m recommender train ...      (DDP, gloo on CPU)
+python -m recommender evaluate --events X.parquet --model DIR --out REPORT_DIR [--syllabus S.json]
+python -m recommender predict --model DIR --events history.parquet [--learner ID] [--question KEY ...]
+python -m recommender bench --model DIR --events X.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from recommender.artifact import ArtifactError
+
+
+def _train_parser(sub: argparse._SubParsersAction) -> None:
+    from recommender.train import TrainConfig
+
+    p = sub.add_parser("train", help="train a model version into --out")
+    p.add_argument("--events", required=True, help="events (.parquet or .csv, canonical export schema)")
+    p.add_argument("--out", required=True, help="model directory to write (checkpoints in DIR/checkpoints)")
+    split = p.add_mutually_exclusive_group()
+    split.add_argument("--holdout-frac", type=float, default=TrainConfig.holdout_frac)
+    split.add_argument("--holdout-file", help="held-out learner ids, one per line (a published split)")
+    p.add_argument("--resume", action="store_true", help="continue from DIR/checkpoints/last.pt")
+    p.add_argument("--code-version", help="recorded in the artifact (default: the library version)")
+    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--no-progress", action="store_true")
+    skip = {"holdout_frac", "holdout_file"}
+    for f in fields(TrainConfig):
+        if f.name in skip:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        kind = type(f.default) if f.default is not None else str
+        p.add_argument(flag, type=kind, default=f.default, help=f"default {f.default}")
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from recommender.train import TrainConfig, train
+
+    names = {f.name for f in fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    result = train(
+        args.events,
+        args.out,
+        cfg,
+        resume=args.resume,
+        code_version=args.code_version,
+        progress=not args.no_progress,
+        device=args.device,
+    )
+    if result.rank == 0:
+        last = result.history[-1] if result.history else {}
+        print(f"model written to {result.out_dir} (last epoch: {json.dumps(last)})")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from recommender.evaluate import evaluate
+
+    report = evaluate(
+        args.events,
+        args.model,
+        args.out,
+        syllabus=args.syllabus,
+        holdout_file=args.holdout_file,
+        progress=not args.no_progress,
+        record_metrics=args.record_metrics,
+    )
+    print((Path(args.out) / "report.md").read_text())
+    print(f"report: {args.out}/report.json, report.md, reliability.png, metrics.png")
+    return 0 if report["results"] else 1
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from recommender.artifact import Recommender
+    from recommender.data import load_events
+
+    rec = Recommender.load(args.model)
+    ev = load_events(args.events)
+    ids = sorted(ev["learner_id"].unique().tolist())
+    if args.learner is not None:
+        ev = ev[ev["learner_id"] == args.learner]
+        if len(ev) == 0:
+            print(f"no events for learner {args.learner}; predicting from an empty history", file=sys.stderr)
+    elif len(ids) > 1:
+        print(f"the file holds {len(ids)} learners: pick one with --learner (e.g. {ids[0]})", file=sys.stderr)
+        return 2
+    pred = rec.predict(ev, top_k=args.top_k)
+    questions = list(args.question or [])
+    if not questions:  # the questions of the recommended quizzes the model knows
+        top = {slug for slug, _ in pred.next_activities[:3]}
+        questions = [q for q in rec.vocabs.questions.itos[2:] if q.split("/", 1)[0] in top][:10]
+    correctness = pred.correctness_many(questions)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "next_activities": [{"activity": a, "probability": p} for a, p in pred.next_activities],
+                    "risk": pred.risk,
+                    "horizon_days": rec.horizon_days,
+                    "correctness": correctness,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    who = (
+        f"learner {args.learner}"
+        if args.learner is not None
+        else (f"learner {ids[0]}" if ids else "empty history")
+    )
+    print(f"{who}: {len(ev)} events" + (f", last at {ev['time'].max().isoformat()}" if len(ev) else ""))
+    print("Next activities:")
+    for i, (slug, p) in enumerate(pred.next_activities, 1):
+        print(f"  {i:2d}. {slug:<40} {p:.3f}")
+    print(f"Disengagement risk (no event within {rec.horizon_days:g} days of the last one): {pred.risk:.3f}")
+    if correctness:
+        print("Correctness if asked next:")
+        for key, p in correctness.items():
+            print(f"  {key:<44} {p:.3f}")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from recommender.bench import bench_inference, bench_training
+    from recommender.data import load_events
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    ev = load_events(args.events)
+    out = {"inference": bench_inference(args.model, ev, n_events=args.n_events, calls=args.calls)}
+    if not args.inference_only:
+        out["training"] = bench_training(ev, steps=args.steps)
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m recommender", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    _train_parser(sub)
+
+    p = sub.add_parser("evaluate", help="score the model and the baselines on held-out learners")
+    p.add_argument("--events", required=True)
+    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--out", required=True, help="report directory")
+    p.add_argument("--syllabus", help="ordered activity slugs (.json list or .csv) for the syllabus baseline")
+    p.add_argument("--holdout-file", help="override the model's held-out learners")
+    p.add_argument(
+        "--record-metrics", action="store_true", help="also store the metrics in the model's config"
+    )
+    p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add_parser("predict", help="rank next activities for one learner's history")
+    p.add_argument("--model", required=True)
+    p.add_argument("--events", required=True, help="the learner's events (.parquet or .csv)")
+    p.add_argument("--learner", type=int, help="learner id when the file holds several")
+    p.add_argument("--question", action="append", help="question key activity/question (repeatable)")
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("bench", help="inference latency and training throughput")
+    p.add_argument("--model", required=True)
+    p.add_argument("--events", required=True)
+    p.add_argument("--n-events", type=int, default=200, help="history length for the latency benchmark")
+    p.add_argument("--calls", type=int, default=200)
+    p.add_argument("--steps", type=int, default=20, help="training steps timed")
+    p.add_argument("--inference-only", action="store_true")
+    p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
+
+    args = parser.parse_args(argv)
+    handlers = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "bench": _cmd_bench}
+    try:
+        return handlers[args.command](args)
+    except (ArtifactError, ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Benchmarks (never run by the tests): serving latency and training throughput.
+
+    from recommender.bench import bench_inference, bench_training
+    bench_inference("var/models/m1", events)   # {"median_ms": ..., "p99_ms": ..., ...}
+    bench_training(events)                     # {"tokens_per_s": ..., ...}
+
+or ``python -m recommender bench --model DIR --events X.parquet``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recommender.artifact import Recommender
+from recommender.batching import collate, make_windows
+from recommender.data import Vocabularies, build_sequences, load_events
+from recommender.model import LossWeights, SequenceModel, compute_loss
+
+
+def learner_history(events: pd.DataFrame, n_events: int = 200) -> pd.DataFrame:
+    """The first ``n_events`` events of the learner with the most events."""
+    counts = events["learner_id"].value_counts()
+    learner = int(counts.index[0])
+    hist = events[events["learner_id"] == learner].sort_values("time", kind="stable")
+    return hist.head(n_events).reset_index(drop=True)
+
+
+def bench_inference(
+    model: str | Path | Recommender,
+    events: pd.DataFrame | str | Path,
+    *,
+    n_events: int = 200,
+    calls: int = 200,
+    warmup: int = 20,
+    questions: int = 5,
+) -> dict[str, Any]:
+    """Latency of ``Recommender.predict`` on one learner's history of ``n_events``
+    events (DataFrame in, ranked activities and risk out: encoding included), over
+    ``calls`` calls; and of ``correctness_many`` for ``questions`` question keys."""
+    rec = model if isinstance(model, Recommender) else Recommender.load(model)
+    ev = load_events(events) if not isinstance(events, pd.DataFrame) else events
+    hist = learner_history(ev, n_events)
+    keys = rec.vocabs.questions.itos[2 : 2 + questions]
+    for _ in range(warmup):
+        rec.predict(hist).correctness_many(keys)
+    predict_ms, kt_ms = [], []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        pred = rec.predict(hist)
+        t1 = time.perf_counter()
+        pred.correctness_many(keys)
+        t2 = time.perf_counter()
+        predict_ms.append((t1 - t0) * 1e3)
+        kt_ms.append((t2 - t1) * 1e3)
+    p, k = np.array(predict_ms), np.array(kt_ms)
+    return {
+        "n_events": len(hist),
+        "calls": calls,
+        "median_ms": float(np.median(p)),
+        "p99_ms": float(np.percentile(p, 99)),
+        "mean_ms": float(p.mean()),
+        "correctness_median_ms": float(np.median(k)),
+        "correctness_questions": len(keys),
+        "torch_threads": torch.get_num_threads(),
+        "device": str(rec.device),
+    }
+
+
+def bench_training(
+    events: pd.DataFrame | str | Path,
+    *,
+    config: Any | None = None,
+    steps: int = 20,
+    warmup: int = 2,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Training throughput (forward + backward + AdamW step) over ``steps`` batches:
+    events (tokens) and question interactions processed per second. Setup (loading,
+    encoding) is not timed."""
+    from recommender.train import TrainConfig, make_optimizer, seed_everything
+
+    cfg = config or TrainConfig()
+    seed_everything(cfg.seed)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    ev = load_events(events)
+    vocabs = Vocabularies.build(ev)
+    seqs = build_sequences(ev, vocabs, horizon_days=cfg.horizon_days)
+    wins = make_windows(seqs, cfg.max_len)
+    rng = np.random.default_rng(cfg.seed)
+    wins = [wins[i] for i in rng.permutation(len(wins))]
+    batches = [wins[i : i + cfg.batch_size] for i in range(0, len(wins), cfg.batch_size)]
+    model = SequenceModel(cfg.model_config(vocabs)).to(dev).train()
+    opt = make_optimizer(model, cfg)
+    weights = LossWeights(cfg.w_next, cfg.w_kt, cfg.w_risk)
+    tokens = interactions = 0
+    elapsed = 0.0
+    for i, ws in enumerate(itertools.islice(itertools.cycle(batches), warmup + steps)):
+        batch = collate(seqs, ws).to(dev)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        loss, _ = compute_loss(model(batch), batch, weights)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        if i >= warmup:
+            elapsed += time.perf_counter() - t0
+            tokens += sum(w.length for w in ws)
+            interactions += int(batch.kt_mask.sum())
+    return {
+        "steps": steps,
+        "batch_size": cfg.batch_size,
+        "seconds": elapsed,
+        "tokens_per_s": tokens / elapsed,
+        "question_interactions_per_s": interactions / elapsed,
+        "torch_threads": torch.get_num_threads(),
+        "device": str(dev),
+    }

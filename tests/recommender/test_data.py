@@ -1,0 +1,220 @@
+"""Events -> sequences: tokens and features, question interactions, targets, censoring,
+vocabulary unknowns, windows and learner splits."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.data import (
+    DAY,
+    GAP_FIRST,
+    NONE,
+    OUTCOME_CORRECT,
+    OUTCOME_NONE,
+    OUTCOME_SCORE0,
+    UNK,
+    Vocab,
+    Vocabularies,
+    build_sequences,
+    encode_history,
+    gap_bucket,
+    load_events,
+    read_learner_ids,
+    split_learners,
+    time_seconds,
+    window_start,
+    windows,
+)
+from tests.recommender.conftest import events_frame, quiz
+
+ROWS = [
+    (7, 0, "navigation.page_viewed", None, {"path": "/"}),
+    (7, 1, "video.played", "v1", {"position": 0}),
+    (7, 11, "video.completed", "v1", {"position": 600, "segments": [[0, 450]], "duration": 600}),
+    (7, 12, "quiz.started", "q1", {"attempt": 1}),
+    (7, 13, "quiz.answered", "q1", {"question": "a", "answer": "x", "correct": True}),
+    (7, 14, "quiz.submitted", "q1", {"attempt": 1}),
+    (7, 14, "quiz.graded", "q1", quiz(0.5, ("a", True), ("b", False))),
+    (7, 20, "video.played", "v1", {"position": 0}),
+    (7, 30, "lab.opened", "lab1", {}),
+]
+
+
+@pytest.fixture
+def frame():
+    return events_frame(ROWS)
+
+
+@pytest.fixture
+def vocabs(frame):
+    return Vocabularies.build(load_events(frame))
+
+
+def test_vocabularies_are_sorted_with_specials_and_map_unknowns_to_unk(vocabs):
+    assert vocabs.activities.itos == ["<pad>", "<unk>", "<none>", "lab1", "q1", "v1"]
+    assert vocabs.questions.itos == ["<pad>", "<unk>", "q1/a", "q1/b"]
+    assert vocabs.activities.encode("never-seen") == UNK
+    assert vocabs.verbs.encode("video.rewound") == UNK
+    assert Vocabularies.from_dict(vocabs.to_dict()) == vocabs
+    assert Vocab(["b", "a", "b"]).itos == ["<pad>", "<unk>", "b", "a"]
+
+
+def test_tokens_carry_activity_verb_outcome_gap_and_answers(frame, vocabs):
+    seq = build_sequences(load_events(frame), vocabs)[0]
+    a = vocabs.activities.stoi
+    assert seq.learner_id == 7
+    # events without an activity are kept as the generic <none> token
+    assert seq.activity.tolist() == [
+        NONE,
+        a["v1"],
+        a["v1"],
+        a["q1"],
+        a["q1"],
+        a["q1"],
+        a["q1"],
+        a["v1"],
+        a["lab1"],
+    ]
+    assert seq.verb[0] == vocabs.verbs.stoi["navigation.page_viewed"]
+    # 450 of 600 s watched -> bucket [0.6, 0.8); quiz score 0.5 -> [0.4, 0.6); answered -> CORRECT
+    assert seq.outcome[2] == OUTCOME_SCORE0 + 3
+    assert seq.outcome[6] == OUTCOME_SCORE0 + 2
+    assert seq.outcome[4] == OUTCOME_CORRECT
+    assert seq.outcome[1] == OUTCOME_NONE
+    assert seq.gap[0] == GAP_FIRST
+    assert seq.gap[1] == gap_bucket(60) and seq.gap[6] == gap_bucket(0)
+    q = vocabs.questions.stoi
+    assert seq.answers[4, 0] == 2 * q["q1/a"] + 1
+    assert seq.answers[6, :2].tolist() == [2 * q["q1/a"] + 1, 2 * q["q1/b"]]
+
+
+def test_one_interaction_per_graded_question_anchored_before_the_answers(frame, vocabs):
+    seq = build_sequences(load_events(frame), vocabs)[0]
+    assert seq.kt_pos.tolist() == [6, 6]
+    # quiz.answered / quiz.submitted of the same quiz reveal the answers: the anchor is
+    # the quiz.started event before them
+    assert seq.kt_anchor.tolist() == [3, 3]
+    assert seq.kt_question.tolist() == [vocabs.questions.stoi["q1/a"], vocabs.questions.stoi["q1/b"]]
+    assert seq.kt_correct.tolist() == [1.0, 0.0]
+
+
+def test_next_activity_is_the_next_different_real_activity(frame, vocabs):
+    seq = build_sequences(load_events(frame), vocabs)[0]
+    a = vocabs.activities.stoi
+    assert seq.next_activity.tolist() == [
+        a["v1"],
+        a["q1"],
+        a["q1"],
+        a["v1"],
+        a["v1"],
+        a["v1"],
+        a["v1"],
+        a["lab1"],
+        0,
+    ]
+    assert seq.first_activity == a["v1"]
+
+
+def test_disengagement_labels_and_censoring():
+    rows = [
+        (1, 0, "video.played", "v1", {}),
+        (1, 10, "video.played", "v2", {}),  # next event 20 days later -> disengaged
+        (1, 20 * 24 * 60, "video.played", "v3", {}),  # within 14 days of the end -> censored
+        (2, 0, "video.played", "v1", {}),
+        (2, 13 * 24 * 60, "video.played", "v2", {}),  # next event 13 days later, then censored
+        (2, 13 * 24 * 60 + 5, "video.played", "v3", {}),
+        (3, 25 * 24 * 60, "video.played", "v1", {}),  # the dataset's last event
+    ]
+    ev = load_events(events_frame(rows))
+    seqs = {s.learner_id: s for s in build_sequences(ev, Vocabularies.build(ev))}
+    assert seqs[1].disengaged.tolist() == [0.0, 1.0, -1.0]
+    assert seqs[2].disengaged.tolist() == [0.0, -1.0, -1.0]
+    # a shorter horizon changes both labels and censoring
+    seqs = {s.learner_id: s for s in build_sequences(ev, Vocabularies.build(ev), horizon_days=1)}
+    assert seqs[2].disengaged.tolist() == [1.0, 0.0, 1.0]
+    # the censoring reference can be the whole dataset's end for a subset of learners
+    end = float(time_seconds(ev["time"]).max())
+    sub = build_sequences(ev[ev["learner_id"] == 1], Vocabularies.build(ev), dataset_end=end)
+    assert sub[0].disengaged.tolist() == [0.0, 1.0, -1.0]
+    assert end - float(time_seconds(ev["time"]).min()) == 25 * DAY
+
+
+def test_unseen_items_encode_to_unk_without_crashing(vocabs):
+    hist = events_frame(
+        [
+            (7, 0, "video.played", "brand-new-video", {}),
+            (7, 1, "quiz.graded", "new-quiz", quiz(1.0, ("z", True))),
+            (7, 2, "video.teleported", "v1", {}),
+            (7, 3, "quiz.graded", "q1", quiz(1.0, ("new-question", True), ("a", True))),
+        ]
+    )
+    seq = encode_history(hist, vocabs)
+    assert seq.activity.tolist()[:2] == [UNK, UNK]
+    assert seq.verb[2] == UNK
+    assert seq.kt_question.tolist() == [UNK, UNK, vocabs.questions.stoi["q1/a"]]
+    assert seq.kt_activity.tolist() == [UNK, vocabs.activities.stoi["q1"], vocabs.activities.stoi["q1"]]
+
+
+def test_encode_history_sorts_by_time_and_tolerates_bad_payloads(frame, vocabs):
+    shuffled = frame.sample(frac=1.0, random_state=0)
+    a = encode_history(shuffled, vocabs)
+    b = encode_history(frame, vocabs)
+    assert a.activity.tolist() == b.activity.tolist()
+    broken = frame.copy()
+    broken.loc[2, "payload"] = "{not json"
+    assert encode_history(broken, vocabs).outcome[2] == OUTCOME_NONE
+    assert len(encode_history(frame.iloc[0:0], vocabs)) == 0
+
+
+def test_load_events_reads_parquet_and_csv_alike(frame, tmp_path):
+    frame.to_parquet(tmp_path / "e.parquet", index=False)
+    frame.to_csv(tmp_path / "e.csv", index=False)
+    p, c = load_events(tmp_path / "e.parquet"), load_events(tmp_path / "e.csv")
+    assert (time_seconds(p["time"]) == time_seconds(c["time"])).all()
+    assert p["activity"].tolist() == c["activity"].tolist()
+    assert p["activity"].iloc[0] is None and c["activity"].iloc[0] is None
+    with pytest.raises(ValueError, match="missing column"):
+        load_events(frame.drop(columns=["verb"]))
+    frame.to_csv(tmp_path / "e.txt", index=False)
+    with pytest.raises(ValueError, match="parquet or .csv"):
+        load_events(tmp_path / "e.txt")
+
+
+def test_windows_cover_each_position_once_and_depend_on_position_only():
+    for length, max_len in [(5, 8), (8, 8), (9, 8), (40, 8), (41, 9), (300, 64)]:
+        ws = windows(length, max_len)
+        scored = []
+        for start, score_from in ws:
+            stop = min(start + max_len, length)
+            for p in range(start + score_from, stop):
+                scored.append(p)
+                assert window_start(p, max_len) == start
+                assert p - start >= min(p, max_len - max_len // 2)  # enough context
+        assert scored == list(range(length))
+
+
+def test_split_by_learner_is_seeded_and_can_come_from_a_file(tmp_path):
+    ids = list(range(100, 200))
+    train, hold = split_learners(ids, 0.2, seed=0)
+    assert len(hold) == 20 and not set(train) & set(hold) and sorted(train + hold) == ids
+    assert split_learners(ids, 0.2, seed=0) == (train, hold)
+    assert split_learners(ids, 0.2, seed=1)[1] != hold
+    f = tmp_path / "ids.txt"
+    f.write_text("# published split\n105\n\n101\n105\n")
+    assert read_learner_ids(f) == [101, 105]
+    f.write_text("101\nabc\n")
+    with pytest.raises(ValueError, match=r"ids.txt:2"):
+        read_learner_ids(f)
+
+
+def test_synthetic_clickstream_has_every_target(clickstream):
+    ev = load_events(clickstream)
+    assert list(clickstream.columns) == [
+        "event_id", "learner_id", "time", "verb", "session_id", "course", "activity", "payload", "source", "received",
+    ]  # fmt: skip
+    seqs = build_sequences(ev, Vocabularies.build(ev))
+    dis = np.concatenate([s.disengaged for s in seqs])
+    assert (dis == 1).sum() > 10 and (dis == 0).sum() > 1000 and (dis == -1).sum() > 0
+    kt = np.concatenate([s.kt_correct for s in seqs])
+    assert 0.3 < kt.mean() < 0.8 and len(kt) > 1000
+    assert isinstance(ev["time"].dtype, pd.DatetimeTZDtype)

@@ -1,0 +1,149 @@
+"""The model and the scoring protocol: predictions at position t do not change when
+later events change (through windows longer than the context too), padding does not
+change the loss, and serving gives what evaluation scores."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from recommender.artifact import Recommender
+from recommender.batching import collate, make_windows
+from recommender.data import Vocabularies, build_sequences, encode_history, load_events
+from recommender.model import LossWeights, ModelConfig, SequenceModel, compute_loss
+from recommender.scoring import ModelScorer
+from tests.recommender.conftest import quiz
+
+
+def _model(vocabs, arch="transformer", max_len=32, seed=0):
+    torch.manual_seed(seed)
+    cfg = ModelConfig(
+        n_activities=len(vocabs.activities),
+        n_verbs=len(vocabs.verbs),
+        n_questions=len(vocabs.questions),
+        arch=arch,
+        d_model=16,
+        n_heads=2,
+        d_ff=32,
+        max_len=max_len,
+    )
+    return SequenceModel(cfg).eval()
+
+
+@pytest.fixture(scope="module")
+def learner(clickstream):
+    ev = load_events(clickstream)
+    counts = ev["learner_id"].value_counts()
+    lid = int(counts.index[0])
+    assert counts.iloc[0] > 100
+    return ev, ev[ev["learner_id"] == lid].reset_index(drop=True)
+
+
+def _alter_after(hist: pd.DataFrame, t: int) -> pd.DataFrame:
+    """Rewrite every event after position t: other activities, verbs, scores, answers,
+    times; drop some and add more."""
+    later = hist.iloc[t + 1 :].copy()
+    later["activity"] = ["u0-video-a" if i % 2 else "u9-quiz" for i in range(len(later))]
+    later["verb"] = ["quiz.graded" if i % 2 == 0 else "video.played" for i in range(len(later))]
+    later["payload"] = [json.dumps(quiz(1.0, ("q1", True))) for _ in range(len(later))]
+    later["time"] = later["time"] + pd.Timedelta(days=3)
+    later = later.iloc[::2]
+    extra = later.iloc[::3].copy()
+    extra["time"] = extra["time"] + pd.Timedelta(hours=1)
+    return (
+        pd.concat([hist.iloc[: t + 1], later, extra])
+        .sort_values("time", kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+@pytest.mark.parametrize("arch", ["transformer", "gru"])
+def test_predictions_at_t_ignore_everything_after_t(learner, arch):
+    ev, hist = learner
+    vocabs = Vocabularies.build(ev)
+    model = _model(vocabs, arch, max_len=32)  # the learner's 100+ events span several windows
+    scorer = ModelScorer(model, batch_size=4)
+    end = float(ev["time"].max().timestamp())
+    for t in (5, 40, 77):
+        a = build_sequences(hist, vocabs, dataset_end=end)[0]
+        b = build_sequences(_alter_after(hist, t), vocabs, dataset_end=end)[0]
+        assert len(a) != len(b)
+        # the features up to t are the same...
+        for name in ("activity", "verb", "outcome", "gap", "answers"):
+            np.testing.assert_array_equal(getattr(a, name)[: t + 1], getattr(b, name)[: t + 1])
+        sa, sb = scorer.score([a])[0], scorer.score([b])[0]
+        # ... and so is every prediction made at positions <= t
+        np.testing.assert_allclose(sa.next[: t + 1], sb.next[: t + 1], atol=1e-5)
+        np.testing.assert_allclose(sa.risk[: t + 1], sb.risk[: t + 1], atol=1e-6)
+        ka, kb = a.kt_pos <= t, b.kt_pos <= t
+        assert ka.sum() == kb.sum()
+        np.testing.assert_allclose(sa.kt[ka], sb.kt[kb], atol=1e-6)
+        # while predictions after t do change
+        assert not np.allclose(sa.next[t + 1 : t + 5], sb.next[t + 1 : t + 5], atol=1e-5)
+
+
+def test_serving_gives_what_evaluation_scores(learner):
+    ev, hist = learner
+    vocabs = Vocabularies.build(ev)
+    model = _model(vocabs, max_len=256)
+    rec = Recommender(model, vocabs, {"extras": {"risk_base_rate": 0.1}})
+    seq = build_sequences(hist, vocabs)[0]
+    scores = ModelScorer(model).score([seq])[0]
+    for t in (0, 10, 60):
+        pred = rec.predict(hist.iloc[: t + 1], top_k=len(vocabs.activities))
+        probs = dict(pred.next_activities)
+        logits = torch.tensor(scores.next[t])
+        logits[:3] = float("-inf")
+        expected = torch.softmax(logits, 0).numpy()
+        for slug, p in probs.items():
+            assert p == pytest.approx(float(expected[vocabs.activities.stoi[slug]]), abs=1e-5)
+        assert pred.risk == pytest.approx(float(scores.risk[t]), abs=1e-6)
+    # the correctness of a question asked right after the history is the KT head's
+    k = int(np.flatnonzero(seq.kt_pos > 0)[0])
+    anchor = int(seq.kt_anchor[k])
+    key = vocabs.questions.itos[seq.kt_question[k]]
+    pred = rec.predict(hist.iloc[: anchor + 1])
+    assert pred.correctness(key) == pytest.approx(float(scores.kt[k]), abs=1e-5)
+
+
+def test_padding_and_masked_targets_do_not_change_the_loss(clickstream):
+    ev = load_events(clickstream)
+    vocabs = Vocabularies.build(ev)
+    seqs = build_sequences(ev, vocabs)[:6]
+    model = _model(vocabs, max_len=64)
+    wins = make_windows(seqs, 64)
+    short = [w for w in wins if w.length < 64][:1]
+    long = [w for w in wins if w.length == 64][:1]
+    alone = collate(seqs, short)
+    padded = collate(seqs, short + long)
+    out_a, out_p = model(alone), model(padded)
+    n = short[0].length
+    np.testing.assert_allclose(
+        out_a.next_logits[0, : n + 1].detach(), out_p.next_logits[0, : n + 1].detach(), atol=1e-5
+    )
+    assert padded.risk_target[0, n:].eq(-1).all() and padded.next_target[0, n + 1 :].eq(0).all()
+    assert (~padded.kt_mask[0, alone.kt_mask.shape[1] :]).all()
+    loss, parts = compute_loss(out_a, alone, LossWeights())
+    assert torch.isfinite(loss) and set(parts) == {"next", "kt", "risk"}
+
+
+def test_empty_and_unseen_histories_predict(learner):
+    ev, hist = learner
+    vocabs = Vocabularies.build(ev)
+    rec = Recommender(_model(vocabs), vocabs, {"extras": {"risk_base_rate": 0.25}})
+    empty = rec.predict(hist.iloc[0:0], top_k=5)
+    assert len(empty.next_activities) == 5 and empty.risk == 0.25
+    assert all(slug not in ("<pad>", "<unk>", "<none>") for slug, _ in empty.next_activities)
+    assert 0 < empty.correctness("u0-quiz/q1") < 1
+    odd = hist.head(5).copy()
+    odd["activity"] = "an-activity-added-after-training"
+    odd["verb"] = "video.new_verb"
+    pred = rec.predict(odd)
+    assert 0 <= pred.risk <= 1 and len(pred.next_activities) == 10
+    assert 0 < pred.correctness("new-quiz/new-question") < 1
+    assert sum(p for _, p in rec.predict(hist, top_k=100).next_activities) == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(ValueError, match="one learner"):
+        rec.predict(ev.head(500))
+    assert len(encode_history(hist, vocabs)) == len(hist)
