@@ -57,7 +57,9 @@ def _load(version: ModelVersion | None) -> Loaded:
         from recommender.artifact import ArtifactError, Recommender
 
         try:
-            return Loaded(version, Recommender.load(version.path, threads=1))  # one thread: see recommender/README.md
+            return Loaded(
+                version, Recommender.load(version.path, threads=1)
+            )  # one thread: see recommender/README.md
         except ArtifactError as exc:
             raise RuntimeError(str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - any load failure falls back, loudly

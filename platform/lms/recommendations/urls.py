@@ -1,10 +1,14 @@
 from django.urls import path
 
-from . import apis, views
+from . import apis, staff_views, views
 
 urlpatterns = [
     path("next/<str:recommendation>/follow/<slug:activity>", views.follow, name="next-follow"),
     path("next/<str:recommendation>/choose", views.choose_myself, name="next-choose"),
     path("preferences/personalization", views.personalization, name="personalization"),
     path("api/v1/me/next-steps", apis.NextStepsApi.as_view(), name="api-next-steps"),
+    path("staff/models/", staff_views.registry, name="model-registry"),
+    path("staff/models/retrain", staff_views.retrain, name="model-retrain"),
+    path("staff/models/<int:number>/activate", staff_views.activate, name="model-activate"),
+    path("staff/models/<int:number>/<str:name>.png", staff_views.plot, name="model-plot"),
 ]

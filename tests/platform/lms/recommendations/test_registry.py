@@ -178,3 +178,24 @@ def test_home_uses_the_active_model_within_the_query_budget(trained, client, dja
         Event.objects.filter(learner_id=learner.pk, verb="recommendation.shown").order_by("-received").first()
     )
     assert shown.payload["model"] == f"model-v{trained.number}" and len(shown.payload["items"]) == 3
+
+
+def test_the_analysts_registry_page(trained, client, django_capture_on_commit_callbacks):
+    student, analyst = UserFactory(), UserFactory(is_staff=True)
+    client.force_login(student)
+    assert client.get("/staff/models/").status_code == 302  # to the admin log-in
+    assert client.post(f"/staff/models/{trained.number}/activate").status_code == 302
+    assert ModelVersion.objects.get(pk=trained.pk).status == trained.status  # nothing changed
+    client.force_login(analyst)
+    page = client.get("/staff/models/")
+    assert page.status_code == 200 and f"v{trained.number}" in page.text and "markov" in page.text.lower()
+    assert client.get(f"/staff/models/{trained.number}/metrics.png")["Content-Type"] == "image/png"
+    assert client.get(f"/staff/models/{trained.number}/nothing.png").status_code == 404
+    if trained.status == "candidate":
+        client.post(f"/staff/models/{trained.number}/activate")
+        assert ModelVersion.objects.get(pk=trained.pk).status == "active"
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post("/staff/models/retrain", follow=True)
+    assert "Retraining started" in response.text and "refreshes every 5 s" in response.text
+    response = client.post("/staff/models/retrain", follow=True)
+    assert "already running" in response.text

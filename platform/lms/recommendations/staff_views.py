@@ -1,0 +1,77 @@
+"""The analysts' model registry page: versions side by side with their metrics and
+plots, retrain with live progress, promote and roll back. Staff only."""
+
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from .models import ModelVersion
+from .registry import GATE, RetrainRefused, model_activate, retrain_request
+from .serving import active_model
+
+PLOTS = {"metrics": "metrics.png", "reliability": "reliability.png"}
+SHOWN = [("next_activity", "hr@10"), ("next_activity", "mrr"), ("correctness", "auc"), ("correctness", "ece"),
+         ("disengagement", "roc_auc")]  # fmt: skip
+
+
+def _model_metric(version: ModelVersion, task: str, metric: str):
+    scores = (version.metrics or {}).get("results", {}).get(task, {})
+    name = next((n for n in scores if n.startswith("model")), None)
+    return scores.get(name, {}).get(metric) if name else None
+
+
+@staff_member_required
+def registry(request: HttpRequest) -> HttpResponse:
+    versions = list(ModelVersion.objects.select_related("requested_by")[:20])
+    rows = [{"v": v, "metrics": [_model_metric(v, t, m) for t, m in SHOWN]} for v in versions]
+    latest = next((v for v in versions if v.metrics), None)
+    baselines = []
+    if latest is not None:
+        results = latest.metrics.get("results", {})
+        names = sorted({n for t, _ in SHOWN for n in results.get(t, {}) if not n.startswith("model")})
+        baselines = [
+            {"name": n, "metrics": [results.get(t, {}).get(n, {}).get(m) for t, m in SHOWN]} for n in names
+        ]
+    training = any(v.status == ModelVersion.Status.TRAINING for v in versions)
+    return render(request, "recommendations/registry.html", {
+        "rows": rows, "columns": [f"{t.replace('_', ' ')} {m}" for t, m in SHOWN], "baselines": baselines,
+        "latest": latest, "training": training, "serving": active_model(), "gate": GATE,
+    })  # fmt: skip
+
+
+@staff_member_required
+@require_POST
+def retrain(request: HttpRequest) -> HttpResponse:
+    try:
+        version = retrain_request(requested_by=request.user)
+        messages.success(request, f"Retraining started ({version}); this page follows its progress.")
+    except RetrainRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("model-registry")
+
+
+@staff_member_required
+@require_POST
+def activate(request: HttpRequest, number: int) -> HttpResponse:
+    version = get_object_or_404(ModelVersion, number=number)
+    try:
+        model_activate(version=version, reason=f"activated by {request.user} (was {version.status})")
+        messages.success(request, f"v{number} is now served (every process within 30 s).")
+    except RetrainRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("model-registry")
+
+
+@staff_member_required
+def plot(request: HttpRequest, number: int, name: str) -> HttpResponse:
+    version = get_object_or_404(ModelVersion, number=number)
+    if name not in PLOTS or not version.path:
+        raise Http404("No such plot")
+    path = Path(version.path).parent / "report" / PLOTS[name]
+    if not path.is_file():
+        raise Http404("This version has no such plot")
+    return FileResponse(path.open("rb"), content_type="image/png")
