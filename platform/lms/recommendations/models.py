@@ -51,3 +51,60 @@ class ModelVersion(models.Model):
     @property
     def label(self) -> str:
         return f"model-v{self.number}"
+
+
+class PolicyExperiment(models.Model):
+    """An A/B test of recommendation policies: each personalized learner falls in one arm
+    by a keyed hash of their id (stable for the experiment's life), and is served that
+    arm's policy. At most one experiment runs at a time."""
+
+    class Arm(models.TextChoices):
+        MODEL = "model"  # the active model's policy (the rules when no model loads)
+        RULES = "rules"
+        SYLLABUS = "syllabus"
+
+    name = models.SlugField(max_length=80, unique=True)
+    arms = models.JSONField()  # {"model": 50, "syllabus": 50}: weights per arm
+    salt = models.CharField(max_length=32)
+    running = models.BooleanField(default=True)
+    started = models.DateTimeField(auto_now_add=True)
+    stopped = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started"]
+        constraints = [models.UniqueConstraint(fields=["running"], condition=models.Q(running=True),
+                                               name="one_running_experiment")]  # fmt: skip
+
+    def __str__(self) -> str:
+        return self.name
+
+    def arm_for(self, learner_id: int) -> str:
+        import hashlib
+
+        digest = hashlib.sha256(f"{self.salt}:{learner_id}".encode()).digest()
+        point = int.from_bytes(digest[:8], "big") % 10_000 / 10_000
+        total = sum(self.arms.values())
+        edge = 0.0
+        for arm, weight in sorted(self.arms.items()):
+            edge += weight / total
+            if point < edge:
+                return arm
+        return sorted(self.arms)[-1]
+
+
+class Exposure(models.Model):
+    """A learner's exposure to an experiment arm (written when a next step is shown):
+    the outcome comparison reads these rows and progress, never the event table."""
+
+    experiment = models.ForeignKey(PolicyExperiment, on_delete=models.CASCADE, related_name="exposures")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    arm = models.CharField(max_length=20)
+    first_shown = models.DateTimeField()
+    shown = models.PositiveIntegerField(default=0)
+    followed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["experiment", "learner"], name="exposure_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id} in {self.experiment_id}/{self.arm}"

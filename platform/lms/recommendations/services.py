@@ -24,13 +24,21 @@ class NextSteps:
     policy: str
     primary: policy.Suggestion | None
     alternatives: list[policy.Suggestion] = field(default_factory=list)
+    experiment: object | None = None  # the running PolicyExperiment the learner is in
+    arm: str = ""
 
 
 def next_steps_compute(*, learner, states: list[CourseState]) -> NextSteps:
     """Choose the next step and two alternatives. Personalized learners get the active
     model's policy (the rules when no model loads); the others, the syllabus order."""
-    if not learner.personalized:
+    from .experiments import running_experiment
+
+    experiment = running_experiment() if learner.personalized else None
+    arm = experiment.arm_for(learner.pk) if experiment else ""
+    if not learner.personalized or arm == "syllabus":
         name, chosen = policy.SYLLABUS, policy.syllabus(states)
+    elif arm == "rules":
+        name, chosen = policy.RULES, policy.rules(states, today=timezone.localdate())
     else:
         from .serving import active_model
 
@@ -49,7 +57,7 @@ def next_steps_compute(*, learner, states: list[CourseState]) -> NextSteps:
                 chosen = []
         if not chosen:
             name, chosen = policy.RULES, policy.rules(states, today=timezone.localdate())
-    return NextSteps(uuid.uuid4().hex, name, chosen[0] if chosen else None, chosen[1:3])
+    return NextSteps(uuid.uuid4().hex, name, chosen[0] if chosen else None, chosen[1:3], experiment, arm)
 
 
 def next_steps_show(*, learner, states: list[CourseState]) -> NextSteps:
@@ -68,14 +76,23 @@ def next_steps_show(*, learner, states: list[CourseState]) -> NextSteps:
                 "model": steps.policy,
                 "reasons": [s.reason for s in chosen],
                 "recommendation": steps.id,
+                **({"experiment": steps.experiment.name, "arm": steps.arm} if steps.experiment else {}),
             },
         )
+        if steps.experiment is not None:
+            from .experiments import exposure_record
+
+            exposure_record(experiment=steps.experiment, learner=learner, arm=steps.arm)
     return steps
 
 
 def recommendation_answered(*, learner, recommendation_id: str, target: str, followed: bool) -> None:
     """The learner followed a suggestion (``target`` is the activity slug) or chose
     for themselves (``target`` is the suggestion they set aside)."""
+    if followed:
+        from .experiments import exposure_followed
+
+        exposure_followed(learner=learner)
     event_record(
         learner_id=learner.pk,
         verb="recommendation.followed" if followed else "recommendation.dismissed",

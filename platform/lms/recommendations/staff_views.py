@@ -75,3 +75,38 @@ def plot(request: HttpRequest, number: int, name: str) -> HttpResponse:
     if not path.is_file():
         raise Http404("This version has no such plot")
     return FileResponse(path.open("rb"), content_type="image/png")
+
+
+@staff_member_required
+def experiments(request: HttpRequest) -> HttpResponse:
+    """Start, stop and read A/B tests of recommendation policies."""
+    from .experiments import ExperimentRefused, experiment_outcomes, experiment_start, experiment_stop
+    from .models import PolicyExperiment
+
+    if request.method == "POST":
+        if "stop" in request.POST:
+            experiment = get_object_or_404(PolicyExperiment, pk=request.POST.get("stop"))
+            experiment_stop(experiment=experiment)
+            messages.success(request, f"Stopped {experiment}.")
+        else:
+            arms = {arm: request.POST.get(f"weight-{arm}", "0") for arm in PolicyExperiment.Arm.values}
+            name = request.POST.get("name", "").strip()
+            try:
+                if not name or not all(w.isdigit() for w in arms.values()):
+                    raise ExperimentRefused("give the experiment a name and whole-number weights")
+                experiment_start(name=name, arms=arms)
+                messages.success(
+                    request, f"Started {name}: personalized learners are now assigned to its arms."
+                )
+            except ExperimentRefused as exc:
+                messages.error(request, str(exc))
+        return redirect("policy-experiments")
+    columns = ["follow rate", "activities completed", "graded items passed"]
+    rows = []
+    for experiment in PolicyExperiment.objects.all()[:10]:
+        outcomes = experiment_outcomes(experiment=experiment)
+        arms = [{"arm": arm, "n": o["activities completed"].n, "cells": [o[c] for c in columns]}
+                for arm, o in outcomes.items()]  # fmt: skip
+        rows.append({"e": experiment, "arms": arms})
+    return render(request, "recommendations/experiments.html",
+                  {"rows": rows, "arms": PolicyExperiment.Arm.values})  # fmt: skip

@@ -8,6 +8,7 @@ urlpatterns = [
     path("preferences/personalization", views.personalization, name="personalization"),
     path("api/v1/me/next-steps", apis.NextStepsApi.as_view(), name="api-next-steps"),
     path("staff/models/", staff_views.registry, name="model-registry"),
+    path("staff/experiments/", staff_views.experiments, name="policy-experiments"),
     path("staff/models/retrain", staff_views.retrain, name="model-retrain"),
     path("staff/models/<int:number>/activate", staff_views.activate, name="model-activate"),
     path("staff/models/<int:number>/<str:name>.png", staff_views.plot, name="model-plot"),

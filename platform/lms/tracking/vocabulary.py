@@ -93,6 +93,8 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
             "model": {"type": "string", "maxLength": 80},
             "reasons": {"type": "array"},
             "recommendation": {"type": "string"},
+            "experiment": {"type": "string", "maxLength": 80},
+            "arm": {"type": "string", "maxLength": 80},
         },
     ),
     "recommendation.followed": _obj({"target": _SLUG}, {"recommendation": {"type": "string"}}),
