@@ -16,6 +16,7 @@ BENCHMARKS = [
     "recommender_training",
     "kt_pykt",
     "recommender_serving",
+    "dashboards",
 ]
 
 

@@ -10,6 +10,7 @@ mkdir -p "$DATA"/celery/{queue,control,processed,results}
 
 $PY manage.py migrate --no-input
 $PY manage.py seed_demo
+$PY manage.py rollups_update  # the dashboards' rollups over the demo cohort (beat keeps them fresh)
 
 $PY -m celery -A lms worker --loglevel=INFO --concurrency=1 --queues=default,grading \
     --hostname="worker-$PORT@%h" --logfile="$DATA/worker.log" &
@@ -18,7 +19,10 @@ worker=$!
 $PY -m celery -A lms worker --loglevel=INFO --concurrency=1 --queues=training \
     --hostname="trainer-$PORT@%h" --logfile="$DATA/trainer.log" &
 trainer=$!
-trap 'kill $worker $trainer 2>/dev/null; wait $worker $trainer 2>/dev/null' EXIT INT TERM
+# Periodic jobs: dashboard rollups every minute, event partitions ahead daily.
+$PY -m celery -A lms beat --loglevel=WARNING --schedule="$DATA/celerybeat-schedule" --logfile="$DATA/beat.log" &
+beat=$!
+trap 'kill $worker $trainer $beat 2>/dev/null; wait $worker $trainer $beat 2>/dev/null' EXIT INT TERM
 
 echo
 echo "Cairn is starting at http://127.0.0.1:$PORT  (health: http://127.0.0.1:$PORT/healthz)"

@@ -42,7 +42,7 @@ def test_run_script_serves_home_and_healthz_from_sqlite(tmp_path):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 240
         status, health = 0, {}
         while time.monotonic() < deadline:
             time.sleep(1)

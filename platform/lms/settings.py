@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "lms.core.context_processors.navigation",
             ],
         },
     },
@@ -178,6 +179,13 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "event-partitions-ahead": {"task": "tracking.partitions_ensure_ahead", "schedule": 24 * 3600},
+    # Dashboard rollups (analytics): fold the last minute's events; a run that finds the
+    # previous one still going returns at once, and a message older than a minute expires.
+    "analytics-rollups-update": {
+        "task": "analytics.rollups_update",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # --- Logging -------------------------------------------------------------------------

@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("lms.labs.urls")),
     path("", include("lms.progress.urls")),
     path("", include("lms.recommendations.urls")),
+    path("dashboards/", include("analytics.urls")),
 ]

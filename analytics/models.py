@@ -1,0 +1,287 @@
+"""Rollups for the instructor dashboards, and the per-learner state that keeps them exact.
+
+Dashboards read only the rollup tables below; nothing on a dashboard request touches
+``tracking_event``. ``analytics.rollups`` maintains them incrementally from the event
+store (docs/dashboards.md):
+
+- a **watermark** on ``tracking_event.received`` says which events are already counted;
+- **rollups** are counters keyed by (course, day), (week), (activity, second bucket),
+  (quiz, question, option), (lab, test), ... and only ever get deltas added;
+- **learner state** makes counts of *distinct learners* exact whatever the batching:
+  membership tables (a row per learner and course, day, week, passed item) count a
+  learner once when the row is first inserted, and the video and lab state rows (played
+  segments, gradings) are folded so that a learner's old contribution is retracted and
+  the new one added.
+
+Foreign keys carry no database constraint: rollups are written in bulk by one process
+and must never fail on an event that names a learner erased meanwhile. Deleting a user
+still deletes their state rows (Django cascades); rollups hold only counts.
+"""
+
+from django.conf import settings
+from django.db import models
+
+_NO_DB_FK = {"on_delete": models.CASCADE, "db_constraint": False, "related_name": "+"}
+
+
+def _learner():
+    # Indexed: deleting a learner deletes their state rows.
+    return models.ForeignKey(settings.AUTH_USER_MODEL, **_NO_DB_FK)
+
+
+def _course(*, leads_key: bool = False):
+    # A column that leads the primary key needs no index of its own.
+    return models.ForeignKey("courses.Course", db_index=not leads_key, **_NO_DB_FK)
+
+
+def _activity():
+    return models.ForeignKey("courses.Activity", db_index=False, **_NO_DB_FK)  # always leads the key
+
+
+class _Row(models.Model):
+    """A rollup or state row: printed as its key and values."""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        values = ", ".join(f"{f.attname}={getattr(self, f.attname)}" for f in self._meta.concrete_fields)
+        return f"{type(self).__name__}({values})"
+
+
+class Watermark(models.Model):
+    """How far the rollups have read the event store: every event with
+    ``received <= received`` is counted, none after it."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    received = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(null=True, blank=True)
+    events = models.BigIntegerField(default=0)  # events folded in so far (since the last rebuild)
+
+    def __str__(self) -> str:
+        return f"{self.name} up to {self.received}"
+
+
+# --- Rollups: what the dashboards read ------------------------------------------------
+
+
+class CourseSummary(_Row):
+    course = models.OneToOneField("courses.Course", primary_key=True, **_NO_DB_FK)
+    learners = models.IntegerField(default=0)  # distinct learners with any event in the course
+    events = models.BigIntegerField(default=0)
+    enrollments = models.IntegerField(default=0)  # enrollment.activated events
+    unenrollments = models.IntegerField(default=0)  # enrollment.deactivated events
+
+
+class CourseDay(_Row):
+    """A course's day (UTC, by event time)."""
+
+    pk = models.CompositePrimaryKey("course", "day")
+    course = _course(leads_key=True)
+    day = models.DateField()
+    events = models.IntegerField(default=0)
+    active = models.IntegerField(default=0)  # distinct learners with an event that day
+    enrollments = models.IntegerField(default=0)
+    unenrollments = models.IntegerField(default=0)
+    video_plays = models.IntegerField(default=0)
+    quiz_attempts = models.IntegerField(default=0)
+    lab_gradings = models.IntegerField(default=0)
+
+
+class WeekFunnel(_Row):
+    week = models.OneToOneField("courses.Week", primary_key=True, **_NO_DB_FK)
+    course = _course()
+    reached = models.IntegerField(default=0)  # learners with an event on an activity of the week
+    completed = models.IntegerField(default=0)  # learners who passed every graded item of the week
+
+
+class VideoSummary(_Row):
+    activity = models.OneToOneField("courses.Activity", primary_key=True, **_NO_DB_FK)
+    course = _course()
+    bucket_seconds = models.IntegerField(default=1)  # width of a VideoBucket
+    buckets = models.IntegerField(default=0)  # buckets in the video (ceil(duration / width))
+    openers = models.IntegerField(default=0)  # learners with any event on the video
+    viewers = models.IntegerField(default=0)  # learners who played some of it
+    completions = models.IntegerField(default=0)  # viewers who played >= 90% of the buckets
+    watched_buckets = models.BigIntegerField(default=0)  # sum over viewers of buckets played
+    speed_changers = models.IntegerField(default=0)  # viewers who chose a speed other than 1x
+    plays = models.IntegerField(default=0)
+    pauses = models.IntegerField(default=0)
+    seeks_back = models.IntegerField(default=0)
+    seeks_forward = models.IntegerField(default=0)
+    speed_changes = models.IntegerField(default=0)
+
+
+class VideoBucket(_Row):
+    """Per-second (bucket) counters stored as *differences*: the count at bucket b is
+    the sum of the deltas at buckets <= b. Adding a played stretch [a, b) is then two
+    row updates, whatever its length; the page sums at most 3,601 rows."""
+
+    pk = models.CompositePrimaryKey("activity", "bucket")
+    activity = _activity()
+    bucket = models.IntegerField()
+    coverage = models.IntegerField(default=0)  # viewers who played this bucket
+    reach = models.IntegerField(default=0)  # viewers whose furthest point is past this bucket
+    rewatch = models.IntegerField(default=0)  # backward seeks that replay this bucket
+
+
+class VideoSpeed(_Row):
+    pk = models.CompositePrimaryKey("activity", "speed")
+    activity = _activity()
+    speed = models.CharField(max_length=8)  # "1.5"
+    changes = models.IntegerField(default=0)  # video.speed_changed events to this speed
+    learners = models.IntegerField(default=0)  # learners who chose it at least once
+
+
+class QuizSummary(_Row):
+    activity = models.OneToOneField("courses.Activity", primary_key=True, **_NO_DB_FK)
+    course = _course()
+    attempts = models.IntegerField(default=0)
+    passed = models.IntegerField(default=0)
+    first_attempts = models.IntegerField(default=0)
+    first_passed = models.IntegerField(default=0)
+    first_correct = models.IntegerField(default=0)  # questions right over first attempts
+    first_questions = models.IntegerField(default=0)  # questions asked over first attempts
+
+
+class QuizScoreBin(_Row):
+    """First-attempt scores in tenths (bin 9 holds 90-100%)."""
+
+    pk = models.CompositePrimaryKey("activity", "bin")
+    activity = _activity()
+    bin = models.SmallIntegerField()
+    attempts = models.IntegerField(default=0)
+
+
+class QuizItem(_Row):
+    """Sufficient statistics of one question over first attempts: x = right (0/1), y =
+    questions right among the *other* questions of the attempt (the rest score). The
+    p-value is sum_x / n; the point-biserial is the Pearson correlation of x and y.
+    Integers, so incremental sums equal a recomputation exactly."""
+
+    pk = models.CompositePrimaryKey("activity", "question")
+    activity = _activity()
+    question = models.CharField(max_length=80)  # the question's slug within its quiz
+    n = models.IntegerField(default=0)
+    sum_x = models.IntegerField(default=0)
+    sum_y = models.BigIntegerField(default=0)
+    sum_yy = models.BigIntegerField(default=0)
+    sum_xy = models.BigIntegerField(default=0)
+    all_n = models.IntegerField(default=0)  # every attempt, retakes included
+    all_correct = models.IntegerField(default=0)
+
+
+class QuizOption(_Row):
+    """How often each option was chosen ("none": unanswered; "other": not an option)."""
+
+    pk = models.CompositePrimaryKey("activity", "question", "option")
+    activity = _activity()
+    question = models.CharField(max_length=80)
+    option = models.CharField(max_length=8)
+    first_attempts = models.IntegerField(default=0)  # chosen on first attempts
+    attempts = models.IntegerField(default=0)  # chosen on any attempt
+
+
+class LabSummary(_Row):
+    activity = models.OneToOneField("courses.Activity", primary_key=True, **_NO_DB_FK)
+    course = _course()
+    learners = models.IntegerField(default=0)  # learners with any event on the lab
+    attempted = models.IntegerField(default=0)  # learners with a graded attempt
+    passed = models.IntegerField(default=0)
+    attempts_to_pass = models.IntegerField(default=0)  # sum over passers
+    minutes_to_pass = models.BigIntegerField(default=0)  # sum over passers
+    runs = models.IntegerField(default=0)  # graded Runs (public tests)
+    submits = models.IntegerField(default=0)  # graded Submits (all tests)
+    ungradable = models.IntegerField(default=0)
+
+
+class LabAttemptBin(_Row):
+    """Learners by attempts made: to the first pass (outcome "passed"), or so far
+    (outcome "not passed"). Bin 10 holds 10 or more."""
+
+    pk = models.CompositePrimaryKey("activity", "outcome", "bin")
+    activity = _activity()
+    outcome = models.CharField(max_length=12)
+    bin = models.SmallIntegerField()
+    learners = models.IntegerField(default=0)
+
+
+class LabTimeBin(_Row):
+    """Passers by time from first opening the lab to the first pass (bins in
+    ``analytics.rollups.TIME_BINS``)."""
+
+    pk = models.CompositePrimaryKey("activity", "bin")
+    activity = _activity()
+    bin = models.SmallIntegerField()
+    learners = models.IntegerField(default=0)
+
+
+class LabTest(_Row):
+    pk = models.CompositePrimaryKey("activity", "test")
+    activity = _activity()
+    test = models.CharField(max_length=200)
+    gradings = models.IntegerField(default=0)
+    passed = models.IntegerField(default=0)
+    submit_gradings = models.IntegerField(default=0)
+    submit_passed = models.IntegerField(default=0)
+
+
+class LabFailure(_Row):
+    """Failed tests by the feedback the learner was shown: the known-mistake hint when
+    the grader matched one, else the failure message (shortened)."""
+
+    pk = models.CompositePrimaryKey("activity", "test", "kind", "feedback")
+    activity = _activity()
+    test = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40)
+    feedback = models.CharField(max_length=200)
+    hint = models.BooleanField(default=False)  # the feedback is a hint
+    failures = models.IntegerField(default=0)
+
+
+# --- Learner state: what keeps distinct counts exact ----------------------------------
+
+
+class LearnerCourse(_Row):
+    pk = models.CompositePrimaryKey("course", "learner")
+    course = _course(leads_key=True)
+    learner = _learner()
+
+
+class LearnerDay(_Row):
+    pk = models.CompositePrimaryKey("course", "day", "learner")
+    course = _course(leads_key=True)
+    day = models.DateField()
+    learner = _learner()
+
+
+class LearnerWeek(_Row):
+    pk = models.CompositePrimaryKey("week", "learner")
+    week = models.ForeignKey("courses.Week", db_index=False, **_NO_DB_FK)
+    learner = _learner()
+    passed = models.IntegerField(default=0)  # graded items of the week passed
+
+
+class LearnerPassed(_Row):
+    """A graded item the learner passed (quiz passed; lab Submit at the passing grade,
+    or a Run passing every public test)."""
+
+    pk = models.CompositePrimaryKey("activity", "learner")
+    activity = _activity()
+    learner = _learner()
+
+
+class LearnerVideo(_Row):
+    pk = models.CompositePrimaryKey("activity", "learner")
+    activity = _activity()
+    learner = _learner()
+    segments = models.JSONField(default=list)  # merged [start, end) bucket ranges played
+    speeds = models.JSONField(default=list)  # speeds chosen, as strings
+
+
+class LearnerLab(_Row):
+    pk = models.CompositePrimaryKey("activity", "learner")
+    activity = _activity()
+    learner = _learner()
+    first_seen = models.DateTimeField()
+    gradings = models.JSONField(default=list)  # [[iso time, mode, score], ...] of gradable gradings

@@ -1,0 +1,108 @@
+"""A simulated cohort, stored once per test module inside a transaction that is rolled
+back afterwards (each test runs in a savepoint inside it), and the people who look at
+its dashboards."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import transaction
+
+from lms.accounts.models import User
+from lms.courses.models import Activity, Course, CourseRole, Enrollment
+from tests.factories import CourseFactory, UserFactory
+
+COURSE = "neural-networks-deep-learning"
+
+
+@dataclass
+class Cohort:
+    course: Course
+    other: Course  # a course the instructor does not teach
+    instructor: User
+    other_instructor: User
+    student: User
+    staff: User
+    video: Activity
+    quiz: Activity
+    lab: Activity
+
+
+def store_cohort(*, learners: int = 40, days: int = 30, seed: int = 4, batch: int = 100) -> Course:
+    """Import the course and store a simulated cohort (``batch`` learners per ingestion
+    call, so smaller batches give events several distinct ``received`` stamps)."""
+    from lms.courses.services import course_import
+
+    course_import(course_dir=Path(settings.CONTENT_ROOT) / COURSE)
+    call_command("simulate_cohort", "--course", COURSE, "--learners", str(learners), "--days", str(days),
+                 "--seed", str(seed), "--start", "2026-05-04", "--batch", str(batch), "--no-stats",
+                 stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
+    return Course.objects.get(slug=COURSE)
+
+
+def people_and_items(course: Course) -> Cohort:
+    from analytics import models as m
+
+    other = CourseFactory(slug="another-course", title="Another course")
+    instructor = UserFactory(username="teacher")
+    other_instructor = UserFactory(username="other-teacher")
+    student = UserFactory(username="student")
+    staff = UserFactory(username="analyst", is_staff=True)
+    CourseRole.objects.create(user=instructor, course=course)
+    CourseRole.objects.create(user=other_instructor, course=other)
+    Enrollment.objects.create(user=student, course=course, track=Enrollment.Track.VERIFIED)
+
+    def busiest(kind: str, rollup, column: str) -> Activity:
+        counts = dict(rollup.objects.filter(course=course).values_list("activity_id", column))
+        return max(
+            Activity.objects.filter(course=course, kind=kind), key=lambda a: (counts.get(a.pk, 0), -a.pk)
+        )
+
+    return Cohort(
+        course=course,
+        other=other,
+        instructor=instructor,
+        other_instructor=other_instructor,
+        student=student,
+        staff=staff,
+        video=busiest(Activity.Kind.VIDEO, m.VideoSummary, "seeks_back"),
+        quiz=busiest(Activity.Kind.QUIZ, m.QuizSummary, "first_attempts"),
+        lab=busiest(Activity.Kind.LAB, m.LabSummary, "attempted"),
+    )
+
+
+def forget_caches() -> None:
+    """Per-process catalog caches must not outlive the rolled-back catalog."""
+    from lms.courses.selectors import catalog_graph_forget
+    from lms.tracking.services import catalog_index_forget
+
+    catalog_graph_forget()
+    catalog_index_forget()
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """A transaction around the whole module: what a module fixture stores is rolled back
+    at the end, and each test's own transaction is a savepoint inside it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            forget_caches()
+
+
+@pytest.fixture(scope="module")
+def cohort(module_db) -> Cohort:
+    from django.utils import timezone
+
+    from analytics.rollups import rollups_update
+
+    course = store_cohort()
+    rollups_update(until=timezone.now())
+    return people_and_items(course)
