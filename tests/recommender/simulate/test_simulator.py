@@ -137,3 +137,17 @@ def test_the_real_curriculum_cohort_lands_in_the_published_ranges():
     assert not outside, f"outside the published ranges: {outside}\n{stats_table(stats)}"
     curve = drop_off_curve(runs, curriculum)
     assert curve[0] >= curve[5] >= curve[10] and not math.isnan(curve[10])
+
+
+def test_the_policy_evaluation_runs_end_to_end_and_writes_table_json_and_plot(tmp_path, capsys):
+    import json
+
+    from recommender.simulate.__main__ import main
+
+    main(["evaluate-policy", "--content", str(ROOT), "--course", "neural-networks-deep-learning", "--learners", "15",
+          "--days", "14", "--seeds", "2", "--out", str(tmp_path)])  # fmt: skip
+    data = json.loads((tmp_path / "policy-evaluation.json").read_text())
+    assert set(data["summary"]) == {"self-directed", "syllabus", "most-popular"}
+    assert all(len(rows) == 2 for rows in data["per_seed"].values())
+    assert (tmp_path / "policy-evaluation.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| syllabus |" in (tmp_path / "policy-evaluation.md").read_text()
