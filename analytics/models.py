@@ -285,3 +285,104 @@ class LearnerLab(_Row):
     learner = _learner()
     first_seen = models.DateTimeField()
     gradings = models.JSONField(default=list)  # [[iso time, mode, score], ...] of gradable gradings
+
+
+# --- Exports: background jobs and their audit trail -----------------------------------
+
+
+class ExportJob(models.Model):
+    """One export of the event store requested by an analyst: the job's state while it
+    runs, then the audit trail (who, when, which filters, pseudonymized or not, where the
+    file is: erasing a learner must find and delete the files that name them)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    class Format(models.TextChoices):
+        PARQUET = "parquet", "Parquet"
+        CSV = "csv", "CSV"
+        EDX = "edx", "Open edX tracking log"
+        XAPI = "xapi", "xAPI statements"
+
+    format = models.CharField(max_length=10, choices=Format.choices)
+    course = models.CharField(max_length=80, blank=True)  # a course slug; blank: every course
+    since = models.DateTimeField(null=True, blank=True)  # inclusive
+    until = models.DateTimeField(null=True, blank=True)  # exclusive
+    pseudonymize = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.BigIntegerField(null=True, blank=True)  # events matching, counted at start
+    progress = models.BigIntegerField(default=0)  # events written so far
+    path = models.CharField(max_length=500, blank=True)  # the file, under DATA_DIR / "exports"
+    size = models.BigIntegerField(null=True, blank=True)  # bytes
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="export_jobs"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"export #{self.pk} ({self.format}, {self.status})"
+
+
+# --- Recommendations (docs/dashboards.md, "Recommendation effectiveness") -------------
+
+
+class RecommendationDay(_Row):
+    """Next steps shown on a day by a policy (``model-vN``, ``rules-v1``, ``syllabus``), and
+    how many of those were then followed or dismissed (counted on the day shown)."""
+
+    pk = models.CompositePrimaryKey("course", "day", "policy")
+    course = _course(leads_key=True)
+    day = models.DateField()
+    policy = models.CharField(max_length=80)
+    shown = models.IntegerField(default=0)
+    followed = models.IntegerField(default=0)
+    dismissed = models.IntegerField(default=0)
+
+
+class LearnerRecommendation(_Row):
+    """State: one row per recommendation id, folded from its ``shown``, ``followed`` and
+    ``dismissed`` events in any order (retract and add into RecommendationDay)."""
+
+    recommendation = models.CharField(max_length=64, primary_key=True)
+    course = _course()
+    learner = _learner()
+    policy = models.CharField(max_length=80, default="")  # "": not shown yet (answered first)
+    shown_at = models.DateTimeField(null=True)
+    target = models.ForeignKey("courses.Activity", null=True, **_NO_DB_FK)  # the first item shown
+    followed = models.BooleanField(default=False)
+    dismissed = models.BooleanField(default=False)
+
+
+# --- Learners at risk: what instructors did about a flag ------------------------------
+
+
+class RiskAction(models.Model):
+    """An instructor's answer to a learner flagged at risk: messaged, handled, or "not
+    useful" (feedback on the flag)."""
+
+    class Action(models.TextChoices):
+        MESSAGED = "messaged", "Messaged"
+        HANDLED = "handled", "Marked as handled"
+        NOT_USEFUL = "not_useful", "Not useful"
+
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="+")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["course", "learner", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} on learner {self.learner_id} in course {self.course_id}"

@@ -10,4 +10,11 @@ SECTIONS: list[tuple[str, str, str]] = [
     ("videos", "Videos", "analytics:videos"),
     ("quizzes", "Quizzes", "analytics:quizzes"),
     ("labs", "Labs", "analytics:labs"),
+    ("at-risk", "Learners at risk", "analytics:at-risk"),
+    ("recommendations", "Recommendations", "analytics:recommendations"),
+]
+
+# Pages for staff (analysts) only, not tied to a course: (key, label, URL name).
+STAFF_PAGES: list[tuple[str, str, str]] = [
+    ("exports", "Exports", "analytics:exports"),
 ]

@@ -68,6 +68,7 @@ TIME_BINS = (15, 30, 60, 120, 360, 1440, 4320, None)
 TIME_BIN_LABELS = ("< 15 min", "15-30 min", "30-60 min", "1-2 h", "2-6 h", "6-24 h", "1-3 days", "3+ days")
 
 VIDEO_SEGMENT_VERBS = ("video.paused", "video.completed")
+RECOMMENDATION_VERBS = ("recommendation.shown", "recommendation.followed", "recommendation.dismissed")
 ENROLLMENT_COLUMNS = {"enrollment.activated": "enrollments", "enrollment.deactivated": "unenrollments"}
 PAYLOAD_VERBS = (
     *VIDEO_SEGMENT_VERBS,
@@ -75,7 +76,10 @@ PAYLOAD_VERBS = (
     "video.speed_changed",
     "quiz.graded",
     "lab.graded",
+    *RECOMMENDATION_VERBS,
 )
+# Verbs whose time the folds read (the others: their UTC day only).
+TIMED_VERBS = ("recommendation.shown",)
 
 
 # --- The rollup tables and how rows are keyed ----------------------------------------
@@ -116,9 +120,12 @@ TABLES: dict[str, Table] = {
     "lab_time_bin": Table(m.LabTimeBin, ("activity_id", "bin"), ("learners",)),
     "lab_test": Table(m.LabTest, ("activity_id", "test"), ("gradings", "passed", "submit_gradings", "submit_passed")),
     "lab_failure": Table(m.LabFailure, ("activity_id", "test", "kind", "feedback"), ("failures",), ("hint",)),
+    "recommendation_day": Table(m.RecommendationDay, ("course_id", "day", "policy"),
+                                ("shown", "followed", "dismissed")),
 }  # fmt: skip
 
-STATE_MODELS = (m.LearnerCourse, m.LearnerDay, m.LearnerWeek, m.LearnerPassed, m.LearnerVideo, m.LearnerLab)
+STATE_MODELS = (m.LearnerCourse, m.LearnerDay, m.LearnerWeek, m.LearnerPassed, m.LearnerVideo, m.LearnerLab,
+                m.LearnerRecommendation)  # fmt: skip
 
 
 # --- The catalog, read once per run ---------------------------------------------------
@@ -142,13 +149,33 @@ class Catalog:
     week_graded: dict[int, int]  # week -> graded items that count for completing it
     questions: dict[tuple[int, str], tuple[str, int]]  # (quiz, slug) -> (type, options)
     quiz_pass: dict[int, float]
+    slugs: dict[tuple[int, str], int] = field(default_factory=dict)  # (course, activity slug) -> id
 
     @classmethod
     def load(cls) -> Catalog:
-        activities, week_course, week_graded, quiz_pass = {}, {}, Counter(), {}
-        for pk, course, week, kind, graded, retired, seconds, pass_fraction in Activity.objects.values_list(
-            "id", "course_id", "week_id", "kind", "graded", "retired", "duration_seconds", "pass_fraction"
+        activities, week_course, week_graded, quiz_pass, slugs = {}, {}, Counter(), {}, {}
+        for (
+            pk,
+            course,
+            week,
+            kind,
+            graded,
+            retired,
+            seconds,
+            pass_fraction,
+            slug,
+        ) in Activity.objects.values_list(
+            "id",
+            "course_id",
+            "week_id",
+            "kind",
+            "graded",
+            "retired",
+            "duration_seconds",
+            "pass_fraction",
+            "slug",
         ):
+            slugs[course, slug] = pk
             width, buckets = video_buckets(seconds)
             # A retired graded item no longer counts toward completing its week.
             activities[pk] = ActivityInfo(course, week, kind, graded and not retired, width, buckets)
@@ -163,7 +190,7 @@ class Catalog:
             )
         }
         passing = dict(Course.objects.values_list("id", "passing_grade"))
-        return cls(activities, passing, week_course, dict(week_graded), questions, quiz_pass)
+        return cls(activities, passing, week_course, dict(week_graded), questions, quiz_pass, slugs)
 
 
 def video_buckets(seconds: float | None) -> tuple[int, int]:
@@ -281,6 +308,45 @@ def lab_contribution(activity: int, first_seen: dt.datetime, gradings: list, pas
     return out
 
 
+@dataclass
+class _Recommendation:
+    """What the events of one recommendation id say (merged in any order)."""
+
+    course: int
+    learner: int
+    policy: str = ""  # from ``shown``; "" until it is seen
+    shown_at: dt.datetime | None = None
+    target: int | None = None
+    followed: bool = False
+    dismissed: bool = False
+
+    def merge(self, other: _Recommendation) -> _Recommendation:
+        shown = other if self.shown_at is None or (
+            other.shown_at is not None and other.shown_at < self.shown_at) else self  # fmt: skip
+        return _Recommendation(
+            shown.course if shown.shown_at is not None else self.course,
+            self.learner,
+            shown.policy,
+            shown.shown_at,
+            shown.target,
+            self.followed or other.followed,
+            self.dismissed or other.dismissed,
+        )
+
+
+def recommendation_contribution(state: _Recommendation) -> Delta:
+    """A recommendation counts on the (UTC) day it was shown, under the policy that chose it;
+    followed or dismissed only once shown (an answer stored before its ``shown`` waits)."""
+    out: Delta = Counter()
+    if state.shown_at is None:
+        return out
+    key = (state.course, state.shown_at.astimezone(dt.UTC).date(), state.policy)
+    out["recommendation_day", key, "shown"] = 1
+    out["recommendation_day", key, "followed"] = int(state.followed)
+    out["recommendation_day", key, "dismissed"] = int(state.dismissed)
+    return out
+
+
 # --- Folding a chunk of events --------------------------------------------------------
 
 
@@ -309,6 +375,7 @@ class Chunk:
         self.videos: dict[tuple, _Video] = {}
         self.labs: dict[tuple, _Lab] = {}
         self.failures: list[tuple] = []  # (activity, submission id, test, kind)
+        self.recommendations: dict[str, _Recommendation] = {}
         self.events = 0
 
     def add(self, table: str, key: tuple, column: str, value: int = 1) -> None:
@@ -316,7 +383,8 @@ class Chunk:
 
     def fold(self, learner: int, day: dt.date, when: dt.datetime | None, course: int | None,
              activity: int | None, verb: str, payload: dict | None) -> None:  # fmt: skip
-        """One event. ``day`` is its UTC date; ``when`` its time, read for lab events only."""
+        """One event. ``day`` is its UTC date; ``when`` its time, read for lab events and
+        ``recommendation.shown`` only."""
         info = self.catalog.activities.get(activity) if activity is not None else None
         course = course if course is not None else (info.course if info else None)
         if course is None:
@@ -328,6 +396,8 @@ class Chunk:
             column = ENROLLMENT_COLUMNS[verb]
             self.add("course_summary", (course,), column)
             self.add("course_day", (course, day), column)
+        if verb in RECOMMENDATION_VERBS:
+            self._recommendation(learner, info, when, verb, payload or {}, course)
         if info is None:
             return
         self.learner_week.add((info.week, learner))
@@ -338,6 +408,20 @@ class Chunk:
             self._quiz(learner, activity, info, payload, course, day)
         elif info.kind == Activity.Kind.LAB and verb.startswith("lab."):
             self._lab(learner, activity, info, when, verb, payload, course, day)
+
+    def _recommendation(self, learner, info, when, verb, payload, course) -> None:
+        rec_id = str(payload.get("recommendation") or "")[:64]
+        if not rec_id:
+            return
+        if verb == "recommendation.shown":
+            items = payload.get("items") or []
+            target = self.catalog.slugs.get((course, str(items[0]))) if items else None
+            new = _Recommendation(course, learner, str(payload.get("model") or "unknown")[:80], when, target)
+        else:
+            new = _Recommendation(course, learner, followed=verb.endswith("followed"),
+                                  dismissed=verb.endswith("dismissed"))  # fmt: skip
+        old = self.recommendations.get(rec_id)
+        self.recommendations[rec_id] = old.merge(new) if old else new
 
     def _video(self, learner, activity, info, verb, payload, course, day) -> None:
         state = self.videos.get((activity, learner))
@@ -468,6 +552,7 @@ class Chunk:
                     self.add("week_funnel", (week,), "completed")
         self._flush_videos()
         self._flush_labs()
+        self._flush_recommendations()
         for name, table in TABLES.items():
             rows = []
             for key, counts in self.adds.get(name, {}).items():
@@ -544,6 +629,31 @@ class Chunk:
                 if is_hint:
                     self._hints.add(text)
                 self.add("lab_failure", (activity, test, kind, text), "failures")
+
+    def _flush_recommendations(self) -> None:
+        if not self.recommendations:
+            return
+        fields = ("course_id", "learner_id", "policy", "shown_at", "target_id", "followed", "dismissed")
+        old = {}
+        ids = list(self.recommendations)
+        for start in range(0, len(ids), ROWS_PER_STATEMENT):
+            for pk, *values in m.LearnerRecommendation.objects.filter(
+                pk__in=ids[start : start + ROWS_PER_STATEMENT]
+            ).values_list("pk", *fields):
+                old[pk] = _Recommendation(*values)
+        rows = []
+        for rec_id, new in self.recommendations.items():
+            before = old.get(rec_id)
+            state = before.merge(new) if before else new
+            delta = recommendation_contribution(state)
+            if before is not None:
+                delta.subtract(recommendation_contribution(before))
+            self._add_delta(delta)
+            if state != before:
+                rows.append((rec_id, state.course, state.learner, state.policy, state.shown_at, state.target,
+                             state.followed, state.dismissed))  # fmt: skip
+        _write(m.LearnerRecommendation, ("recommendation", *fields), rows, keys=("recommendation",),
+               sets=fields)  # fmt: skip
 
     def _add_delta(self, delta: Delta) -> None:
         for (table, key, column), value in delta.items():
@@ -700,13 +810,15 @@ def _existing(model, keys: Iterable[tuple[int, int]], fields: tuple[str, ...]) -
 def _events(after: dt.datetime | None, until: dt.datetime, chunk_size: int) -> Iterator[list[tuple]]:
     """Chunks of (learner, day, time, course, activity, verb, payload) stored in (after,
     until]. Only what the folds use is fetched: the UTC day of every event, the time of
-    lab events, the payload of the verbs in PAYLOAD_VERBS."""
+    lab events and TIMED_VERBS, the payload of the verbs in PAYLOAD_VERBS."""
     verbs = ", ".join(f"'{verb}'" for verb in PAYLOAD_VERBS)
+    timed = ", ".join(f"'{verb}'" for verb in TIMED_VERBS)
     where = "received <= %s" + (" AND received > %s" if after is not None else "")
     params = [_adapt(until)] + ([_adapt(after)] if after is not None else [])
     if connection.vendor == "postgresql":
         columns = (
-            "learner_id, (time AT TIME ZONE 'UTC')::date, CASE WHEN verb LIKE 'lab.%%' THEN time END, "
+            "learner_id, (time AT TIME ZONE 'UTC')::date, "
+            f"CASE WHEN verb LIKE 'lab.%%' OR verb IN ({timed}) THEN time END, "
             f"course_id, activity_id, verb, CASE WHEN verb IN ({verbs}) THEN payload::text END"
         )
         with connection.chunked_cursor() as cursor:

@@ -625,3 +625,340 @@ def lab_detail(*, lab: Activity) -> dict[str, Any]:
         "mean_attempts": _fraction(s.attempts_to_pass, s.passed),
         "median_time": _median_bin(time_bins),
     }
+
+
+# --- Recommendation effectiveness ----------------------------------------------------
+
+OUTCOME_DAYS = 7  # a recommended activity "completed" within this many days of being shown
+POLICY_COLORS = (ACCENT, BLUE, ORANGE, RED, GREY)
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float | None, float | None]:
+    """The 95% Wilson score interval of a proportion (sensible at 0, 1 and small n)."""
+    if not n:
+        return None, None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def recommendation_effectiveness(*, course: Course) -> dict[str, Any]:
+    """Shown, followed and dismissed next steps by policy and by week
+    (``RecommendationDay``), and whether the recommended activity was completed within
+    OUTCOME_DAYS of being shown, followed versus not (``LearnerRecommendation`` against the
+    learners' progress rows). Two queries."""
+    from django.db.models import Count, Exists, F, OuterRef, Q
+
+    from lms.progress.models import ActivityProgress
+
+    days = list(m.RecommendationDay.objects.filter(course=course).order_by("day", "policy"))
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    weekly: dict[dt.date, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for row in days:
+        total = totals[row.policy]
+        total[0] += row.shown
+        total[1] += row.followed
+        total[2] += row.dismissed
+        week = row.day - dt.timedelta(days=row.day.weekday())
+        weekly[week][row.policy][0] += row.shown
+        weekly[week][row.policy][1] += row.followed
+    policies = sorted(totals)
+    by_policy = Chart(
+        "by-policy",
+        "Next steps shown, followed and dismissed, by policy",
+        "bar",
+        ["Policy", "Shown", "Followed", "Dismissed", "Follow rate"],
+        [[p, *totals[p], _fraction(totals[p][1], totals[p][0])] for p in policies],
+        [
+            Series(1, "Shown", color=GREY),
+            Series(2, "Followed", color=ACCENT),
+            Series(3, "Dismissed", color=RED),
+        ],
+        description="For each policy (model-vN, rules-v1, syllabus), how many recommendations learners "
+        "were shown and how many they then followed or dismissed.",
+        y_title="Recommendations",
+        empty="No recommendations were shown in this course yet.",
+    )
+    over_time = Chart(
+        "follow-rate",
+        "Follow rate by week and policy",
+        "line",
+        ["Week", *(f"{p} follow rate" for p in policies), *(f"{p} shown" for p in policies)],
+        [
+            [week.isoformat()]
+            + [_fraction(weekly[week][p][1], weekly[week][p][0]) for p in policies]
+            + [weekly[week][p][0] for p in policies]
+            for week in sorted(weekly)
+        ],
+        [Series(i + 1, p, color=POLICY_COLORS[i % len(POLICY_COLORS)]) for i, p in enumerate(policies)],
+        description="Share of the week's recommendations that were followed, one line per policy "
+        "(weeks start on Monday, UTC).",
+        x_title="Week",
+        y_title="Followed",
+        percent=True,
+        empty="No recommendations were shown in this course yet.",
+    )
+    completed = ActivityProgress.objects.filter(
+        learner_id=OuterRef("learner_id"),
+        activity_id=OuterRef("target_id"),
+        completed__gte=OuterRef("shown_at"),
+        completed__lte=OuterRef("shown_at") + dt.timedelta(days=OUTCOME_DAYS),
+    )
+    groups = (
+        m.LearnerRecommendation.objects.filter(course=course, shown_at__isnull=False, target__isnull=False)
+        .annotate(done=Exists(completed))
+        .values("policy", "followed")
+        .annotate(n=Count("pk"), completed=Count("pk", filter=Q(done=True)))
+        .order_by("policy", F("followed").desc())
+    )
+    outcome_rows = []
+    for group in groups:
+        low, high = wilson(group["completed"], group["n"])
+        label = "followed" if group["followed"] else "not followed"
+        outcome_rows.append(
+            [f"{group['policy']} · {label}", group["policy"], label, group["n"], group["completed"],
+             _fraction(group["completed"], group["n"]), low, high]
+        )  # fmt: skip
+    outcomes = Chart(
+        "outcomes",
+        f"Recommended activity completed within {OUTCOME_DAYS} days, followed vs not",
+        "hbar",
+        [
+            "Group",
+            "Policy",
+            "Followed",
+            "Recommendations",
+            "Completed",
+            "Share completed",
+            "95% low",
+            "95% high",
+        ],
+        outcome_rows,
+        [Series(5, "Share completed", color=ACCENT)],
+        description=f"Of the recommendations shown, the share whose first suggested activity the learner "
+        f"completed within {OUTCOME_DAYS} days, when they followed it and when they did not; the table "
+        "gives 95% intervals (Wilson). Learners who follow may differ from those who do not: this is an "
+        "association, not the effect of the recommendation.",
+        percent=True,
+        empty="No recommendations were shown in this course yet.",
+    )
+    return {"charts": [by_policy, over_time, outcomes], "outcomes": outcome_rows, "totals": by_policy.rows}
+
+
+# --- Learners at risk ----------------------------------------------------------------
+
+RISK_LEARNERS = 200  # learners scored per page: the most recently active
+RISK_RECENT_DAYS = 14  # failures this recent count as a reason
+RISK_BINS = 10
+
+
+@dataclass
+class AtRisk:
+    learner: Any  # User
+    enrollment: Any
+    last_active: dt.datetime | None
+    days_inactive: int | None
+    risk: float | None  # the model's p(disengaging); None under the rule
+    recent_failures: int
+    overdue_weeks: list[int]
+    action: dict | None = None  # the latest RiskAction: label, by (username), at
+
+    @property
+    def reasons(self) -> list[str]:
+        out = []
+        if self.days_inactive is not None and self.days_inactive >= 1:
+            out.append(f"{self.days_inactive} day{'s' * (self.days_inactive != 1)} since last activity")
+        if self.recent_failures:
+            out.append(f"{self.recent_failures} failed graded item{'s' * (self.recent_failures != 1)} "
+                       f"in the last {RISK_RECENT_DAYS} days")  # fmt: skip
+        if self.overdue_weeks:
+            out.append("behind the soft deadline of week " + ", ".join(map(str, self.overdue_weeks)))
+        return out
+
+
+def _model_calibration(version) -> dict[str, Any] | None:
+    """The active version's disengagement reliability: its own row of the evaluation."""
+    results = ((version.metrics or {}).get("results") or {}).get("disengagement") or {}
+    for name, row in results.items():
+        if name.startswith("model") and isinstance(row, dict):
+            return {"name": name, **row}
+    return None
+
+
+def _histories(learner_ids: list[int], limit: int) -> dict[int, list[tuple]]:
+    """The last ``limit`` events of each learner, oldest first, in ONE query (a window)."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    from lms.tracking.models import Event
+
+    rows = (
+        Event.objects.filter(learner_id__in=learner_ids)
+        .annotate(rank=Window(RowNumber(), partition_by=F("learner_id"), order_by=F("time").desc()))
+        .filter(rank__lte=limit)
+        .values_list(
+            "learner_id",
+            "event_id",
+            "time",
+            "verb",
+            "session_id",
+            "course__slug",
+            "activity__slug",
+            "payload",
+            "source",
+            "received",
+        )  # fmt: skip
+    )
+    out: dict[int, list[tuple]] = defaultdict(list)
+    for learner, *rest in rows:
+        out[learner].append(tuple(rest))
+    for events in out.values():
+        events.sort(key=lambda e: e[1])
+    return out
+
+
+def _history_frame(learner_id: int, events: list[tuple]):
+    """The canonical export frame, as ``model_policy.learner_history`` builds it."""
+    import json
+
+    import pandas as pd
+
+    from lms.recommendations.model_policy import _COLUMNS
+
+    frame = pd.DataFrame(
+        [
+            (str(e), learner_id, t, v, s, c, a, json.dumps(p), src, r)
+            for e, t, v, s, c, a, p, src, r in events
+        ],
+        columns=_COLUMNS,
+    )
+    if not frame.empty:
+        frame["time"] = pd.to_datetime(frame["time"], utc=True)
+        frame["received"] = pd.to_datetime(frame["received"], utc=True)
+    return frame
+
+
+def learners_at_risk(*, course: Course, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The course's active enrollments, the RISK_LEARNERS most recently active of them
+    scored by the active recommender (p of disengaging), or, with no model, ranked by a
+    transparent rule: days since last activity. Reasons come from the progress rows and
+    the soft deadlines. A fixed number of queries whatever the cohort size."""
+    from django.db.models import OuterRef, Subquery
+    from django.utils import timezone
+
+    from lms.courses.models import Enrollment
+    from lms.progress.models import ActivityProgress
+    from lms.recommendations.serving import active_model
+
+    now = now or timezone.now()
+    today = now.date()
+    # One query: the enrollments, each learner's last active day (rollup) and latest action.
+    day = m.LearnerDay.objects.filter(course=course, learner_id=OuterRef("user_id")).order_by("-day")
+    action = m.RiskAction.objects.filter(course=course, learner_id=OuterRef("user_id")).order_by("-at", "-pk")
+    enrollments = {
+        e.user_id: e
+        for e in Enrollment.objects.filter(course=course, active=True)
+        .select_related("user", "session")
+        .annotate(
+            last_day=Subquery(day.values("day")[:1]),
+            action=Subquery(action.values("action")[:1]),
+            action_at=Subquery(action.values("at")[:1]),
+            action_by=Subquery(action.values("by__username")[:1]),
+        )
+    }
+    last_day = {pk: e.last_day for pk, e in enrollments.items() if e.last_day is not None}
+    scored_ids = sorted(last_day, key=lambda pk: (last_day[pk], pk), reverse=True)[:RISK_LEARNERS]
+    histories = _histories(scored_ids, 200) if scored_ids else {}
+    graded = list(
+        Activity.objects.filter(course=course, graded=True, retired=False).values_list("pk", "week__position")
+    )
+    passed, failures = defaultdict(set), defaultdict(int)
+    recent = now - dt.timedelta(days=RISK_RECENT_DAYS)
+    for learner, activity, ok, score, updated in ActivityProgress.objects.filter(
+        course=course, learner_id__in=scored_ids
+    ).values_list("learner_id", "activity_id", "passed", "score", "updated"):
+        if ok:
+            passed[learner].add(activity)
+        elif score is not None and updated >= recent:
+            failures[learner] += 1
+    actions = {
+        pk: {"label": m.RiskAction.Action(e.action).label, "by": e.action_by, "at": e.action_at}
+        for pk, e in enrollments.items()
+        if e.action
+    }
+
+    loaded = active_model()
+    recommender = loaded.recommender
+    rows = []
+    for pk in scored_ids:
+        enrollment = enrollments[pk]
+        events = histories.get(pk, [])
+        last = events[-1][1] if events else None
+        days = (now - last).days if last else (today - last_day[pk]).days
+        session = enrollment.session
+        overdue = sorted(
+            {
+                position
+                for activity, position in graded
+                if session and activity not in passed[pk] and session.week_deadline(position) < today
+            }
+        )
+        risk = None
+        if recommender is not None:
+            risk = float(recommender.predict(_history_frame(pk, events)).risk)
+        rows.append(
+            AtRisk(enrollment.user, enrollment, last, days, risk, failures[pk], overdue, actions.get(pk))
+        )
+    if recommender is not None:
+        rows.sort(key=lambda r: (-(r.risk or 0.0), -(r.days_inactive or 0)))
+    else:
+        rows.sort(key=lambda r: (-(r.days_inactive or 0), -r.recent_failures, -len(r.overdue_weeks)))
+    never = len(enrollments) - len(last_day)
+
+    bins = [0] * RISK_BINS
+    for r in rows:
+        value = r.risk if recommender is not None else None
+        if value is not None:
+            bins[min(RISK_BINS - 1, int(value * RISK_BINS))] += 1
+    if recommender is not None:
+        distribution = Chart(
+            "risk-distribution", "Predicted risk of disengaging, scored learners", "bar",
+            ["Risk", "Learners"],
+            [[f"{10 * i}-{10 * (i + 1)}%", n] for i, n in enumerate(bins)],
+            [Series(1, "Learners", color=RED)],
+            description="How many of the scored learners fall in each band of predicted risk.",
+            x_title="Predicted risk of disengaging", y_title="Learners",
+        )  # fmt: skip
+    else:
+        counts = defaultdict(int)
+        for r in rows:
+            counts[min(r.days_inactive or 0, 30)] += 1
+        distribution = Chart(
+            "risk-distribution", "Days since last activity, scored learners", "bar",
+            ["Days since last activity (30 = 30 or more)", "Learners"],
+            [[d, counts[d]] for d in range(31)],
+            [Series(1, "Learners", color=ORANGE)],
+            description="How many of the scored learners have been away for each number of days.",
+            x_title="Days since last activity", y_title="Learners",
+        )  # fmt: skip
+    table = Chart(
+        "learners", "Learners at risk", "table",
+        ["Rank", "Learner", "E-mail", "Risk", "Days since last activity", "Last activity", "Reasons", "Latest action"],
+        [[i, r.learner.get_full_name() or r.learner.username, r.learner.email, r.risk, r.days_inactive,
+          r.last_active.isoformat() if r.last_active else None, "; ".join(r.reasons),
+          r.action["label"] if r.action else None] for i, r in enumerate(rows, 1)],
+        [],
+    )  # fmt: skip
+    return {
+        "charts": [distribution],
+        "tables": [table],
+        "rows": rows,
+        "model": loaded.version if recommender is not None else None,
+        "model_error": loaded.error,
+        "calibration": _model_calibration(loaded.version) if recommender is not None else None,
+        "enrolled": len(enrollments),
+        "scored": len(rows),
+        "never_active": never,
+        "limit": RISK_LEARNERS,
+    }

@@ -22,3 +22,13 @@ def rollups_update_task() -> str:
     if report.events:
         log.info("rollups: %s", report)
     return str(report)
+
+
+@shared_task(name="analytics.export_run", acks_late=True, time_limit=3600, soft_time_limit=3540)
+def export_run_task(job_id: int) -> str:
+    """Write one export (``analytics.exports``). Only a queued job runs: a redelivered or
+    repeated message finds it running or finished and does nothing."""
+    from .exports import export_job_run
+
+    job = export_job_run(job_id=job_id)
+    return "not queued" if job is None else f"export #{job.pk}: {job.status}"

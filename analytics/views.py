@@ -7,20 +7,27 @@ anyone else nothing (403); anonymous visitors are sent to log in.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from lms.courses.models import Activity, Course
+from lms.courses.models import Activity, Course, Enrollment
 from lms.courses.selectors import is_instructor
 
-from . import selectors
-from .navigation import SECTIONS
+from . import selectors, services
+from .exports import export_dir, export_job_create
+from .models import ExportJob, RiskAction
+from .navigation import SECTIONS, STAFF_PAGES
 
 
 def _course(request: HttpRequest, slug: str) -> Course:
@@ -59,6 +66,8 @@ COURSE_PAGES: dict[str, Callable[[Course, HttpRequest], dict[str, Any]]] = {
     "videos": lambda course, request: selectors.course_videos(course=course),
     "quizzes": lambda course, request: selectors.course_quizzes(course=course),
     "labs": lambda course, request: selectors.course_labs(course=course),
+    "at-risk": lambda course, request: selectors.learners_at_risk(course=course),
+    "recommendations": lambda course, request: selectors.recommendation_effectiveness(course=course),
 }
 ACTIVITY_PAGES: dict[str, Callable[[Activity], dict[str, Any]]] = {
     "videos": lambda activity: selectors.video_detail(video=activity),
@@ -89,7 +98,12 @@ def index(request: HttpRequest) -> HttpResponse:
     courses = selectors.dashboard_index(user=request.user)
     if not courses and not request.user.is_staff:
         raise PermissionDenied("Dashboards are for the instructors of a course.")
-    return render(request, "analytics/index.html", {"courses": courses, "as_of": selectors.rollups_as_of()})
+    staff_pages = [(label, reverse(name)) for _, label, name in STAFF_PAGES] if request.user.is_staff else []
+    return render(
+        request,
+        "analytics/index.html",
+        {"courses": courses, "as_of": selectors.rollups_as_of(), "staff_pages": staff_pages},
+    )
 
 
 def _course_view(page: str, template: str):
@@ -98,7 +112,7 @@ def _course_view(page: str, template: str):
         course = _course(request, course)
         figures = COURSE_PAGES[page](course, request)
         query = f"?period={figures['period']}" if "period" in figures else ""
-        for chart in figures["charts"]:
+        for chart in [*figures["charts"], *figures.get("tables", [])]:
             chart.csv_url = reverse("analytics:course-csv", args=[course.slug, page, chart.slug]) + query
         return _page(request, template, course, page, figures)
 
@@ -125,6 +139,8 @@ overview = _course_view("overview", "analytics/overview.html")
 videos = _course_view("videos", "analytics/videos.html")
 quizzes = _course_view("quizzes", "analytics/quizzes.html")
 labs = _course_view("labs", "analytics/labs.html")
+at_risk = _course_view("at-risk", "analytics/at_risk.html")
+recommendations = _course_view("recommendations", "analytics/recommendations.html")
 video = _activity_view("videos", "analytics/video.html")
 quiz = _activity_view("quizzes", "analytics/quiz.html")
 lab = _activity_view("labs", "analytics/lab.html")
@@ -155,3 +171,113 @@ def course_csv(request: HttpRequest, course: str, page: str, chart: str) -> Http
 def activity_csv(request: HttpRequest, course: str, section: str, activity: str, chart: str) -> HttpResponse:
     activity = _activity(request, course, section, activity)
     return _csv(_pick(ACTIVITY_PAGES[section](activity), chart), f"{activity.slug}-{chart}")
+
+
+# --- Exports (staff only) --------------------------------------------------------------
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(choices=ExportJob.Format.choices, initial=ExportJob.Format.PARQUET)
+    course = forms.ModelChoiceField(
+        queryset=Course.objects.order_by("title"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Every course",
+    )
+    since = forms.DateField(
+        required=False, label="From (UTC, inclusive)", widget=forms.DateInput({"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="Until (UTC, exclusive)", widget=forms.DateInput({"type": "date"})
+    )
+    pseudonymize = forms.BooleanField(required=False, initial=True, label="Pseudonymize learners")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["until"] <= data["since"]:
+            raise forms.ValidationError("The end of the range must be later than its start.")
+        return data
+
+
+def _staff(request: HttpRequest) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied("Exports are for analysts (staff).")
+
+
+def _midnight(day: dt.date | None) -> dt.datetime | None:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) if day else None
+
+
+@login_required
+def exports(request: HttpRequest) -> HttpResponse:
+    """Pick a format and filters; the export runs in the background (``analytics.export_run``)."""
+    _staff(request)
+    form = ExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        export_job_create(
+            user=request.user,
+            format=data["format"],
+            course=data["course"].slug if data["course"] else "",
+            since=_midnight(data["since"]),
+            until=_midnight(data["until"]),
+            pseudonymize=data["pseudonymize"],
+        )
+        return redirect("analytics:exports")
+    jobs = list(ExportJob.objects.filter(requested_by=request.user)[:50])
+    running = any(job.status in (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING) for job in jobs)
+    return render(request, "analytics/exports.html", {"form": form, "jobs": jobs, "running": running})
+
+
+@login_required
+def export_download(request: HttpRequest, job: int) -> FileResponse:
+    """The file of a finished export, for the analyst who asked for it (or a superuser)."""
+    _staff(request)
+    export = ExportJob.objects.filter(pk=job, status=ExportJob.Status.DONE).first()
+    if export is None or not export.path:
+        raise Http404("No such export")
+    if export.requested_by_id != request.user.pk and not request.user.is_superuser:
+        raise PermissionDenied("This export was requested by someone else.")
+    path = Path(export.path)
+    if not path.is_file() or export_dir().resolve() not in path.resolve().parents:
+        raise Http404("The file of this export is gone")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+
+
+@login_required
+@require_POST
+def at_risk_action(request: HttpRequest, course: str) -> HttpResponse:
+    """Message a learner, mark their flag handled, or say it was not useful."""
+    course = _course(request, course)
+    enrollment = (
+        Enrollment.objects.select_related("user")
+        .filter(course=course, active=True, user_id=request.POST.get("learner") or 0)
+        .first()
+        if str(request.POST.get("learner", "")).isdigit()
+        else None
+    )
+    if enrollment is None:
+        raise Http404("No such learner in this course")
+    learner, action = enrollment.user, request.POST.get("action")
+    name = learner.get_full_name() or learner.username
+    if action == "message":
+        subject = request.POST.get("subject", "").strip() or f"{course.title}: checking in"
+        body = request.POST.get("body", "").strip()
+        if not body or not learner.email:
+            messages.error(
+                request,
+                f"Nothing sent to {name}: " + ("write a message." if learner.email else "no e-mail address."),
+            )
+        else:
+            services.risk_message_send(
+                course=course, learner=learner, by=request.user, subject=subject, body=body
+            )
+            messages.success(request, f"Message sent to {name}.")
+    elif action in (RiskAction.Action.HANDLED, RiskAction.Action.NOT_USEFUL):
+        services.risk_action_record(
+            course=course, learner=learner, action=action, by=request.user, note=request.POST.get("note", "")
+        )
+        messages.success(request, f"{name}: {RiskAction.Action(action).label.lower()} recorded.")
+    else:
+        return HttpResponse("Unknown action", status=400)
+    return redirect(reverse("analytics:at-risk", args=[course.slug]) + f"#learner-{learner.pk}")

@@ -106,3 +106,42 @@ def cohort(module_db) -> Cohort:
     course = store_cohort()
     rollups_update(until=timezone.now())
     return people_and_items(course)
+
+
+POLICIES = ("model-v1", "rules-v1", "syllabus")
+
+
+def store_recommendations(course: Course, *, per_learner: int = 3, learners: int = 30) -> int:
+    """Recommendation events for the cohort's learners, ingested in three calls (three
+    ``received`` stamps): some answers are stored *before* the recommendation they answer.
+    Each learner's k-th recommendation suggests the k-th activity they first completed, shown
+    a day before they completed it; odd ones are followed, every third dismissed."""
+    import datetime as dt
+    import uuid
+
+    from lms.progress.models import ActivityProgress
+    from lms.tracking.models import Event
+    from lms.tracking.services import events_ingest_many
+
+    done = ActivityProgress.objects.filter(course=course, completed__isnull=False).select_related("activity")
+    by_learner: dict[int, list] = {}
+    for row in done.order_by("learner_id", "completed"):
+        by_learner.setdefault(row.learner_id, []).append(row)
+    shown, answers_first, answers_later = [], [], []
+    for n, (learner, rows) in enumerate(sorted(by_learner.items())[:learners]):
+        for k, row in enumerate(rows[:per_learner]):
+            rec, when = uuid.uuid4().hex, row.completed - dt.timedelta(days=1, hours=n % 5)
+            shown.append((learner, {"id": str(uuid.uuid4()), "time": when.isoformat(), "verb": "recommendation.shown",
+                                    "course": course.slug, "payload": {"items": [row.activity.slug],
+                                    "model": POLICIES[(n + k) % 3], "recommendation": rec, "reasons": ["r"]}}))  # fmt: skip
+            answers = answers_first if k == 0 else answers_later
+            for verb, yes in (("followed", (n + k) % 2), ("dismissed", (n + k) % 3 == 0)):
+                if yes:
+                    answers.append((learner, {"id": str(uuid.uuid4()), "verb": f"recommendation.{verb}",
+                                              "time": (when + dt.timedelta(minutes=5)).isoformat(),
+                                              "activity": row.activity.slug,
+                                              "payload": {"target": row.activity.slug, "recommendation": rec}}))  # fmt: skip
+    for items in (answers_first, shown, answers_later):
+        result = events_ingest_many(items=items, source=Event.Source.SERVER)
+        assert not result.errors, result.errors[:3]
+    return len(shown)

@@ -79,6 +79,9 @@ def recompute(**event_filter) -> dict[str, dict[tuple, dict]]:
     rewatch = defaultdict(Counter)
     labs = defaultdict(lambda: {"first": None, "gradings": []})
     failures = []
+    recs = defaultdict(
+        dict
+    )  # recommendation id -> {"shown": (time, course, policy), "followed", "dismissed"}
     for e in Event.objects.filter(**event_filter).iterator(chunk_size=5000):
         a = acts.get(e.activity_id)
         course = e.course_id or (a.course_id if a else None)
@@ -93,6 +96,13 @@ def recompute(**event_filter) -> dict[str, dict[tuple, dict]]:
             column = "enrollments" if v == "enrollment.activated" else "unenrollments"
             tables["course_summary"][(course,)][column] += 1
             tables["course_day"][(course, day)][column] += 1
+        if v.startswith("recommendation.") and p.get("recommendation"):
+            rec = recs[str(p["recommendation"])[:64]]
+            if v == "recommendation.shown":
+                shown = (e.time, course, str(p.get("model") or "unknown")[:80])
+                rec["shown"] = min(rec.get("shown", shown), shown)
+            else:
+                rec[v.split(".")[1]] = True
         if a is None:
             continue
         reached[a.week_id].add(e.learner_id)
@@ -259,6 +269,14 @@ def recompute(**event_filter) -> dict[str, dict[tuple, dict]]:
         text, is_hint = shown.get((str(submission), test), ("", False))
         tables["lab_failure"][(lab, test, kind, text)]["failures"] += 1
         hints[lab, test, kind, text] = is_hint
+
+    for rec in recs.values():
+        if "shown" in rec:
+            when, course, policy = rec["shown"]
+            row = tables["recommendation_day"][(course, when.astimezone(dt.UTC).date(), policy)]
+            row["shown"] += 1
+            row["followed"] += rec.get("followed", False)
+            row["dismissed"] += rec.get("dismissed", False)
 
     out = {}
     for name, table in TABLES.items():

@@ -22,7 +22,8 @@ from analytics.rollups import rollups_update
 from lms.accounts.models import User
 from lms.accounts.services import demo_users_ensure
 from lms.courses.models import Activity, CourseRole
-from tests.analytics.conftest import forget_caches, store_cohort
+from lms.recommendations.serving import serving_forget
+from tests.analytics.conftest import forget_caches, store_cohort, store_recommendations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,6 +53,8 @@ def _busiest(course, kind: str, rollup, column: str) -> Activity:
 def test_the_demo_instructor_opens_every_dashboard(browser, live_server, client, shots):
     forget_caches()
     course = store_cohort(learners=300, days=56, seed=1)
+    store_recommendations(course, learners=300)
+    serving_forget()  # no model: the at-risk page ranks by its rule
     report = rollups_update(until=timezone.now())
     assert report.events > 50_000
     instructor = User.objects.get(username=demo_users_ensure()["instructor"][0])
@@ -69,6 +72,8 @@ def test_the_demo_instructor_opens_every_dashboard(browser, live_server, client,
         "quiz": reverse("analytics:quiz", args=[slug, quiz.slug]),
         "labs": reverse("analytics:labs", args=[slug]),
         "lab": reverse("analytics:lab", args=[slug, lab.slug]),
+        "at-risk": reverse("analytics:at-risk", args=[slug]),
+        "recommendations": reverse("analytics:recommendations", args=[slug]),
     }
 
     client.force_login(instructor)

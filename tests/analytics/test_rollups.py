@@ -19,7 +19,7 @@ from lms.accounts.models import User
 from lms.courses.models import Activity
 from lms.tracking.models import Event
 from lms.tracking.services import events_ingest_many
-from tests.analytics.conftest import store_cohort
+from tests.analytics.conftest import store_cohort, store_recommendations
 from tests.analytics.recompute import differences, recompute, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +27,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def course(module_db):
-    # 10 learners per ingestion call: the events carry four distinct `received` stamps.
-    return store_cohort(learners=40, days=30, seed=7, batch=10)
+    # 10 learners per ingestion call: the events carry four distinct `received` stamps,
+    # then three more for recommendations (answers stored before what they answer included).
+    course = store_cohort(learners=40, days=30, seed=7, batch=10)
+    assert store_recommendations(course) > 30
+    return course
 
 
 def _reset() -> None:
@@ -92,6 +95,9 @@ def test_incremental_runs_equal_a_rebuild_and_a_direct_recomputation(course):
     incremental = snapshot()
     assert differences(incremental, recompute()) == []
     assert incremental["lab_summary"] and incremental["video_bucket"] and incremental["quiz_option"]
+    days = incremental["recommendation_day"]
+    assert {key[2] for key in days} == {"model-v1", "rules-v1", "syllabus"}
+    assert sum(r["followed"] for r in days.values()) and sum(r["dismissed"] for r in days.values())
 
     report = rollups_update(rebuild=True, until=now)
     assert report.events == Event.objects.count()
