@@ -54,7 +54,12 @@ def _blocks(
 
 
 def _init_worker(source: str, prefix: str, learner_prefix: str) -> None:
-    # Forked from a parent whose connections were closed: this process opens its own.
+    # Forked from the parent: never use a database socket inherited from it (the parent
+    # closes its own before forking, but a connection held in another context of the
+    # same thread, e.g. under an event loop, survives and may be long dead). Dropping
+    # the objects without closing them sends nothing on the shared sockets.
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
     report = ImportReport(prefix)
     _state["reader"] = EdxReader(report, learner_prefix=learner_prefix)
     _state["external"] = ExternalRecords(source=source, prefix=prefix, report=report)
