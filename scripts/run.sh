@@ -22,7 +22,9 @@ trainer=$!
 # Periodic jobs: dashboard rollups every minute, event partitions ahead daily.
 $PY -m celery -A lms beat --loglevel=WARNING --schedule="$DATA/celerybeat-schedule" --logfile="$DATA/beat.log" &
 beat=$!
-trap 'kill $worker $trainer $beat 2>/dev/null; wait $worker $trainer $beat 2>/dev/null' EXIT INT TERM
+# The trainer stops at once (SIGQUIT: cold shutdown); an interrupted retrain is requeued and
+# resumes from its last checkpoint on the next start.
+trap 'kill -QUIT $trainer 2>/dev/null; kill $worker $beat 2>/dev/null; wait $worker $trainer $beat 2>/dev/null' EXIT INT TERM
 
 echo
 echo "Cairn is starting at http://127.0.0.1:$PORT  (health: http://127.0.0.1:$PORT/healthz)"
