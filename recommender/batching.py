@@ -1,10 +1,15 @@
 """Windows of learner sequences -> padded tensor batches (training and scoring).
 
-A sequence longer than ``max_len`` is cut into overlapping windows (``data.windows``):
-the first window scores positions ``0..max_len-1``, each later one advances by
-``max_len // 2`` and scores only its second half, so every scored position sees at
-least ``max_len // 2`` earlier events and the window that scores a position depends on
-the position alone (never on later events).
+A sequence longer than ``max_len`` is cut into overlapping windows (``data.windows``).
+For scoring (evaluation, serving) the first window scores positions ``0..max_len-1``,
+each later one advances by ``max_len // 2`` and scores only its second half, so every
+scored position sees at least ``max_len // 2`` earlier events and the window that
+scores a position depends on the position alone (never on later events). Training
+uses a shorter overlap (``context``): each event is still a target exactly once, and
+far fewer events are encoded twice.
+
+Training batches (:func:`length_batches`) group windows of similar length under a
+budget of padded events, so a step spends its time on events, not padding.
 """
 
 from __future__ import annotations
@@ -27,14 +32,43 @@ class Window:
     length: int  # events in the window
 
 
-def make_windows(seqs: Sequence[LearnerSequence], max_len: int) -> list[Window]:
+def make_windows(seqs: Sequence[LearnerSequence], max_len: int, context: int | None = None) -> list[Window]:
+    """The windows of every sequence (``context``: see ``data.windows``; None gives the
+    scoring windows)."""
     out = []
     for i, s in enumerate(seqs):
         if len(s) == 0:
             continue
-        for start, score_from in windows(len(s), max_len):
+        for start, score_from in windows(len(s), max_len, context):
             out.append(Window(i, start, score_from, min(max_len, len(s) - start)))
     return out
+
+
+def length_batches(wins: Sequence[Window], budget: int, seed: Sequence[int]) -> list[list[Window]]:
+    """Batches of windows of similar length, each holding at most ``budget`` padded
+    events (at least one window), in a random order that depends on ``seed`` only.
+
+    Windows are shuffled, stably sorted by length (longest first; equal lengths stay in
+    random order), cut greedily into batches, and the batches shuffled. The batch sizes
+    depend on the window lengths alone, so every epoch has the same number of steps.
+    """
+    rng = np.random.default_rng(list(seed))
+    order = rng.permutation(len(wins))
+    lengths = np.array([wins[i].length for i in order], np.int64)
+    order = order[np.argsort(-lengths, kind="stable")]
+    batches: list[list[Window]] = []
+    current: list[Window] = []
+    longest = 0
+    for i in order:
+        w = wins[i]
+        longest = max(longest, w.length)
+        if current and longest * (len(current) + 1) > budget:
+            batches.append(current)
+            current, longest = [], w.length
+        current.append(w)
+    if current:
+        batches.append(current)
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def window_kt(seq: LearnerSequence, w: Window) -> np.ndarray:

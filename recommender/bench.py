@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from recommender.artifact import Recommender
-from recommender.batching import collate, make_windows
+from recommender.batching import collate, length_batches, make_windows
 from recommender.data import Vocabularies, build_sequences, load_events
 from recommender.model import LossWeights, SequenceModel, compute_loss
 
@@ -81,47 +81,53 @@ def bench_training(
     warmup: int = 2,
     device: str | None = None,
 ) -> dict[str, Any]:
-    """Training throughput (forward + backward + AdamW step) over ``steps`` batches:
-    events (tokens) and question interactions processed per second. Setup (loading,
-    encoding) is not timed."""
-    from recommender.train import TrainConfig, make_optimizer, seed_everything
+    """Training throughput (forward + backward + AdamW step) over ``steps`` batches built
+    as training builds them (training windows, length-bucketed batches, ``config.threads``
+    threads): events (tokens) and question interactions processed per second. Setup
+    (loading, encoding) is not timed."""
+    from recommender.train import TrainConfig, batch_budget, make_optimizer, seed_everything
 
     cfg = config or TrainConfig()
     seed_everything(cfg.seed)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    threads = torch.get_num_threads()
+    if cfg.threads > 0 and dev.type == "cpu":
+        torch.set_num_threads(cfg.threads)
     ev = load_events(events)
     vocabs = Vocabularies.build(ev)
     seqs = build_sequences(ev, vocabs, horizon_days=cfg.horizon_days)
-    wins = make_windows(seqs, cfg.max_len)
-    rng = np.random.default_rng(cfg.seed)
-    wins = [wins[i] for i in rng.permutation(len(wins))]
-    batches = [wins[i : i + cfg.batch_size] for i in range(0, len(wins), cfg.batch_size)]
+    wins = make_windows(seqs, cfg.max_len, min(cfg.train_context, cfg.max_len - 1))
+    batches = length_batches(wins, batch_budget(cfg, sum(w.length for w in wins)), (cfg.seed, 0))
     model = SequenceModel(cfg.model_config(vocabs)).to(dev).train()
     opt = make_optimizer(model, cfg)
     weights = LossWeights(cfg.w_next, cfg.w_kt, cfg.w_risk)
     tokens = interactions = 0
     elapsed = 0.0
-    for i, ws in enumerate(itertools.islice(itertools.cycle(batches), warmup + steps)):
-        batch = collate(seqs, ws).to(dev)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        loss, _ = compute_loss(model(batch), batch, weights)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        if i >= warmup:
-            elapsed += time.perf_counter() - t0
-            tokens += sum(w.length for w in ws)
-            interactions += int(batch.kt_mask.sum())
+    try:
+        for i, ws in enumerate(itertools.islice(itertools.cycle(batches), warmup + steps)):
+            batch = collate(seqs, ws).to(dev)
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            loss, _ = compute_loss(model(batch), batch, weights)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            if i >= warmup:
+                elapsed += time.perf_counter() - t0
+                tokens += sum(w.length for w in ws)
+                interactions += int(batch.kt_mask.sum())
+        used = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(threads)
     return {
         "steps": steps,
         "batch_size": cfg.batch_size,
         "seconds": elapsed,
         "tokens_per_s": tokens / elapsed,
         "question_interactions_per_s": interactions / elapsed,
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": used,
         "device": str(dev),
     }

@@ -490,16 +490,25 @@ def window_start(position: int, max_len: int) -> int:
     return ((position - max_len) // stride + 1) * stride
 
 
-def windows(length: int, max_len: int) -> list[tuple[int, int]]:
+def windows(length: int, max_len: int, context: int | None = None) -> list[tuple[int, int]]:
     """``(start, score_from)`` pairs covering positions 0..length-1 once each: window
-    ``[start, start + max_len)`` scores positions ``start + score_from`` onwards."""
+    ``[start, start + max_len)`` scores positions ``start + score_from`` onwards.
+
+    ``context`` (default ``max_len - max_len // 2``: the scoring windows of
+    :func:`window_start`): the earlier events each later window carries, unscored;
+    windows advance by ``max_len - context``. Training uses a shorter context (fewer
+    events encoded twice).
+    """
+    context = max_len - max_len // 2 if context is None else context
+    if not 0 <= context < max_len:
+        raise ValueError(f"context must be in [0, {max_len})")
     if length <= max_len:
         return [(0, 0)]
-    stride = max_len // 2
+    stride = max_len - context
     out = [(0, 0)]
     start = stride
-    while start + max_len - stride < length:
-        out.append((start, max_len - stride))
+    while start + context < length:
+        out.append((start, context))
         start += stride
     return out
 

@@ -253,5 +253,7 @@ def tiny_config(**overrides):
     windowing of long sequences is exercised."""
     from recommender.train import TrainConfig
 
-    base = dict(d_model=16, n_heads=2, d_ff=32, n_layers=1, max_len=64, batch_size=16, epochs=1, lr=3e-3)
+    base = dict(
+        d_model=16, n_heads=2, d_ff=32, n_layers=1, max_len=64, batch_size=16, min_steps=8, epochs=1, lr=3e-3
+    )
     return TrainConfig(**{**base, **overrides})

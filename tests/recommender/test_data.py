@@ -193,6 +193,20 @@ def test_windows_cover_each_position_once_and_depend_on_position_only():
         assert scored == list(range(length))
 
 
+def test_training_windows_with_a_shorter_context_still_score_each_position_once():
+    for length, max_len, context in [(5, 8, 0), (9, 8, 0), (40, 8, 2), (300, 64, 16), (257, 256, 32)]:
+        ws = windows(length, max_len, context)
+        scored = [p for start, s in ws for p in range(start + s, min(start + max_len, length))]
+        assert scored == list(range(length))
+        assert all(s == (context if start else 0) for start, s in ws)
+        assert [b - a for (a, _), (b, _) in zip(ws, ws[1:], strict=False)] == [max_len - context] * (
+            len(ws) - 1
+        )
+    assert windows(300, 64) == windows(300, 64, 32) and windows(41, 9) == windows(41, 9, 5)
+    with pytest.raises(ValueError, match="context"):
+        windows(10, 8, 8)
+
+
 def test_split_by_learner_is_seeded_and_can_come_from_a_file(tmp_path):
     ids = list(range(100, 200))
     train, hold = split_learners(ids, 0.2, seed=0)

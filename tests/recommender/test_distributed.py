@@ -19,7 +19,7 @@ WORKER = textwrap.dedent(
     from recommender.train import TrainConfig, train
 
     events, out = sys.argv[1], sys.argv[2]
-    cfg = TrainConfig(d_model=16, n_heads=2, d_ff=32, n_layers=1, max_len=64, batch_size=8, epochs=2)
+    cfg = TrainConfig(d_model=16, n_heads=2, d_ff=32, n_layers=1, max_len=64, batch_size=8, min_steps=8, epochs=2)
     result = train(events, out, cfg, progress=False)
     assert result.world_size == 2, result.world_size
     torch.save(result.model.state_dict(), os.path.join(out + "-ranks", f"rank{result.rank}.pt"))

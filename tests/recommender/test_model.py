@@ -129,6 +129,21 @@ def test_padding_and_masked_targets_do_not_change_the_loss(clickstream):
     assert torch.isfinite(loss) and set(parts) == {"next", "kt", "risk"}
 
 
+def test_answer_embedding_is_the_mean_over_the_answers_of_question_and_correctness():
+    vocabs_sizes = dict(n_activities=12, n_verbs=5, n_questions=30)
+    torch.manual_seed(0)
+    model = SequenceModel(ModelConfig(**vocabs_sizes, d_model=8, n_heads=2, d_ff=16))
+    answers = torch.zeros(2, 5, 8, dtype=torch.long)
+    answers[0, 1, 0] = 7  # one right answer
+    answers[0, 2, :3] = torch.tensor([4, 9, 12])  # a graded quiz: two wrong, one right
+    answers[1, 3] = torch.randint(2, 60, (8,))
+    n = (answers > 0).sum(-1, keepdim=True).clamp(min=1)
+    correct = torch.where(answers > 0, 1 + answers % 2, 0)
+    expected = (model.answer_emb(answers) + model.correct_emb(correct)).sum(-2) / n
+    torch.testing.assert_close(model.answers_embedding(answers), expected, atol=1e-6, rtol=1e-5)
+    assert model.answers_embedding(answers)[0, 0].abs().sum() == 0  # no answers: nothing added
+
+
 def test_empty_and_unseen_histories_predict(learner):
     ev, hist = learner
     vocabs = Vocabularies.build(ev)

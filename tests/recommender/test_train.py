@@ -3,6 +3,7 @@ after an interruption, the evaluation report, and the command line."""
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -104,10 +105,24 @@ def test_evaluate_scores_model_and_baselines_and_writes_the_report(small_parquet
 def test_command_line_train_evaluate_predict(small_parquet, small_clickstream, tmp_path, capsys):
     model = str(tmp_path / "m")
     args = ["train", "--events", small_parquet, "--out", model, "--epochs", "1", "--no-progress"]
-    args += ["--d-model", "16", "--n-heads", "2", "--d-ff", "32", "--n-layers", "1", "--max-len", "64"]
+    args += [
+        "--d-model",
+        "16",
+        "--n-heads",
+        "2",
+        "--d-ff",
+        "32",
+        "--n-layers",
+        "1",
+        "--max-len",
+        "64",
+        "--min-steps",
+        "8",
+    ]
     assert main(args) == 0
     assert main(["train", "--events", small_parquet, "--out", model, "--epochs", "2", "--resume", "--no-progress",
-                 "--d-model", "16", "--n-heads", "2", "--d-ff", "32", "--n-layers", "1", "--max-len", "64"]) == 0  # fmt: skip
+                 "--d-model", "16", "--n-heads", "2", "--d-ff", "32", "--n-layers", "1", "--max-len", "64",
+                 "--min-steps", "8"]) == 0  # fmt: skip
     assert load_checkpoint(model)["epoch"] == 1
     assert main(["evaluate", "--events", small_parquet, "--model", model, "--out", str(tmp_path / "r"),
                  "--no-progress", "--record-metrics"]) == 0  # fmt: skip
@@ -126,3 +141,49 @@ def test_command_line_train_evaluate_predict(small_parquet, small_clickstream, t
     assert json.loads(capsys.readouterr().out)["next_activities"]
     assert main(["predict", "--model", str(tmp_path / "nope"), "--events", small_parquet]) == 2
     assert "no such model directory" in capsys.readouterr().err
+
+
+def test_length_batches_hold_each_window_once_within_the_budget():
+    from recommender.batching import Window, length_batches
+
+    rng = np.random.default_rng(0)
+    wins = [Window(i, 0, 0, int(n)) for i, n in enumerate(rng.integers(1, 65, 300))]
+    a = length_batches(wins, 256, (0, 0))
+    assert sorted(w.seq for b in a for w in b) == list(range(300))
+    assert all(max(w.length for w in b) * len(b) <= 256 for b in a)
+    spread = [max(w.length for w in b) - min(w.length for w in b) for b in a]
+    assert np.mean(spread) < 8  # similar lengths together: little padding
+    assert length_batches(wins, 256, (0, 0)) == a  # the order is a function of the seed
+    b = length_batches(wins, 256, (0, 1))
+    assert b != a and len(b) == len(a)  # another epoch: another order, as many steps
+    small = length_batches(wins, 10, (0, 0))  # a window longer than the budget goes alone
+    assert all(len(x) == 1 or max(w.length for w in x) * len(x) <= 10 for x in small)
+    assert sum(len(x) for x in small) == 300
+
+
+def test_learning_rate_warms_up_then_decays_to_its_floor():
+    from recommender.train import TrainConfig, _Schedule
+
+    s = _Schedule(TrainConfig(warmup=0.1, min_lr=0.1), 100)
+    f = [s.factor(i) for i in range(100)]
+    assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(f[9:], f[10:], strict=False))
+    assert f[-1] == pytest.approx(0.1, abs=1e-3)
+
+
+def test_training_uses_its_own_thread_count_and_restores_the_callers(small_parquet, tmp_path):
+    seen = []
+    torch.set_num_threads(2)
+    train(small_parquet, tmp_path / "m", tiny_config(threads=1), progress=False,
+          on_batch_end=lambda e, s: seen.append(torch.get_num_threads()))  # fmt: skip
+    assert set(seen) == {1} and torch.get_num_threads() == 2
+
+
+def test_small_data_gets_smaller_batches_so_an_epoch_has_enough_steps():
+    from recommender.train import TrainConfig, batch_budget
+
+    cfg = TrainConfig(batch_size=16, max_len=256, min_steps=100)
+    assert batch_budget(cfg, 10_000_000) == 16 * 256  # big data: the full budget
+    assert batch_budget(cfg, 48_000) == 480  # 100 steps of 480 events
+    assert batch_budget(cfg, 48_000, world_size=2) == 256  # never below one full window
+    assert batch_budget(TrainConfig(min_steps=0), 1_000) == 16 * 256
