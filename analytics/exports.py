@@ -6,7 +6,7 @@
 updating the row's progress as events are written.
 
 Pseudonymized exports (the default) carry no username and no learner id: every learner
-is replaced by ``learner_pseudonym(id)``, a keyed hash (HMAC-SHA256 keyed by
+is replaced by ``lms.accounts.roles.learner_pseudonym(id)``, a keyed hash (HMAC-SHA256 keyed by
 ``SECRET_KEY`` with a fixed salt). The same learner gets the same pseudonym in every
 export and in ``analytics.api``; without the key it cannot be reversed. ``events_export``
 has no hook for this, so the file is rewritten after it is written: the ``learner_id``
@@ -30,9 +30,9 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from lms.accounts.models import User
+from lms.accounts.roles import learner_pseudonym
 from lms.courses.models import Course
 from lms.tracking.interop.common import learner_pseudonym as xapi_pseudonym
 from lms.tracking.interop.export import PARQUET_SCHEMA, events_export, events_queryset
@@ -41,18 +41,11 @@ from .models import ExportJob
 
 log = logging.getLogger(__name__)
 
-PSEUDONYM_SALT = "cairn-export-pseudonym"
 SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "edx": ".log.gz", "xapi": ".jsonl.gz"}
 PROGRESS_ROWS = 20_000  # Parquet row group (and so progress step) of a job's export
 PSEUDONYMIZED_SCHEMA = PARQUET_SCHEMA.set(
     PARQUET_SCHEMA.get_field_index("learner_id"), pa.field("learner_id", pa.string())
 )
-
-
-def learner_pseudonym(learner_id: int) -> str:
-    """The pseudonym of a learner in exports and in ``analytics.api``: 32 hex digits of
-    HMAC-SHA256 keyed by ``SECRET_KEY`` (salt ``cairn-export-pseudonym``)."""
-    return salted_hmac(PSEUDONYM_SALT, str(int(learner_id)), algorithm="sha256").hexdigest()[:32]
 
 
 def export_dir() -> Path:
