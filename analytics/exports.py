@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from lms.accounts.models import User
 from lms.accounts.roles import learner_pseudonym
+from lms.core.dispatch import task_send_on_commit
 from lms.courses.models import Course
 from lms.tracking.interop.common import learner_pseudonym as xapi_pseudonym
 from lms.tracking.interop.export import PARQUET_SCHEMA, events_export, events_queryset
@@ -79,7 +80,7 @@ def export_job_create(
     )
     from .tasks import export_run_task
 
-    transaction.on_commit(lambda: export_run_task.delay(job.pk))
+    task_send_on_commit(export_run_task, job.pk)  # broker down: re-sent later
     return job
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from lms.accounts import roles
 from lms.courses.models import Activity, Course, CourseRole, Question
 
 from . import models as m
@@ -24,11 +25,11 @@ PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
 
 
 def courses_for_dashboards(*, user) -> QuerySet[Course]:
-    """The courses whose dashboards ``user`` may see: all for staff (analysts), the
+    """The courses whose dashboards ``user`` may see: all for analysts (and staff), the
     courses they teach for instructors, none for anyone else."""
     if not user.is_authenticated:
         return Course.objects.none()
-    if user.is_staff:
+    if roles.is_analyst(user):
         return Course.objects.all()
     return Course.objects.filter(roles__user=user, roles__role=CourseRole.Role.INSTRUCTOR).distinct()
 
@@ -763,6 +764,8 @@ class AtRisk:
     recent_failures: int
     overdue_weeks: list[int]
     action: dict | None = None  # the latest RiskAction: label, by (username), at
+    name: str = ""  # the learner's name, or their pseudonym for a viewer who may not identify them
+    email: str = ""  # empty for such a viewer
 
     @property
     def reasons(self) -> list[str]:
@@ -839,11 +842,14 @@ def _history_frame(learner_id: int, events: list[tuple]):
     return frame
 
 
-def learners_at_risk(*, course: Course, now: dt.datetime | None = None) -> dict[str, Any]:
+def learners_at_risk(*, course: Course, identify: bool, now: dt.datetime | None = None) -> dict[str, Any]:
     """The course's active enrollments, the RISK_LEARNERS most recently active of them
     scored by the active recommender (p of disengaging), or, with no model, ranked by a
     transparent rule: days since last activity. Reasons come from the progress rows and
-    the soft deadlines. A fixed number of queries whatever the cohort size."""
+    the soft deadlines. A fixed number of queries whatever the cohort size.
+
+    ``identify``: learners by name and e-mail (``roles.can_identify`` for the course);
+    otherwise by pseudonym only, and the table has no e-mail column."""
     from django.db.models import OuterRef, Subquery
     from django.utils import timezone
 
@@ -907,9 +913,12 @@ def learners_at_risk(*, course: Course, now: dt.datetime | None = None) -> dict[
         risk = None
         if recommender is not None:
             risk = float(recommender.predict(_history_frame(pk, events)).risk)
+        user = enrollment.user
+        name = (user.get_full_name() or user.username) if identify else roles.pseudonym_label(pk)
         rows.append(
-            AtRisk(enrollment.user, enrollment, last, days, risk, failures[pk], overdue, actions.get(pk))
-        )
+            AtRisk(user, enrollment, last, days, risk, failures[pk], overdue, actions.get(pk), name,
+                   user.email if identify else "")
+        )  # fmt: skip
     if recommender is not None:
         rows.sort(key=lambda r: (-(r.risk or 0.0), -(r.days_inactive or 0)))
     else:
@@ -942,10 +951,11 @@ def learners_at_risk(*, course: Course, now: dt.datetime | None = None) -> dict[
             description="How many of the scored learners have been away for each number of days.",
             x_title="Days since last activity", y_title="Learners",
         )  # fmt: skip
+    email = ["E-mail"] if identify else []
     table = Chart(
         "learners", "Learners at risk", "table",
-        ["Rank", "Learner", "E-mail", "Risk", "Days since last activity", "Last activity", "Reasons", "Latest action"],
-        [[i, r.learner.get_full_name() or r.learner.username, r.learner.email, r.risk, r.days_inactive,
+        ["Rank", "Learner", *email, "Risk", "Days since last activity", "Last activity", "Reasons", "Latest action"],
+        [[i, r.name, *([r.email] if identify else []), r.risk, r.days_inactive,
           r.last_active.isoformat() if r.last_active else None, "; ".join(r.reasons),
           r.action["label"] if r.action else None] for i, r in enumerate(rows, 1)],
         [],
@@ -961,4 +971,5 @@ def learners_at_risk(*, course: Course, now: dt.datetime | None = None) -> dict[
         "scored": len(rows),
         "never_active": never,
         "limit": RISK_LEARNERS,
+        "identify": identify,
     }

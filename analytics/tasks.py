@@ -24,6 +24,17 @@ def rollups_update_task() -> str:
     return str(report)
 
 
+@shared_task(name="analytics.exports_redispatch", time_limit=60)
+def exports_redispatch_task() -> int:
+    """Beat: send again the exports still queued after a while (their message was lost)."""
+    from lms.core.dispatch import queued_redispatch
+
+    from .models import ExportJob
+
+    return queued_redispatch(queued=ExportJob.objects.filter(status=ExportJob.Status.QUEUED),
+                             task=export_run_task)  # fmt: skip
+
+
 @shared_task(name="analytics.export_run", acks_late=True, time_limit=3600, soft_time_limit=3540)
 def export_run_task(job_id: int) -> str:
     """Write one export (``analytics.exports``). Only a queued job runs: a redelivered or

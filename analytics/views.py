@@ -1,8 +1,10 @@
 """Instructor dashboards: server-rendered pages drawing charts from JSON embedded in the
 page, each chart with its CSV. Pages read rollups only (``analytics.selectors``).
 
-Who sees what: an instructor the courses they teach, staff (analysts) every course,
-anyone else nothing (403); anonymous visitors are sent to log in.
+Who sees what (``lms.accounts.roles``): an instructor the courses they teach, with
+their learners' names; analysts and staff every course, analysts with learners
+pseudonymized unless granted ``view_learner_identity``; anyone else nothing (403);
+anonymous visitors are sent to log in.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from lms.accounts import roles
+from lms.core.access import ANALYST, ANALYSTS, COURSE_STAFF, OTHER_INSTRUCTOR, access
 from lms.courses.models import Activity, Course, Enrollment
-from lms.courses.selectors import is_instructor
 
 from . import selectors, services
 from .exports import export_dir, export_job_create
@@ -30,11 +33,15 @@ from .models import ExportJob, RiskAction
 from .navigation import SECTIONS, STAFF_PAGES
 
 
+def _may_see(user, course_id: int) -> bool:
+    return roles.teaches(user, course_id) or roles.is_analyst(user)
+
+
 def _course(request: HttpRequest, slug: str) -> Course:
     course = Course.objects.filter(slug=slug).first()
     if course is None:
         raise Http404("No such course")
-    if not is_instructor(user=request.user, course_id=course.pk):
+    if not _may_see(request.user, course.pk):
         raise PermissionDenied("You do not teach this course.")
     return course
 
@@ -53,7 +60,7 @@ def _activity(request: HttpRequest, course: str, section: str, slug: str) -> Act
     )
     if activity is None:
         raise Http404("No such activity")
-    if not is_instructor(user=request.user, course_id=activity.course_id):
+    if not _may_see(request.user, activity.course_id):
         raise PermissionDenied("You do not teach this course.")
     return activity
 
@@ -66,7 +73,9 @@ COURSE_PAGES: dict[str, Callable[[Course, HttpRequest], dict[str, Any]]] = {
     "videos": lambda course, request: selectors.course_videos(course=course),
     "quizzes": lambda course, request: selectors.course_quizzes(course=course),
     "labs": lambda course, request: selectors.course_labs(course=course),
-    "at-risk": lambda course, request: selectors.learners_at_risk(course=course),
+    "at-risk": lambda course, request: selectors.learners_at_risk(
+        course=course, identify=roles.can_identify(request.user, course_id=course.pk)
+    ),
     "recommendations": lambda course, request: selectors.recommendation_effectiveness(course=course),
 }
 ACTIVITY_PAGES: dict[str, Callable[[Activity], dict[str, Any]]] = {
@@ -93,20 +102,28 @@ def _page(
     )
 
 
+@access(*COURSE_STAFF, OTHER_INSTRUCTOR)
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
+    analyst = roles.is_analyst(request.user)
     courses = selectors.dashboard_index(user=request.user)
-    if not courses and not request.user.is_staff:
+    if not courses and not analyst:
         raise PermissionDenied("Dashboards are for the instructors of a course.")
-    staff_pages = [(label, reverse(name)) for _, label, name in STAFF_PAGES] if request.user.is_staff else []
+    staff_pages = [(label, reverse(name)) for _, label, name in STAFF_PAGES] if analyst else []
     return render(
         request,
         "analytics/index.html",
-        {"courses": courses, "as_of": selectors.rollups_as_of(), "staff_pages": staff_pages},
+        {
+            "courses": courses,
+            "as_of": selectors.rollups_as_of(),
+            "staff_pages": staff_pages,
+            "analyst": analyst,
+        },
     )
 
 
 def _course_view(page: str, template: str):
+    @access(*COURSE_STAFF)
     @login_required
     def view(request: HttpRequest, course: str) -> HttpResponse:
         course = _course(request, course)
@@ -121,6 +138,7 @@ def _course_view(page: str, template: str):
 
 
 def _activity_view(section: str, template: str):
+    @access(*COURSE_STAFF)
     @login_required
     def view(request: HttpRequest, course: str, activity: str) -> HttpResponse:
         activity = _activity(request, course, section, activity)
@@ -159,6 +177,7 @@ def _pick(figures: dict[str, Any], slug: str):
     raise Http404("No such chart")
 
 
+@access(*COURSE_STAFF)
 @login_required
 def course_csv(request: HttpRequest, course: str, page: str, chart: str) -> HttpResponse:
     if page not in COURSE_PAGES:
@@ -167,13 +186,14 @@ def course_csv(request: HttpRequest, course: str, page: str, chart: str) -> Http
     return _csv(_pick(COURSE_PAGES[page](course, request), chart), f"{course.slug}-{chart}")
 
 
+@access(*COURSE_STAFF)
 @login_required
 def activity_csv(request: HttpRequest, course: str, section: str, activity: str, chart: str) -> HttpResponse:
     activity = _activity(request, course, section, activity)
     return _csv(_pick(ACTIVITY_PAGES[section](activity), chart), f"{activity.slug}-{chart}")
 
 
-# --- Exports (staff only) --------------------------------------------------------------
+# --- Exports (analysts and staff) ------------------------------------------------------
 
 
 class ExportForm(forms.Form):
@@ -199,20 +219,26 @@ class ExportForm(forms.Form):
         return data
 
 
-def _staff(request: HttpRequest) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("Exports are for analysts (staff).")
+def _analyst(request: HttpRequest) -> None:
+    if not roles.is_analyst(request.user):
+        raise PermissionDenied("Exports are for analysts.")
 
 
 def _midnight(day: dt.date | None) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) if day else None
 
 
+@access(*ANALYSTS)
 @login_required
 def exports(request: HttpRequest) -> HttpResponse:
-    """Pick a format and filters; the export runs in the background (``analytics.export_run``)."""
-    _staff(request)
+    """Pick a format and filters; the export runs in the background (``analytics.export_run``).
+    Only those who may identify learners (``roles.can_identify``) may turn pseudonymization off."""
+    _analyst(request)
+    identify = roles.can_identify(request.user)
     form = ExportForm(request.POST or None)
+    if not identify:
+        form.fields["pseudonymize"].disabled = True  # always on, whatever is posted
+        form.fields["pseudonymize"].help_text = "Always on: you are not granted learners' identities."
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         export_job_create(
@@ -221,7 +247,7 @@ def exports(request: HttpRequest) -> HttpResponse:
             course=data["course"].slug if data["course"] else "",
             since=_midnight(data["since"]),
             until=_midnight(data["until"]),
-            pseudonymize=data["pseudonymize"],
+            pseudonymize=data["pseudonymize"] or not identify,
         )
         return redirect("analytics:exports")
     jobs = list(ExportJob.objects.filter(requested_by=request.user)[:50])
@@ -229,26 +255,33 @@ def exports(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/exports.html", {"form": form, "jobs": jobs, "running": running})
 
 
+@access(ANALYST)  # the analyst who asked for it (in the matrix's world); other staff: 403
 @login_required
 def export_download(request: HttpRequest, job: int) -> FileResponse:
-    """The file of a finished export, for the analyst who asked for it (or a superuser)."""
-    _staff(request)
+    """The file of a finished export, for the analyst who asked for it (or a superuser);
+    an identified one only while they may still identify learners."""
+    _analyst(request)
     export = ExportJob.objects.filter(pk=job, status=ExportJob.Status.DONE).first()
     if export is None or not export.path:
         raise Http404("No such export")
     if export.requested_by_id != request.user.pk and not request.user.is_superuser:
         raise PermissionDenied("This export was requested by someone else.")
+    if not export.pseudonymize and not roles.can_identify(request.user):
+        raise PermissionDenied("This export names learners; you are not granted their identities.")
     path = Path(export.path)
     if not path.is_file() or export_dir().resolve() not in path.resolve().parents:
         raise Http404("The file of this export is gone")
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
 
 
+@access(*COURSE_STAFF)
 @login_required
 @require_POST
 def at_risk_action(request: HttpRequest, course: str) -> HttpResponse:
-    """Message a learner, mark their flag handled, or say it was not useful."""
+    """Message a learner, mark their flag handled, or say it was not useful. Messaging
+    needs the learner's identity (their instructors, staff, analysts granted it)."""
     course = _course(request, course)
+    identify = roles.can_identify(request.user, course_id=course.pk)
     enrollment = (
         Enrollment.objects.select_related("user")
         .filter(course=course, active=True, user_id=request.POST.get("learner") or 0)
@@ -259,8 +292,10 @@ def at_risk_action(request: HttpRequest, course: str) -> HttpResponse:
     if enrollment is None:
         raise Http404("No such learner in this course")
     learner, action = enrollment.user, request.POST.get("action")
-    name = learner.get_full_name() or learner.username
+    name = (learner.get_full_name() or learner.username) if identify else roles.pseudonym_label(learner.pk)
     if action == "message":
+        if not identify:
+            raise PermissionDenied("Messaging a learner needs their identity; you see pseudonyms.")
         subject = request.POST.get("subject", "").strip() or f"{course.title}: checking in"
         body = request.POST.get("body", "").strip()
         if not body or not learner.email:

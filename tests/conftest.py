@@ -43,6 +43,34 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(f"Redis is not reachable at {broker}: start it (see README).", returncode=2)
 
 
+def caches_forget() -> None:
+    """Drop every cache that can outlive a test's (rolled-back) data: Django's cache
+    (navigation flags, rate limits, sessions) and the per-process catalog, serving and
+    experiment caches. A stale slug -> id map or a model cached for 30 s made one module's
+    data leak into the next (tests/analytics/test_at_risk.py after the recommendations)."""
+    from django.core.cache import cache
+
+    from lms.courses.selectors import catalog_graph_forget
+    from lms.recommendations.experiments import experiments_forget
+    from lms.recommendations.serving import serving_forget
+    from lms.tracking.services import catalog_index_forget
+
+    cache.clear()
+    catalog_graph_forget()
+    catalog_index_forget()
+    serving_forget()
+    experiments_forget()
+
+
+@pytest.fixture(autouse=True)
+def isolated_caches() -> Iterator[None]:
+    """Each test starts and ends with empty caches (ending matters too: module-scoped
+    fixtures of the next module are set up before this fixture runs again)."""
+    caches_forget()
+    yield
+    caches_forget()
+
+
 @contextlib.contextmanager
 def running_worker(queues: tuple[str, ...] = ("default", "grading")) -> Iterator[object]:
     """A real Celery worker (threads pool) consuming from Redis inside the test process."""
@@ -94,8 +122,33 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        new_context = browser.new_context
+
+        def new_context_watching_csp(*args, **kwargs):
+            context = new_context(*args, **kwargs)
+            context.on("console", _csp_console)
+            return context
+
+        browser.new_context = new_context_watching_csp
         yield browser
         browser.close()
+
+
+CSP_VIOLATIONS: list[str] = []
+
+
+def _csp_console(message) -> None:
+    if message.type == "error" and "Content Security Policy" in message.text:
+        CSP_VIOLATIONS.append(f"{message.location.get('url', '')}: {message.text}")
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    """Every page a browser test opens obeys the Content-Security-Policy (Chromium logs
+    each refused script, style or frame to the console)."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, "Content-Security-Policy violations:\n" + "\n".join(CSP_VIOLATIONS)
 
 
 @pytest.fixture

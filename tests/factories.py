@@ -46,3 +46,13 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Activity {n}")
     minutes = 5
     duration_seconds = 300
+
+
+def analyst_user(*, identity: bool = False, **kwargs) -> User:
+    """A user in the "Analysts" group, not staff; ``identity`` also grants them
+    ``accounts.view_learner_identity``."""
+    from lms.accounts.services import analyst_grant
+
+    user = UserFactory(**kwargs)
+    analyst_grant(user=user, identity=identity)
+    return user

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "csp",
     "lms.core",
     "lms.accounts",
     "lms.courses",
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "lms.progress",
     "lms.recommendations",
     "lms.simulation",
+    "lms.privacy",
     "analytics",
 ]
 
@@ -64,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 if PRODUCTION:  # collected static files served by the app itself (runserver does it in development)
@@ -125,6 +129,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: per-process memory by default; Redis (CACHE_URL=redis://...) in production.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Redis down must not take the site down: the cache degrades to "always a miss" (with a
+    # warning in the log), so sessions fall back to the database and rate limits fail open.
+    CACHES["default"]["BACKEND"] = "lms.core.cache.DegradingRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 1, "socket_timeout": 1})
 # Sessions are read on every request (the event API's hot path): cache in front of the DB.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
@@ -186,6 +195,31 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Jobs whose message was lost (the broker was down when they were requested) are rows
+    # still queued: send them again (lms.core.dispatch).
+    "labs-redispatch": {"task": "labs.redispatch_queued", "schedule": 120.0, "options": {"expires": 110}},
+    "retrain-redispatch": {
+        "task": "recommendations.redispatch_queued",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    # Learner data rights (lms.privacy): archives are deleted after seven days; requests
+    # whose message was lost are sent again.
+    "privacy-archives-expire": {
+        "task": "privacy.archives_expire",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
+    "privacy-redispatch": {
+        "task": "privacy.redispatch_queued",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    "exports-redispatch": {
+        "task": "analytics.exports_redispatch",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }
 
 # --- Logging -------------------------------------------------------------------------
@@ -214,8 +248,55 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Content-Security-Policy (django-csp): scripts, styles, images and fetches from this
+# site only, no inline script or style (templates carry none; chart data travels in
+# <script type="application/json">, which is never executed), no framing, no plugins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'", "https:"],  # a video's media may be an https:// URL
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Rate limits ("<count>/<period>", period s, m, h or d with an optional multiplier such as
+# 15m): counted in the cache (Redis in production), answered with 429 and Retry-After.
+RATE_LIMITS = {
+    "login-ip": env.str("CAIRN_RATE_LOGIN_IP", default="30/m"),
+    "login-username": env.str("CAIRN_RATE_LOGIN_USERNAME", default="10/15m"),
+    "signup-ip": env.str("CAIRN_RATE_SIGNUP_IP", default="10/h"),
+    "events-user": env.str("CAIRN_RATE_EVENTS_USER", default="120/m"),
+    "lab-submissions-user": env.str("CAIRN_RATE_LAB_SUBMISSIONS_USER", default="20/m"),
+    "lab-submissions-ip": env.str("CAIRN_RATE_LAB_SUBMISSIONS_IP", default="120/m"),
+}
+# Behind a reverse proxy, the header whose right-most address is the client's (for
+# example X-Forwarded-For); empty: REMOTE_ADDR.
+RATE_LIMIT_IP_HEADER = env.str("CAIRN_CLIENT_IP_HEADER", default="")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Cairn API",
+    "DESCRIPTION": "Clickstream ingestion, lab submissions and next-step recommendations. "
+    "Authentication: the site's session cookie (log in at /accounts/login/) and, on "
+    "POST, the CSRF token in the X-CSRFToken header (except /api/events, which checks Origin).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "lms.core.schema.events_path",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
 }

@@ -1,28 +1,50 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
 from lms.accounts import views as account_views
+from lms.core.access import EVERYONE, access
+from lms.core.ratelimit import by_ip, by_posted, rate_limited
+
+handler404 = "lms.core.views.not_found"
+handler500 = "lms.core.views.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/login/",
+        access(EVERYONE)(
+            rate_limited(("login-ip", by_ip), ("login-username", by_posted("username")))(
+                auth_views.LoginView.as_view()
+            )
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", access(EVERYONE)(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/signup/", account_views.signup, name="signup"),
-    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password-reset/",
+        access(EVERYONE)(auth_views.PasswordResetView.as_view()),
+        name="password_reset",
+    ),
     path(
         "accounts/password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
+        access(EVERYONE)(auth_views.PasswordResetDoneView.as_view()),
         name="password_reset_done",
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        access(EVERYONE)(auth_views.PasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
     path(
-        "accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
+        "accounts/reset/done/",
+        access(EVERYONE)(auth_views.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
     ),
+    # The OpenAPI schema of /api/... (YAML; ?format=json for JSON). No UI: it would load from a CDN.
+    path("api/schema/", access(EVERYONE)(SpectacularAPIView.as_view()), name="api-schema"),
     path("", include("lms.core.urls")),
     path("", include("lms.tracking.urls")),
     path("", include("lms.courses.urls")),
@@ -30,5 +52,6 @@ urlpatterns = [
     path("", include("lms.labs.urls")),
     path("", include("lms.progress.urls")),
     path("", include("lms.recommendations.urls")),
+    path("", include("lms.privacy.urls")),
     path("dashboards/", include("analytics.urls")),
 ]

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course, CourseRole, Enrollment
-from tests.factories import CourseFactory, UserFactory
+from tests.factories import CourseFactory, UserFactory, analyst_user
 
 COURSE = "neural-networks-deep-learning"
 
@@ -28,6 +28,8 @@ class Cohort:
     other_instructor: User
     student: User
     staff: User
+    analyst: User  # in "Analysts", not staff: learners pseudonymized
+    identifying_analyst: User  # an analyst granted view_learner_identity
     video: Activity
     quiz: Activity
     lab: Activity
@@ -70,6 +72,8 @@ def people_and_items(course: Course) -> Cohort:
         other_instructor=other_instructor,
         student=student,
         staff=staff,
+        analyst=analyst_user(username="pseudo-analyst"),
+        identifying_analyst=analyst_user(username="named-analyst", identity=True),
         video=busiest(Activity.Kind.VIDEO, m.VideoSummary, "seeks_back"),
         quiz=busiest(Activity.Kind.QUIZ, m.QuizSummary, "first_attempts"),
         lab=busiest(Activity.Kind.LAB, m.LabSummary, "attempted"),
@@ -89,6 +93,7 @@ def forget_caches() -> None:
 def module_db(django_db_setup, django_db_blocker):
     """A transaction around the whole module: what a module fixture stores is rolled back
     at the end, and each test's own transaction is a savepoint inside it."""
+    forget_caches()  # nothing cached by an earlier module may describe this one's catalog
     with django_db_blocker.unblock(), transaction.atomic():
         try:
             yield

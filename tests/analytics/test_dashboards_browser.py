@@ -95,7 +95,7 @@ def test_the_demo_instructor_opens_every_dashboard(browser, live_server, client,
         for name, path in pages.items():
             response = page.goto(live_server.url + path)
             assert response.status == 200, name
-            page.wait_for_function("document.documentElement.dataset.chartsReady === 'true'")
+            page.wait_for_function("() => document.documentElement.dataset.chartsReady === 'true'")
             charts = page.evaluate(CHARTS)
             assert all(c["drawn"] and c["width"] > 0 for c in charts), (name, charts)
             if name != "index":
@@ -103,7 +103,7 @@ def test_the_demo_instructor_opens_every_dashboard(browser, live_server, client,
             assert page.evaluate(UNLABELLED) == [], f"unlabelled controls on {name}"
             page.screenshot(path=str(shots / f"dashboards-{name}.png"), full_page=True)
             small.goto(live_server.url + path)
-            small.wait_for_function("document.documentElement.dataset.chartsReady === 'true'")
+            small.wait_for_function("() => document.documentElement.dataset.chartsReady === 'true'")
             assert small.evaluate(OVERFLOW) <= 0, f"{name} scrolls sideways at phone width"
             small.screenshot(path=str(shots / f"dashboards-{name}-phone.png"))
 
@@ -111,7 +111,7 @@ def test_the_demo_instructor_opens_every_dashboard(browser, live_server, client,
         page.goto(live_server.url + pages["overview"])
         page.select_option("#period", "30")
         page.click("form.period button")
-        page.wait_for_function("document.documentElement.dataset.chartsReady === 'true'")
+        page.wait_for_function("() => document.documentElement.dataset.chartsReady === 'true'")
         assert "period=30" in page.url
         with page.expect_download() as download:
             page.locator("#chart-activity a[download]").click()

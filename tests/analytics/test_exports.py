@@ -1,4 +1,4 @@
-"""Exports as background jobs: staff only, the job runs through the real task function,
+"""Exports as background jobs: analysts only, the job runs through the real task function,
 progress and file are recorded, the download streams it, and pseudonymized files carry
 no username and no learner id in any format."""
 
@@ -21,7 +21,7 @@ from lms.courses.models import Course, CourseRole
 from lms.tracking.interop.common import learner_pseudonym as xapi_pseudonym
 from lms.tracking.models import Event
 from tests.analytics.exports_data import COURSE, store_simulated_cohort
-from tests.factories import UserFactory
+from tests.factories import UserFactory, analyst_user
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,13 @@ def data(module_db):
 
 @pytest.fixture
 def analyst(db):
-    return UserFactory(is_staff=True)
+    """An analyst (the "Analysts" group, not staff) without learners' identities."""
+    return analyst_user()
+
+
+@pytest.fixture
+def identifying_analyst(db):
+    return analyst_user(identity=True)
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +73,7 @@ def download(client, job) -> bytes:
     return b"".join(response.streaming_content)
 
 
-def test_only_staff_see_exports(client, data, analyst):
+def test_only_analysts_see_exports(client, data, analyst):
     url = reverse("analytics:exports")
     response = client.get(url)
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -127,14 +133,27 @@ def test_the_same_learner_has_the_same_pseudonym_in_every_export(client, data, a
     assert second.total < first.total
 
 
-def test_an_identified_parquet_export_has_the_ids_and_is_recorded(client, data, analyst):
-    job = run(client, analyst, format="parquet")  # the box unticked
+def test_an_identified_parquet_export_has_the_ids_and_is_recorded(client, data, identifying_analyst):
+    job = run(client, identifying_analyst, format="parquet")  # the box unticked
     assert not job.pseudonymize
     table = pq.read_table(io.BytesIO(download(client, job)))
     assert set(table.column("learner_id").to_pylist()) == data["ids"]
     assert table.num_rows == data["events"]
     page = client.get(reverse("analytics:exports")).content.decode()
     assert "identified" in page and reverse("analytics:export-download", args=[job.pk]) in page
+
+
+def test_an_analyst_without_identity_gets_only_pseudonymized_exports(client, data, analyst):
+    job = run(client, analyst, format="csv")  # the box unticked: ignored, it is locked on
+    assert job.pseudonymize
+    text = download(client, job).decode()
+    assert not any(username in text for username in data["usernames"])
+    page = client.get(reverse("analytics:exports")).content.decode()
+    assert "Always on" in page and "disabled" in page
+    # An identified export (say, theirs from when they held the grant) is not theirs to download.
+    job.pseudonymize = False
+    job.save(update_fields=["pseudonymize"])
+    assert client.get(reverse("analytics:export-download", args=[job.pk])).status_code == 403
 
 
 def test_a_job_runs_once_and_a_failure_is_recorded(client, data, analyst):

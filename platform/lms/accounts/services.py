@@ -1,25 +1,49 @@
 """Write-side operations on accounts."""
 
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from . import roles
 from .models import User
 
 DEMO_ACCOUNTS = {
-    # role: (username, password, is_staff)
-    "student": ("demo-student", "cairn-demo-student", False),
-    "instructor": ("demo-instructor", "cairn-demo-instructor", False),
-    "analyst": ("demo-analyst", "cairn-demo-analyst", True),
+    # role: (username, password); the analyst is a member of "Analysts", not staff
+    "student": ("demo-student", "cairn-demo-student"),
+    "instructor": ("demo-instructor", "cairn-demo-instructor"),
+    "analyst": ("demo-analyst", "cairn-demo-analyst"),
 }
+
+
+def _permission(name: str) -> Permission:
+    app_label, codename = name.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+@transaction.atomic
+def analyst_grant(*, user: User, identity: bool = False) -> None:
+    """Make ``user`` an analyst (a member of "Analysts"); ``identity`` also grants them
+    ``view_learner_identity`` (per user, never to the group)."""
+    # The data migration creates the group; a flushed test database lacks it.
+    group, created = Group.objects.get_or_create(name=roles.ANALYSTS_GROUP)
+    if created:
+        group.permissions.add(_permission(roles.ANALYST))
+    user.groups.add(group)
+    if identity:
+        user.user_permissions.add(_permission(roles.VIEW_IDENTITY))
+    for cached in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):  # has_perm sees it at once
+        user.__dict__.pop(cached, None)
 
 
 @transaction.atomic
 def demo_users_ensure() -> dict[str, tuple[str, str]]:
     """Create (or reset the password of) the demo accounts; return role -> login."""
     logins = {}
-    for role, (username, password, is_staff) in DEMO_ACCOUNTS.items():
+    for role, (username, password) in DEMO_ACCOUNTS.items():
         user, _ = User.objects.get_or_create(username=username, defaults={"display_name": f"Demo {role}"})
-        user.is_staff = is_staff
+        user.is_staff = False
         user.set_password(password)
         user.save()
+        if role == "analyst":
+            analyst_grant(user=user)
         logins[role] = (username, password)
     return logins

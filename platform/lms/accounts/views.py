@@ -7,6 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
+from lms.core.access import EVERYONE, access
+from lms.core.ratelimit import by_ip, rate_limited
+
 from .models import User
 
 
@@ -18,6 +21,8 @@ class SignUpForm(UserCreationForm):
         fields = ("username", "email")
 
 
+@rate_limited(("signup-ip", by_ip))
+@access(EVERYONE)
 @sensitive_post_parameters("password1", "password2")
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)

@@ -48,10 +48,12 @@ ANALYSTS = (ANALYST, STAFF)  # the analyst workspace
 V = TypeVar("V", bound=Callable)
 
 
-def access(*roles: str) -> Callable[[V], V]:
-    """Declare the roles expected to be let in (see the module docstring). Works on
+def access(*roles: str | tuple[str, ...]) -> Callable[[V], V]:
+    """Declare the roles expected to be let in (see the module docstring): roles or
+    groups of them (``access(EVERYONE)``, ``access(OWNER, *COURSE_STAFF)``). Works on
     function views and on class-based views (the attribute is read from ``view_class``
     too)."""
+    roles = tuple(r for group in roles for r in ((group,) if isinstance(group, str) else group))
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}; known: {ROLES}")

@@ -35,6 +35,20 @@ def check_broker() -> dict[str, Any]:
     return {"ok": True, "detail": settings.CELERY_BROKER_URL.split("@")[-1]}
 
 
+def check_cache() -> dict[str, Any]:
+    """The shared cache (Redis in production). The site keeps serving without it (see
+    lms.core.cache), but sessions then load from the database and rate limits are off."""
+    from django.core.cache import cache
+
+    if not hasattr(cache, "ping"):
+        return {"ok": True, "detail": f"{type(cache).__name__} (per process)"}
+    try:
+        cache.ping()
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+    return {"ok": True, "detail": settings.CACHES["default"]["LOCATION"].split("@")[-1]}
+
+
 def check_worker() -> dict[str, Any]:
     from lms.celery import app
 
@@ -78,7 +92,14 @@ def check_model() -> dict[str, Any]:
     all is a working state (a fresh site recommends by rules)."""
     from lms.recommendations.serving import active_model
 
-    loaded = active_model()
+    try:
+        loaded = active_model()
+    except Exception:  # noqa: BLE001 - the database check names that failure
+        return {
+            "ok": True,
+            "status": "unknown",
+            "detail": "cannot read the active model without the database",
+        }
     if loaded.version is None:
         return {"ok": True, "status": "none", "detail": "no active model: rule-based recommendations"}
     if loaded.recommender is None:
@@ -89,6 +110,7 @@ def check_model() -> dict[str, Any]:
 CHECKS: dict[str, Check] = {
     "database": check_database,
     "broker": check_broker,
+    "cache": check_cache,
     "worker": check_worker,
     "sandbox": check_sandbox,
     "model": check_model,

@@ -1,11 +1,28 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .access import EVERYONE, access
 from .health import run_checks
 
 
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 (``handler404``): JSON under /api/, as every API answer is; the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "no such API resource"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 (``handler500``): JSON under /api/, the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "internal error; it has been logged"}, status=500)
+    return defaults.server_error(request)
+
+
+@access(EVERYONE)
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -16,6 +33,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503 if failing else 200)
 
 
+@access(EVERYONE)
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Visitors see the catalog; learners see their next step (with its reason, two

@@ -167,7 +167,7 @@ class Enrollment(models.Model):
 
 class CourseRole(models.Model):
     """Staff of one course. Students need no row (enrollment makes a learner); analysts
-    are staff users across the site (``User.is_staff``)."""
+    hold ``accounts.analyst`` across the site (``lms.accounts.roles``)."""
 
     class Role(models.TextChoices):
         INSTRUCTOR = "instructor"

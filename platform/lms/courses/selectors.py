@@ -21,7 +21,8 @@ def activity_for_learner(*, course_slug: str, activity_slug: str) -> Activity | 
 
 
 def is_instructor(*, user, course_id: int) -> bool:
-    """Instructors of the course and analysts (staff) may moderate and see its dashboards."""
+    """Instructors of the course, and staff (site administrators), moderate its
+    discussions. Analysts do not: they read dashboards (``lms.accounts.roles``)."""
     if not user.is_authenticated:
         return False
     if user.is_staff:

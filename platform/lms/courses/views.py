@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from lms.core.access import EVERYONE, OWNER, SIGNED_IN, STUDENT, access
 from lms.core.ranged import ranged_file_response
 
 from .selectors import activity_for_learner
@@ -36,6 +37,7 @@ def transcript_cues(text: str, *, per_cue: int = 2) -> list[dict]:
     return cues
 
 
+@access(SIGNED_IN)
 @login_required
 def activity_detail(request: HttpRequest, course: str, activity: str) -> HttpResponse:
     found = activity_for_learner(course_slug=course, activity_slug=activity)
@@ -81,6 +83,7 @@ def _activity_opened(request: HttpRequest, activity) -> None:
         progress_activity_opened(learner=request.user, activity=activity)
 
 
+@access(EVERYONE)
 def course_media(request: HttpRequest, name: str) -> HttpResponse:
     """The curriculum's lecture clips (course_content/media/), seekable (Range support).
     Public like any published lecture; a name can never leave the media folder."""
@@ -132,6 +135,7 @@ def _lab_page(request: HttpRequest, activity) -> HttpResponse:
     )
 
 
+@access(SIGNED_IN)
 @login_required
 def lab_download(request: HttpRequest, course: str, activity: str) -> HttpResponse:
     """The lab as a Jupyter notebook (starter code and public tests; never the solution)."""
@@ -148,6 +152,7 @@ def lab_download(request: HttpRequest, course: str, activity: str) -> HttpRespon
     return response
 
 
+@access(EVERYONE)
 def course_detail(request: HttpRequest, course: str) -> HttpResponse:
     """The course outline (public, like a syllabus); for an enrolled learner it shows
     their progress, weekly deadlines and grade, and offers the next session if behind."""
@@ -159,6 +164,7 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
     return render(request, "courses/course_detail.html", {"course": state.course, "state": state})
 
 
+@access(SIGNED_IN)
 @login_required
 @require_POST
 def course_enroll(request: HttpRequest, course: str) -> HttpResponse:
@@ -177,6 +183,7 @@ def course_enroll(request: HttpRequest, course: str) -> HttpResponse:
     return redirect("course-detail", course)
 
 
+@access(OWNER, STUDENT)  # the learners enrolled in the course
 @login_required
 @require_POST
 def course_session_next(request: HttpRequest, course: str) -> HttpResponse:
@@ -194,6 +201,7 @@ def course_session_next(request: HttpRequest, course: str) -> HttpResponse:
     return redirect("course-detail", course)
 
 
+@access(SIGNED_IN)
 @login_required
 def course_progress(request: HttpRequest, course: str) -> HttpResponse:
     from lms.progress.selectors import course_state_for
@@ -204,6 +212,7 @@ def course_progress(request: HttpRequest, course: str) -> HttpResponse:
     return render(request, "courses/course_progress.html", {"course": state.course, "state": state})
 
 
+@access(SIGNED_IN)
 @login_required
 def course_journey(request: HttpRequest, course: str) -> HttpResponse:
     from lms.progress.journey import journey_map

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from lms.core.access import SIGNED_IN, access
 from lms.courses.models import Activity
 from lms.courses.selectors import activity_for_learner
 
@@ -71,12 +72,14 @@ def _thread_page(
     )
 
 
+@access(SIGNED_IN)
 @require_safe
 @login_required
 def discussion(request: HttpRequest, course: str, activity: str) -> HttpResponse:
     return _list_page(request, _activity(course, activity))
 
 
+@access(SIGNED_IN)  # posting itself needs an enrollment (400 otherwise)
 @require_POST
 @login_required
 def thread_new(request: HttpRequest, course: str, activity: str) -> HttpResponse:
@@ -90,6 +93,7 @@ def thread_new(request: HttpRequest, course: str, activity: str) -> HttpResponse
     return redirect("discussion-thread", course=found.course.slug, activity=found.slug, thread=thread.pk)
 
 
+@access(SIGNED_IN)
 @require_safe
 @login_required
 def thread_page(request: HttpRequest, course: str, activity: str, thread: int) -> HttpResponse:
@@ -97,6 +101,7 @@ def thread_page(request: HttpRequest, course: str, activity: str, thread: int) -
     return _thread_page(request, found, _thread(found, thread))
 
 
+@access(SIGNED_IN)  # replying itself needs an enrollment (400 otherwise)
 @require_POST
 @login_required
 def reply_new(request: HttpRequest, course: str, activity: str, thread: int) -> HttpResponse:
@@ -113,6 +118,7 @@ def reply_new(request: HttpRequest, course: str, activity: str, thread: int) -> 
     return url
 
 
+@access(SIGNED_IN)  # marking itself: the author or a moderator (refused with a message otherwise)
 @require_POST
 @login_required
 def answer_mark(request: HttpRequest, course: str, activity: str, thread: int) -> HttpResponse:

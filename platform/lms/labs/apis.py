@@ -4,15 +4,19 @@ POST a completed .ipynb to get its code back for the editor."""
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.decorators import api_view
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lms.core.access import OWNER, SIGNED_IN, STUDENT, access
+from lms.core.ratelimit import by_ip, by_user, rate_limited
+from lms.core.schema import ErrorSerializer
 from lms.courses.models import Activity
 
 from .models import Submission
@@ -39,6 +43,12 @@ class SubmissionOutput(serializers.ModelSerializer):
         ]
 
 
+ERROR = ErrorSerializer
+# DRF's own refusals (invalid fields, not logged in, not found) carry other keys than "error".
+PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description='{"error": ...}, {"detail": ...} or field errors')
+
+
+@access(OWNER, STUDENT)  # learners enrolled in the lab's course; anyone else: 403
 class SubmissionCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -46,6 +56,11 @@ class SubmissionCreateApi(APIView):
         code = serializers.CharField(trim_whitespace=False, allow_blank=True)
         mode = serializers.ChoiceField(choices=Submission.Mode.choices)
 
+    @extend_schema(
+        request=Input,
+        responses={202: SubmissionOutput, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 415: PROBLEM, 429: ERROR},
+        summary="Run (public tests) or Submit (graded) this lab's code; poll the submission",
+    )
     def post(self, request, activity: str):
         lab = get_object_or_404(Activity, slug=activity, kind=Activity.Kind.LAB, retired=False)
         data = self.Input(data=request.data)
@@ -53,17 +68,29 @@ class SubmissionCreateApi(APIView):
         try:
             submission = submission_create(learner=request.user, activity=lab, **data.validated_data)
         except SubmissionRefused as exc:
-            return Response({"error": str(exc)}, status=exc.status)
+            headers = {"Retry-After": "60"} if exc.status == status.HTTP_429_TOO_MANY_REQUESTS else None
+            return Response({"error": str(exc)}, status=exc.status, headers=headers)
         return Response(SubmissionOutput(submission).data, status=status.HTTP_202_ACCEPTED)
 
 
-@login_required
-def submission_detail(request: HttpRequest, submission_id: str) -> JsonResponse:
+submission_create_api = rate_limited(("lab-submissions-user", by_user), ("lab-submissions-ip", by_ip))(
+    SubmissionCreateApi.as_view()
+)
+
+
+@access(OWNER)  # anyone else: 404
+@extend_schema(
+    responses={200: SubmissionOutput, 403: PROBLEM, 404: PROBLEM},
+    summary="A submission's status and feedback",
+)
+@api_view(["GET"])
+def submission_detail(request, submission_id: str) -> Response:
     submission = get_object_or_404(Submission.objects.select_related("activity"), pk=submission_id,
                                    learner=request.user)  # fmt: skip
-    return JsonResponse(SubmissionOutput(submission).data)
+    return Response(SubmissionOutput(submission).data)
 
 
+@access(SIGNED_IN)
 class NotebookUploadApi(APIView):
     """A completed notebook (multipart field ``notebook``) as this lab's code: ``{"code": ...}``
     for the editor, or 400 ``{"error": ...}``. Nothing is stored; the learner Runs or Submits it."""
@@ -71,6 +98,19 @@ class NotebookUploadApi(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer("NotebookUpload", {"notebook": serializers.FileField()})
+        },
+        responses={
+            200: inline_serializer("NotebookCode", {"code": serializers.CharField()}),
+            400: ERROR,
+            403: PROBLEM,
+            404: PROBLEM,
+            415: PROBLEM,
+        },
+        summary="A completed .ipynb of this lab as its code for the editor (nothing is stored)",
+    )
     def post(self, request, activity: str):
         lab = get_object_or_404(Activity, slug=activity, kind=Activity.Kind.LAB, retired=False)
         try:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from lms.core.dispatch import task_send_on_commit
 from lms.courses.models import Activity, Enrollment
 from lms.tracking.services import event_record
 
@@ -61,7 +62,7 @@ def submission_create(*, learner, activity: Activity, code: str, mode: str) -> S
         activity=activity.slug,
         payload={"submission": str(submission.pk)},
     )
-    transaction.on_commit(lambda: grade_submission_task.delay(str(submission.pk)))
+    task_send_on_commit(grade_submission_task, str(submission.pk))  # broker down: re-sent later
     return submission
 
 

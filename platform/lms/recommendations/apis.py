@@ -1,13 +1,20 @@
 """GET /api/v1/me/next-steps: the learner's ranked next steps with reasons and the
 policy (model version) that chose them. Instructors may ask for a learner enrolled in a
-course they teach, analysts (staff) for anyone: ``?learner=<id>``; only a learner's own
-request counts as "shown" to them."""
+course they teach, analysts and staff for anyone: ``?learner=<id>``; only a learner's own
+request counts as "shown" to them. The learner is answered by id only, never by name, so
+an analyst who sees pseudonyms learns nothing more here."""
 
 from django.http import HttpRequest
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lms.accounts.models import User
+from lms.accounts.roles import is_analyst
+from lms.core.access import SIGNED_IN, access
+from lms.core.schema import ErrorSerializer
 from lms.courses.models import CourseRole, Enrollment
 
 from .selectors import learner_course_states
@@ -15,13 +22,46 @@ from .services import next_steps_compute, next_steps_show
 
 
 def _may_see(viewer, learner) -> bool:
-    if viewer.pk == learner.pk or viewer.is_staff:
+    if viewer.pk == learner.pk or is_analyst(viewer):
         return True
     taught = CourseRole.objects.filter(user=viewer, role=CourseRole.Role.INSTRUCTOR).values("course_id")
     return Enrollment.objects.filter(user=learner, course_id__in=taught).exists()
 
 
+class StepOutput(serializers.Serializer):
+    activity = serializers.SlugField()
+    title = serializers.CharField()
+    kind = serializers.CharField()
+    course = serializers.SlugField()
+    reason = serializers.CharField()
+    url = serializers.CharField()
+
+
+class NextStepsOutput(serializers.Serializer):
+    learner = serializers.IntegerField()
+    personalized = serializers.BooleanField()
+    policy = serializers.CharField(allow_null=True)
+    recommendation = serializers.CharField(allow_null=True)
+    steps = StepOutput(many=True)
+
+
+ERROR = ErrorSerializer
+
+
+@access(*SIGNED_IN)  # each their own; ``?learner=`` as above (tests/.../recommendations/test_registry.py)
 class NextStepsApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("learner", int, description="another learner's id (instructors, staff)")
+        ],
+        responses={
+            200: NextStepsOutput,
+            400: ERROR,
+            403: OpenApiResponse(OpenApiTypes.OBJECT, description="not logged in"),
+            404: ERROR,
+        },
+        summary="The learner's ranked next steps with their reasons",
+    )
     def get(self, request: HttpRequest) -> Response:
         learner = request.user
         requested = request.query_params.get("learner")

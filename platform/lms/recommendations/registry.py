@@ -29,6 +29,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from lms.core.dispatch import task_send_on_commit
+
 from .models import ModelVersion
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ def retrain_request(*, requested_by=None, run_now: bool = False, train_config=No
         ) from exc
     if run_now:
         return model_train(version_id=version.pk)
-    transaction.on_commit(lambda: retrain_task.delay(version.pk))
+    task_send_on_commit(retrain_task, version.pk)  # broker down: re-sent later
     return version
 
 

@@ -1,13 +1,16 @@
 """The analysts' model registry page: versions side by side with their metrics and
-plots, retrain with live progress, promote and roll back. Staff only."""
+plots, retrain with live progress, promote and roll back; policy experiments. Analysts
+and staff only (``lms.accounts.roles``)."""
 
 from pathlib import Path
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+
+from lms.accounts.roles import analyst_required
+from lms.core.access import ANALYSTS, access
 
 from .models import ModelVersion
 from .registry import GATE, RetrainRefused, model_activate, retrain_request
@@ -24,7 +27,8 @@ def _model_metric(version: ModelVersion, task: str, metric: str):
     return scores.get(name, {}).get(metric) if name else None
 
 
-@staff_member_required
+@access(*ANALYSTS)
+@analyst_required
 def registry(request: HttpRequest) -> HttpResponse:
     versions = list(ModelVersion.objects.select_related("requested_by")[:20])
     rows = [{"v": v, "metrics": [_model_metric(v, t, m) for t, m in SHOWN]} for v in versions]
@@ -43,7 +47,8 @@ def registry(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
-@staff_member_required
+@access(*ANALYSTS)
+@analyst_required
 @require_POST
 def retrain(request: HttpRequest) -> HttpResponse:
     try:
@@ -54,7 +59,8 @@ def retrain(request: HttpRequest) -> HttpResponse:
     return redirect("model-registry")
 
 
-@staff_member_required
+@access(*ANALYSTS)
+@analyst_required
 @require_POST
 def activate(request: HttpRequest, number: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion, number=number)
@@ -66,7 +72,8 @@ def activate(request: HttpRequest, number: int) -> HttpResponse:
     return redirect("model-registry")
 
 
-@staff_member_required
+@access(*ANALYSTS)
+@analyst_required
 def plot(request: HttpRequest, number: int, name: str) -> HttpResponse:
     version = get_object_or_404(ModelVersion, number=number)
     if name not in PLOTS or not version.path:
@@ -77,7 +84,8 @@ def plot(request: HttpRequest, number: int, name: str) -> HttpResponse:
     return FileResponse(path.open("rb"), content_type="image/png")
 
 
-@staff_member_required
+@access(*ANALYSTS)
+@analyst_required
 def experiments(request: HttpRequest) -> HttpResponse:
     """Start, stop and read A/B tests of recommendation policies."""
     from .experiments import ExperimentRefused, experiment_outcomes, experiment_start, experiment_stop

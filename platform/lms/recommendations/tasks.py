@@ -9,3 +9,14 @@ def retrain(version_id: int) -> str:
 
     version = model_train(version_id=version_id)
     return f"{version}" if version else "gone"
+
+
+@shared_task(name="recommendations.redispatch_queued", time_limit=60)
+def redispatch_queued() -> int:
+    """Beat: send again a retrain that never started (its message was lost)."""
+    from lms.core.dispatch import queued_redispatch
+
+    from .models import ModelVersion
+
+    waiting = ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING, stage="queued")
+    return queued_redispatch(queued=waiting, task=retrain)

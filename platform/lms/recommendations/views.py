@@ -7,11 +7,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from lms.core.access import SIGNED_IN, access
 from lms.courses.models import Activity
 
 from .services import personalization_set, recommendation_answered
 
 
+@access(SIGNED_IN)
 @login_required
 def follow(request: HttpRequest, recommendation: str, activity: str) -> HttpResponse:
     found = Activity.objects.select_related("course").filter(slug=activity, retired=False).first()
@@ -23,6 +25,7 @@ def follow(request: HttpRequest, recommendation: str, activity: str) -> HttpResp
     return redirect("activity-detail", found.course.slug, found.slug)
 
 
+@access(SIGNED_IN)
 @login_required
 @require_POST
 def choose_myself(request: HttpRequest, recommendation: str) -> HttpResponse:
@@ -34,6 +37,7 @@ def choose_myself(request: HttpRequest, recommendation: str) -> HttpResponse:
     return redirect("/#my-courses")
 
 
+@access(SIGNED_IN)
 @login_required
 @require_POST
 def personalization(request: HttpRequest) -> HttpResponse:

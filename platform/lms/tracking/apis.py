@@ -21,6 +21,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from lms.core.access import SIGNED_IN, access
+from lms.core.ratelimit import by_user, rate_hit, too_many_requests
+
 from .services import MAX_BATCH_EVENTS, events_ingest
 
 MAX_BATCH_BYTES = 1024 * 1024
@@ -40,6 +43,7 @@ def _same_origin(request: HttpRequest) -> bool:
     return urlsplit(origin).netloc == request.get_host()
 
 
+@access(SIGNED_IN)
 @csrf_exempt
 @require_POST
 def events_post(request: HttpRequest) -> JsonResponse:
@@ -57,6 +61,9 @@ def _events_post(request: HttpRequest) -> JsonResponse:
         return _problem(403, "log in to send events")
     if not _same_origin(request):
         return _problem(403, "events must come from this site's pages")
+    wait = rate_hit("events-user", by_user(request))
+    if wait is not None:
+        return too_many_requests(request, wait)
     try:
         length = int(request.headers.get("Content-Length") or 0)
     except ValueError:

@@ -102,7 +102,7 @@ def event_clean(
         return error("time", f"time is in the future ({time.isoformat()} > server time {now.isoformat()})")
 
     verb = raw.get("verb")
-    if verb not in VALIDATORS:
+    if not isinstance(verb, str) or verb not in VALIDATORS:
         return error(
             "verb", f"unknown verb {str(verb)[:60]!r}; verbs are namespace.action, e.g. video.played"
         )

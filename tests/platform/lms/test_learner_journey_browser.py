@@ -115,12 +115,12 @@ def test_a_new_learner_takes_the_course_in_a_browser(browser, live_server, celer
     # Follow it to a video and watch part of it.
     page.locator("#next-step").click()
     assert Event.objects.filter(learner_id=learner.pk, verb="recommendation.followed").exists()
-    page.wait_for_function("document.getElementById('lecture').readyState >= 1")
+    page.wait_for_function("() => document.getElementById('lecture').readyState >= 1")
     page.evaluate("document.getElementById('lecture').play()")
-    page.wait_for_function("document.getElementById('lecture').currentTime >= 2", timeout=15000)
+    page.wait_for_function("() => document.getElementById('lecture').currentTime >= 2", timeout=15000)
     page.evaluate(PAUSE)
     page.evaluate("CairnTracker.flush()")
-    page.wait_for_function("CairnTracker.pending() === 0", timeout=15000)
+    page.wait_for_function("() => CairnTracker.pending() === 0", timeout=15000)
     video = ActivityProgress.objects.get(learner=learner, activity__slug=first_step)
     assert 0.2 < video.coverage < 0.9 and video.completed is None  # part of the clip, measured
     _check_and_shoot(page, shots, "video", phone)
@@ -133,10 +133,10 @@ def test_a_new_learner_takes_the_course_in_a_browser(browser, live_server, celer
 
     # Watch the rest: the video is done.
     page.goto(video_url)
-    page.wait_for_function("document.getElementById('lecture').readyState >= 1")
+    page.wait_for_function("() => document.getElementById('lecture').readyState >= 1")
     page.evaluate(PLAY_TO_END)
     page.evaluate("CairnTracker.flush()")
-    page.wait_for_function("CairnTracker.pending() === 0", timeout=15000)
+    page.wait_for_function("() => CairnTracker.pending() === 0", timeout=15000)
     video.refresh_from_db()
     assert video.coverage >= 0.9 and video.completed is not None
 
@@ -160,7 +160,7 @@ def test_a_new_learner_takes_the_course_in_a_browser(browser, live_server, celer
     page.evaluate(SET_CODE, solution)
     page.get_by_role("button", name="Submit for a grade").click()
     page.wait_for_function(
-        "['graded', 'not_gradable', 'failed'].includes(document.getElementById('status').dataset.status)",
+        "() => ['graded', 'not_gradable', 'failed'].includes(document.getElementById('status').dataset.status)",
         timeout=120000,
     )
     assert page.locator("#status").inner_text().startswith("Graded · 100%"), page.locator(

@@ -408,6 +408,19 @@ def prefetched(chunks: Iterable[list[Parsed]], depth: int = 2) -> Iterator[list[
         thread.join(timeout=5)
 
 
+def _without_erased(chunk: list[Parsed], report: ImportReport) -> list[Parsed]:
+    """Drop the records of learners erased on their request (``lms.privacy``): an old
+    log read back must not bring them back. Matched by username or pseudonym."""
+    from lms.privacy.selectors import erased_among
+
+    erased = erased_among({r.learner for r in chunk} | {r.pseudonym for r in chunk if r.pseudonym})
+    if not erased:
+        return chunk
+    kept = [r for r in chunk if r.learner not in erased and r.pseudonym not in erased]
+    report.skip("learner erased on request", len(chunk) - len(kept))
+    return kept
+
+
 def records_ingest(
     records: Iterable[Parsed],
     *,
@@ -420,6 +433,7 @@ def records_ingest(
     """Store parsed records a chunk at a time through the one write path."""
     chunks = chunked(records, chunk_size)
     for chunk in prefetched(chunks) if threaded else chunks:
+        chunk = _without_erased(chunk, report)
         items = external.resolve(chunk)
         report.events += len(items)
         for attempt in range(1, 4):

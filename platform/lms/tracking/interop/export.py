@@ -2,7 +2,8 @@
 
 Every export streams: the events are read ordered by time with
 ``.iterator(chunk_size=...)`` and written as they come, so memory holds one chunk (plus
-the catalog's slug maps). Filters: a course, ``since`` (inclusive), ``until`` (exclusive).
+the catalog's slug maps). Filters: a course, ``since`` (inclusive), ``until`` (exclusive),
+a learner (``learner_id``: their data download, ``lms.privacy``).
 
 * ``edx``: one JSON line per event (gzipped when the path ends in ``.gz``), see
   ``edx.event_to_edx``; reading the file back with our importer gives the same events.
@@ -71,9 +72,15 @@ class ExportReport:
 
 
 def events_queryset(
-    *, course_id: int | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None
+    *,
+    course_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    learner_id: int | None = None,
 ):
     events = Event.objects.all()
+    if learner_id is not None:  # one learner's events (their data download)
+        events = events.filter(learner_id=learner_id)
     if course_id is not None:
         events = events.filter(course_id=course_id)
     if since is not None:
@@ -105,6 +112,7 @@ def events_export(
     course: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    learner_id: int | None = None,
     site: str | None = None,
     chunk_size: int = CHUNK_ROWS,
     row_group_rows: int = ROW_GROUP_ROWS,
@@ -122,7 +130,7 @@ def events_export(
         for pk, slug, kind, title in Activity.objects.values_list("pk", "slug", "kind", "title")
     }
     rows = (
-        events_queryset(course_id=course_id, since=since, until=until)
+        events_queryset(course_id=course_id, since=since, until=until, learner_id=learner_id)
         .values_list(*_FIELDS)
         .iterator(chunk_size=chunk_size)
     )

@@ -86,7 +86,7 @@ def test_blanks_are_shaded_an_uploaded_notebook_fills_the_editor_and_runs(
     junk.write_text("these are my notes")
     page.get_by_label("Upload a completed notebook (.ipynb)").set_input_files(str(junk))
     page.get_by_role("button", name="Upload", exact=True).click()
-    page.wait_for_function("document.getElementById('upload-status').dataset.state === 'error'")
+    page.wait_for_function("() => document.getElementById('upload-status').dataset.state === 'error'")
     assert (
         "Could not use notes.ipynb: this file is not a Jupyter notebook"
         in page.locator("#upload-status").inner_text()
@@ -97,7 +97,7 @@ def test_blanks_are_shaded_an_uploaded_notebook_fills_the_editor_and_runs(
         str(completed_notebook(tmp_path))
     )
     page.get_by_role("button", name="Upload", exact=True).click()
-    page.wait_for_function("document.getElementById('upload-status').dataset.state === 'ok'")
+    page.wait_for_function("() => document.getElementById('upload-status').dataset.state === 'ok'")
     assert (
         page.locator("#upload-status").inner_text().startswith("Loaded your code from linear-forward.ipynb")
     )
@@ -105,7 +105,7 @@ def test_blanks_are_shaded_an_uploaded_notebook_fills_the_editor_and_runs(
     assert (ANSWER, "blank") in [(text.strip(), kind) for text, kind in page.evaluate(LINES_JS)]
 
     page.get_by_role("button", name="Run public tests").click()
-    page.wait_for_function("['graded', 'not_gradable', 'failed'].includes(document.getElementById('status').dataset.status)",
+    page.wait_for_function("() => ['graded', 'not_gradable', 'failed'].includes(document.getElementById('status').dataset.status)",
                            timeout=60000)  # fmt: skip
     assert page.locator("#status").inner_text().startswith("Graded · 100%")
     assert page.locator("#results li.pass").count() == 1 and page.locator("#results li.fail").count() == 0

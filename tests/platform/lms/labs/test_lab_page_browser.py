@@ -43,7 +43,7 @@ def test_transposed_answer_gets_the_shape_hint_then_full_marks(
     )
     set_editor_text(page, transposed)
     page.get_by_role("button", name="Submit for a grade").click()
-    page.wait_for_function("['graded', 'not_gradable', 'failed'].includes(document.getElementById('status').dataset.status)",
+    page.wait_for_function("() => ['graded', 'not_gradable', 'failed'].includes(document.getElementById('status').dataset.status)",
                            timeout=60000)  # fmt: skip
     assert page.locator("#status").inner_text().startswith("Graded · 0%")
     feedback = page.locator("#results").inner_text()
@@ -53,7 +53,7 @@ def test_transposed_answer_gets_the_shape_hint_then_full_marks(
     set_editor_text(page, transposed.replace("Z = np.dot(A.T, W.T) + b.T", "Z = np.dot(W, A) + b"))
     page.get_by_role("button", name="Submit for a grade").click()
     page.wait_for_function(
-        "document.getElementById('status').innerText.startsWith('Graded · 100%')", timeout=60000
+        "() => document.getElementById('status').innerText.startsWith('Graded · 100%')", timeout=60000
     )
     assert page.locator("#results li.fail").count() == 0
     assert page.locator("#results li.pass").count() == 2

@@ -15,7 +15,7 @@ from lms.recommendations.experiments import (
 )
 from lms.recommendations.models import Exposure, PolicyExperiment
 from lms.tracking.models import Event
-from tests.factories import UserFactory
+from tests.factories import UserFactory, analyst_user
 
 pytestmark = pytest.mark.django_db
 
@@ -97,8 +97,8 @@ def test_one_experiment_at_a_time_and_bad_arms_refused(client):
 
 def test_the_staff_page(client):
     client.force_login(UserFactory())
-    assert client.get("/staff/experiments/").status_code == 302
-    client.force_login(UserFactory(is_staff=True))
+    assert client.get("/staff/experiments/").status_code == 403
+    client.force_login(analyst_user())
     response = client.post("/staff/experiments/", {"name": "ab1", "weight-model": "50", "weight-rules": "0",
                                                     "weight-syllabus": "50"}, follow=True)  # fmt: skip
     assert "Started ab1" in response.text and PolicyExperiment.objects.get().arms == {

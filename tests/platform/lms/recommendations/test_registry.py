@@ -15,7 +15,7 @@ from lms.recommendations.models import ModelVersion
 from lms.recommendations.registry import RetrainRefused, gate, model_activate, retrain_request
 from lms.recommendations.serving import active_model, serving_forget
 from lms.tracking.models import Event
-from tests.factories import UserFactory
+from tests.factories import UserFactory, analyst_user
 
 pytestmark = pytest.mark.django_db
 COURSE = "neural-networks-deep-learning"
@@ -139,10 +139,11 @@ def test_next_steps_api_with_permissions(trained, client):
     if trained.status != "active":
         model_activate(version=trained)
     course = Course.objects.get(slug=COURSE)
-    learner, stranger, teacher, analyst = (
+    learner, stranger, teacher, analyst, staff = (
         UserFactory(),
         UserFactory(),
         UserFactory(),
+        analyst_user(),
         UserFactory(is_staff=True),
     )
     enrollment_create(user=learner, course=course)
@@ -152,10 +153,12 @@ def test_next_steps_api_with_permissions(trained, client):
     assert body["policy"] == f"model-v{trained.number}" and len(body["steps"]) == 3
     assert all(step["reason"] and step["url"].startswith(f"/courses/{COURSE}/") for step in body["steps"])
     assert Event.objects.filter(learner_id=learner.pk, verb="recommendation.shown").count() == 1
-    for viewer, status in ((teacher, 200), (analyst, 200), (stranger, 404)):
+    for viewer, status in ((teacher, 200), (analyst, 200), (staff, 200), (stranger, 404)):
         client.force_login(viewer)
         response = client.get(f"/api/v1/me/next-steps?learner={learner.pk}")
         assert response.status_code == status, viewer
+        # By id only: never the learner's username (an analyst sees pseudonyms).
+        assert learner.username not in response.text
     assert (
         Event.objects.filter(learner_id=learner.pk, verb="recommendation.shown").count() == 1
     )  # not shown to them
@@ -181,10 +184,11 @@ def test_home_uses_the_active_model_within_the_query_budget(trained, client, dja
 
 
 def test_the_analysts_registry_page(trained, client, django_capture_on_commit_callbacks):
-    student, analyst = UserFactory(), UserFactory(is_staff=True)
+    student, analyst = UserFactory(), analyst_user()
+    assert client.get("/staff/models/")["Location"].startswith("/accounts/login/")  # not the admin's
     client.force_login(student)
-    assert client.get("/staff/models/").status_code == 302  # to the admin log-in
-    assert client.post(f"/staff/models/{trained.number}/activate").status_code == 302
+    assert client.get("/staff/models/").status_code == 403
+    assert client.post(f"/staff/models/{trained.number}/activate").status_code == 403
     assert ModelVersion.objects.get(pk=trained.pk).status == trained.status  # nothing changed
     client.force_login(analyst)
     page = client.get("/staff/models/")

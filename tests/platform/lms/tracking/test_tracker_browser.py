@@ -16,10 +16,10 @@ def test_events_survive_going_offline_and_reloading(logged_in_page, live_server)
     url = f"{live_server.url}/courses/c2/{video.slug}/"
     page.goto(url)
     page.wait_for_function(
-        "window.CairnTracker && CairnTracker.pending() === 0 && document.readyState === 'complete'"
+        "() => window.CairnTracker && CairnTracker.pending() === 0 && document.readyState === 'complete'"
     )
     page.evaluate("CairnTracker.flush()")
-    page.wait_for_function("CairnTracker.pending() === 0", timeout=15000)
+    page.wait_for_function("() => CairnTracker.pending() === 0", timeout=15000)
     before = Event.objects.filter(learner=learner).count()
 
     page.context.set_offline(True)
@@ -27,14 +27,14 @@ def test_events_survive_going_offline_and_reloading(logged_in_page, live_server)
         "[1, 2, 3].map(i => CairnTracker.track('navigation.page_viewed', {path: '/offline/' + i}))"
     )
     page.evaluate("CairnTracker.flush()")
-    page.wait_for_function("CairnTracker.stats.retries >= 1", timeout=15000)
+    page.wait_for_function("() => CairnTracker.stats.retries >= 1", timeout=15000)
     assert page.evaluate("CairnTracker.pending()") == 3
     assert Event.objects.filter(learner=learner).count() == before
 
     # Reload while still holding the unsent events: they live in localStorage.
     page.context.set_offline(False)
     page.goto(url)
-    page.wait_for_function("CairnTracker.pending() === 0", timeout=20000)
+    page.wait_for_function("() => CairnTracker.pending() === 0", timeout=20000)
 
     stored = Event.objects.filter(learner=learner, verb="navigation.page_viewed")
     assert sorted(str(e.event_id) for e in stored) == sorted(ids)

@@ -21,25 +21,25 @@ def test_video_events_and_played_segments_match_what_happened(logged_in_page, li
     )
     page = logged_in_page.login(learner)
     page.goto(f"{live_server.url}/courses/nn/{video.slug}/")
-    page.wait_for_function("document.getElementById('lecture').readyState >= 1")
+    page.wait_for_function("() => document.getElementById('lecture').readyState >= 1")
     duration = page.evaluate("document.getElementById('lecture').duration")
     assert 5.5 < duration < 6.5  # the 6-second offline clip
 
     # Play from 0 to about 1.5 s, then pause.
     page.evaluate("document.getElementById('lecture').play()")
-    page.wait_for_function("document.getElementById('lecture').currentTime >= 1.5")
+    page.wait_for_function("() => document.getElementById('lecture').currentTime >= 1.5")
     page.evaluate("document.getElementById('lecture').pause()")
     paused_at = page.evaluate("document.getElementById('lecture').currentTime")
     # Seek forward to 4 s while paused, switch to 1.5x with the page's button, play to the end.
     page.evaluate("document.getElementById('lecture').currentTime = 4")
-    page.wait_for_function("!document.getElementById('lecture').seeking")
+    page.wait_for_function("() => !document.getElementById('lecture').seeking")
     page.get_by_role("button", name="1.5×").click()
     page.evaluate("document.getElementById('lecture').play()")
-    page.wait_for_function("document.getElementById('lecture').ended", timeout=15000)
+    page.wait_for_function("() => document.getElementById('lecture').ended", timeout=15000)
     page.get_by_role("button", name="Transcript").click()
 
     page.evaluate("CairnTracker.flush()")
-    page.wait_for_function("CairnTracker.pending() === 0", timeout=15000)
+    page.wait_for_function("() => CairnTracker.pending() === 0", timeout=15000)
 
     events = list(Event.objects.filter(learner=learner).order_by("time", "received"))
     verbs = [e.verb for e in events]

@@ -1,0 +1,135 @@
+"""Redis down (broker and cache), for real: a private redis-server is started, used,
+killed and started again. Pages keep serving, a lab submission is recorded and queued
+again once Redis is back, and /healthz names the broker and the cache."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.core.cache import cache
+from django.test import override_settings
+
+from lms.core import dispatch
+from lms.courses.models import Activity, Enrollment
+from lms.labs.models import GraderStatus, Submission
+from tests.factories import ActivityFactory, UserFactory
+
+FIXTURES = Path(__file__).parents[1] / "labs" / "fixtures"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateRedis:
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis(port=self.port)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("the private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def queued(self, queue: str) -> int:
+        return redis.Redis(port=self.port, db=1).llen(queue)
+
+
+@pytest.fixture
+def private_redis(monkeypatch):
+    from lms.celery import app
+
+    server = PrivateRedis()
+    server.start()
+    # Celery reads CELERY_BROKER_URL from the environment first; drop its pooled connections.
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{server.port}/1")
+    app._pool, app.amqp._producer_pool = None, None
+    cache_settings = {"default": {"BACKEND": "lms.core.cache.DegradingRedisCache",
+                                  "LOCATION": f"redis://127.0.0.1:{server.port}/0",
+                                  "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}  # fmt: skip
+    with override_settings(CACHES=cache_settings):
+        yield server
+    server.stop()
+    monkeypatch.undo()
+    app._pool, app.amqp._producer_pool = None, None
+
+
+@pytest.fixture
+def learner_with_lab(settings, client):
+    settings.CONTENT_ROOT = FIXTURES
+    lab = ActivityFactory(slug="outage-lab", kind=Activity.Kind.LAB, lab_path="matrix-lab")
+    user = UserFactory()
+    Enrollment.objects.create(user=user, course=lab.course, track=Enrollment.Track.AUDIT)
+    GraderStatus.objects.create(worker="grader-1", ok=True, detail="isolated")
+    client.force_login(user)
+    return lab
+
+
+def _pages(client, lab) -> dict[str, int]:
+    urls = ["/", f"/courses/{lab.course.slug}/", f"/courses/{lab.course.slug}/{lab.slug}/",
+            f"/courses/{lab.course.slug}/progress/", "/accounts/login/"]  # fmt: skip
+    return {url: client.get(url).status_code for url in urls}
+
+
+def _submit(client, lab):
+    return client.post(f"/api/labs/{lab.slug}/submissions", {"code": "x = 1", "mode": "run"},
+                       content_type="application/json")  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_serve_jobs_wait_and_health_names_the_outage(
+    client, private_redis, learner_with_lab, monkeypatch
+):
+    lab = learner_with_lab
+    # Up: pages, the cache and the broker all work.
+    assert set(_pages(client, lab).values()) == {200}
+    cache.set("probe", 1)
+    assert cache.get("probe") == 1
+    assert _submit(client, lab).status_code == 202
+    assert private_redis.queued("grading") == 1
+
+    private_redis.stop()
+    assert set(_pages(client, lab).values()) == {200}  # the session comes from the database
+    assert cache.get("probe") is None  # a miss, not an exception
+    started = time.monotonic()
+    response = _submit(client, lab)
+    assert response.status_code == 202, response.content  # recorded; its message waits
+    assert time.monotonic() - started < 10
+    waiting = Submission.objects.get(pk=response.json()["id"])
+    assert waiting.status == Submission.Status.QUEUED
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert {"broker", "cache"} <= set(health.json()["failing"])
+    assert "Error" in health.json()["checks"]["cache"]["detail"]
+
+    private_redis.start()
+    from lms.labs.tasks import redispatch_queued
+
+    monkeypatch.setattr(dispatch, "REDISPATCH_AFTER", dispatch.dt.timedelta(0))
+    assert redispatch_queued() == 2  # both queued rows are sent (a duplicate message is harmless)
+    assert private_redis.queued("grading") == 2  # the restarted Redis lost the first message
+    assert client.get("/healthz").json()["checks"]["cache"]["ok"] is True
