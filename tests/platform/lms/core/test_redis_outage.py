@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import redis
 from django.core.cache import cache
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from lms.core import dispatch
-from lms.courses.models import Activity, Enrollment
+from lms.courses.models import Activity, CourseRole, Enrollment
 from lms.labs.models import GraderStatus, Submission
 from tests.factories import ActivityFactory, UserFactory
 
@@ -95,6 +95,22 @@ def _pages(client, lab) -> dict[str, int]:
     return {url: client.get(url).status_code for url in urls}
 
 
+def _dashboards(client, lab) -> dict[str, int]:
+    base = f"/dashboards/{lab.course.slug}/"
+    urls = ["/dashboards/", base, f"{base}videos/", f"{base}quizzes/", f"{base}labs/", f"{base}at-risk/",
+            f"{base}recommendations/", f"{base}labs/{lab.slug}/"]  # fmt: skip
+    return {url: client.get(url).status_code for url in urls}
+
+
+@pytest.fixture
+def instructor(learner_with_lab):
+    user = UserFactory()
+    CourseRole.objects.create(user=user, course=learner_with_lab.course, role=CourseRole.Role.INSTRUCTOR)
+    other = Client()
+    other.force_login(user)
+    return other
+
+
 def _submit(client, lab):
     return client.post(f"/api/labs/{lab.slug}/submissions", {"code": "x = 1", "mode": "run"},
                        content_type="application/json")  # fmt: skip
@@ -102,11 +118,12 @@ def _submit(client, lab):
 
 @pytest.mark.django_db(transaction=True)
 def test_pages_serve_jobs_wait_and_health_names_the_outage(
-    client, private_redis, learner_with_lab, monkeypatch
+    client, private_redis, learner_with_lab, instructor, monkeypatch
 ):
     lab = learner_with_lab
     # Up: pages, the cache and the broker all work.
     assert set(_pages(client, lab).values()) == {200}
+    assert set(_dashboards(instructor, lab).values()) == {200}
     cache.set("probe", 1)
     assert cache.get("probe") == 1
     assert _submit(client, lab).status_code == 202
@@ -114,6 +131,7 @@ def test_pages_serve_jobs_wait_and_health_names_the_outage(
 
     private_redis.stop()
     assert set(_pages(client, lab).values()) == {200}  # the session comes from the database
+    assert set(_dashboards(instructor, lab).values()) == {200}, _dashboards(instructor, lab)
     assert cache.get("probe") is None  # a miss, not an exception
     started = time.monotonic()
     response = _submit(client, lab)
