@@ -12,12 +12,16 @@ A canonical event, as a client sends it (JSON)::
 
 The actor is never part of the event: it is the authenticated user. An event that names
 someone else (``actor``, ``user``, ``username``, ``user_id`` or ``learner``, at the top
-or in the payload) is refused.
+or in the payload) is refused. Events carry no e-mail or name: a payload's identity and
+personal keys (``PERSONAL_KEYS``: the learner naming themselves, an e-mail, a name, an
+address) are dropped before storage, and an e-mail address inside any payload text is
+replaced by ``[e-mail removed]``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +32,13 @@ from .vocabulary import SERVER_ONLY_VERBS, VALIDATORS
 
 FIELDS = frozenset({"id", "time", "verb", "session", "course", "activity", "payload"})
 IDENTITY_KEYS = frozenset({"actor", "user", "username", "user_id", "learner", "learner_id"})
+# Never stored in a payload: who did it, and how to reach or find them.
+PERSONAL_KEYS = IDENTITY_KEYS | {
+    "email", "e_mail", "mbox", "name", "full_name", "first_name", "last_name", "display_name",
+    "name_hash", "ip", "agent", "user_agent", "host", "referer", "accept_language",
+}  # fmt: skip
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+EMAIL_REMOVED = "[e-mail removed]"
 MAX_FUTURE = dt.timedelta(minutes=5)  # client clock skew we tolerate
 MAX_PAYLOAD_KEYS = 64
 
@@ -68,6 +79,23 @@ def _names_someone_else(value: Any, identities: frozenset) -> bool:
     if value is None:
         return False
     return not isinstance(value, str | int) or isinstance(value, bool) or value not in identities
+
+
+def _without_emails(value: Any) -> Any:
+    """``value`` with every e-mail address in its strings (nested in dicts and lists)
+    replaced; numbers and other values unchanged (played segments stay as they are)."""
+    if isinstance(value, str):
+        return _EMAIL.sub(EMAIL_REMOVED, value) if "@" in value else value
+    if isinstance(value, dict):
+        return {k: _without_emails(v) for k, v in value.items()}
+    if isinstance(value, list) and value and not isinstance(value[0], int | float | list):
+        return [_without_emails(v) for v in value]
+    return value
+
+
+def payload_scrub(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as stored: no personal keys, no e-mail addresses."""
+    return {k: _without_emails(v) for k, v in payload.items() if k not in PERSONAL_KEYS}
 
 
 def event_clean(
@@ -135,4 +163,4 @@ def event_clean(
     for name, value in (("course", course), ("activity", activity)):
         if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 80):
             return error(name, f"{name} must be a slug of at most 80 characters")
-    return CleanEvent(event_id, time, verb, session, course, activity, payload)
+    return CleanEvent(event_id, time, verb, session, course, activity, payload_scrub(payload))

@@ -34,7 +34,7 @@ from psycopg.errors import DeadlockDetected
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course, Week
 from lms.tracking.services import catalog_index_forget, events_ingest_many
-from lms.tracking.validation import IDENTITY_KEYS
+from lms.tracking.validation import PERSONAL_KEYS
 
 CHUNK_EVENTS = 5000  # events per events_ingest_many call
 MAX_PROBLEMS = 20  # bad lines / invalid events kept (with their line numbers) in the report
@@ -43,9 +43,7 @@ MAX_SKIP_KINDS = 100  # distinct "skipped (...)" reasons kept; the rest are lump
 # Fixed namespace of every uuid5 Cairn derives (event ids of imported lines, statement ids).
 NAMESPACE = uuid.UUID("6f0c1a2e-5d1b-5b8e-9c44-cafe0c0ffee1")
 # Never copied from a source into a payload: who did it, and where from.
-STRIP_KEYS = frozenset(IDENTITY_KEYS) | {
-    "ip", "agent", "email", "mbox", "host", "referer", "accept_language", "name_hash",
-}  # fmt: skip
+STRIP_KEYS = PERSONAL_KEYS
 ACTIVITY_KINDS = frozenset(Activity.Kind.values)
 KIND_BY_NAMESPACE = {"video": "video", "quiz": "quiz", "lab": "lab"}  # anything else: reading
 

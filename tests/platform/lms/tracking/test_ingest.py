@@ -121,6 +121,22 @@ def test_bad_events_get_a_per_event_error_and_the_good_ones_are_kept(api, bad, f
 def test_the_learner_may_name_themselves(api, learner):
     mine = event(actor="ada", payload={"position": 1, "user_id": learner.pk})
     assert api({"events": [mine]}).json()["accepted"] == [mine["id"]]
+    assert "user_id" not in Event.objects.get(event_id=mine["id"]).payload  # and it is not stored
+
+
+def test_events_carry_no_email_or_name(api, learner):
+    learner.email = "ada@example.org"
+    learner.save()
+    sent = event(
+        payload={"position": 3, "username": learner.username, "email": learner.email, "name": "Ada Lovelace",
+                 "display_name": "Ada", "ip": "10.0.0.1", "note": f"mail me at {learner.email} please",
+                 "extra": {"contact": ["x", "bob@example.com"]}, "segments": [[0, 3]]}
+    )  # fmt: skip
+    assert api({"events": [sent]}).json()["accepted"] == [sent["id"]]
+    stored = Event.objects.get(event_id=sent["id"]).payload
+    assert stored == {"position": 3, "note": "mail me at [e-mail removed] please",
+                      "extra": {"contact": ["x", "[e-mail removed]"]}, "segments": [[0, 3]]}  # fmt: skip
+    assert "@" not in json.dumps(stored) and learner.username not in json.dumps(stored)
 
 
 @pytest.mark.parametrize(
