@@ -766,6 +766,7 @@ class AtRisk:
     action: dict | None = None  # the latest RiskAction: label, by (username), at
     name: str = ""  # the learner's name, or their pseudonym for a viewer who may not identify them
     email: str = ""  # empty for such a viewer
+    key: str = ""  # how the page's anchors and forms name the learner: the id, or the pseudonym
 
     @property
     def reasons(self) -> list[str]:
@@ -794,52 +795,21 @@ def _histories(learner_ids: list[int], limit: int) -> dict[int, list[tuple]]:
     from django.db.models import F, Window
     from django.db.models.functions import RowNumber
 
+    from lms.recommendations.model_policy import HISTORY_FIELDS
     from lms.tracking.models import Event
 
     rows = (
         Event.objects.filter(learner_id__in=learner_ids)
         .annotate(rank=Window(RowNumber(), partition_by=F("learner_id"), order_by=F("time").desc()))
         .filter(rank__lte=limit)
-        .values_list(
-            "learner_id",
-            "event_id",
-            "time",
-            "verb",
-            "session_id",
-            "course__slug",
-            "activity__slug",
-            "payload",
-            "source",
-            "received",
-        )  # fmt: skip
+        .values_list("learner_id", *HISTORY_FIELDS)
     )
     out: dict[int, list[tuple]] = defaultdict(list)
     for learner, *rest in rows:
         out[learner].append(tuple(rest))
     for events in out.values():
-        events.sort(key=lambda e: e[1])
+        events.sort(key=lambda e: e[0])  # oldest first
     return out
-
-
-def _history_frame(learner_id: int, events: list[tuple]):
-    """The canonical export frame, as ``model_policy.learner_history`` builds it."""
-    import json
-
-    import pandas as pd
-
-    from lms.recommendations.model_policy import _COLUMNS
-
-    frame = pd.DataFrame(
-        [
-            (str(e), learner_id, t, v, s, c, a, json.dumps(p), src, r)
-            for e, t, v, s, c, a, p, src, r in events
-        ],
-        columns=_COLUMNS,
-    )
-    if not frame.empty:
-        frame["time"] = pd.to_datetime(frame["time"], utc=True)
-        frame["received"] = pd.to_datetime(frame["received"], utc=True)
-    return frame
 
 
 def learners_at_risk(*, course: Course, identify: bool, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -855,6 +825,7 @@ def learners_at_risk(*, course: Course, identify: bool, now: dt.datetime | None 
 
     from lms.courses.models import Enrollment
     from lms.progress.models import ActivityProgress
+    from lms.recommendations.model_policy import history_frame
     from lms.recommendations.serving import active_model
 
     now = now or timezone.now()
@@ -900,7 +871,7 @@ def learners_at_risk(*, course: Course, identify: bool, now: dt.datetime | None 
     for pk in scored_ids:
         enrollment = enrollments[pk]
         events = histories.get(pk, [])
-        last = events[-1][1] if events else None
+        last = events[-1][0] if events else None  # HISTORY_FIELDS: time first
         days = (now - last).days if last else (today - last_day[pk]).days
         session = enrollment.session
         overdue = sorted(
@@ -912,12 +883,12 @@ def learners_at_risk(*, course: Course, identify: bool, now: dt.datetime | None 
         )
         risk = None
         if recommender is not None:
-            risk = float(recommender.predict(_history_frame(pk, events)).risk)
+            risk = float(recommender.predict(history_frame(pk, events)).risk)
         user = enrollment.user
         name = (user.get_full_name() or user.username) if identify else roles.pseudonym_label(pk)
         rows.append(
             AtRisk(user, enrollment, last, days, risk, failures[pk], overdue, actions.get(pk), name,
-                   user.email if identify else "")
+                   user.email if identify else "", str(pk) if identify else roles.learner_pseudonym(pk))
         )  # fmt: skip
     if recommender is not None:
         rows.sort(key=lambda r: (-(r.risk or 0.0), -(r.days_inactive or 0)))

@@ -282,13 +282,7 @@ def at_risk_action(request: HttpRequest, course: str) -> HttpResponse:
     needs the learner's identity (their instructors, staff, analysts granted it)."""
     course = _course(request, course)
     identify = roles.can_identify(request.user, course_id=course.pk)
-    enrollment = (
-        Enrollment.objects.select_related("user")
-        .filter(course=course, active=True, user_id=request.POST.get("learner") or 0)
-        .first()
-        if str(request.POST.get("learner", "")).isdigit()
-        else None
-    )
+    enrollment = _at_risk_enrollment(course, str(request.POST.get("learner", "")), identify=identify)
     if enrollment is None:
         raise Http404("No such learner in this course")
     learner, action = enrollment.user, request.POST.get("action")
@@ -315,4 +309,18 @@ def at_risk_action(request: HttpRequest, course: str) -> HttpResponse:
         messages.success(request, f"{name}: {RiskAction.Action(action).label.lower()} recorded.")
     else:
         return HttpResponse("Unknown action", status=400)
-    return redirect(reverse("analytics:at-risk", args=[course.slug]) + f"#learner-{learner.pk}")
+    key = str(learner.pk) if identify else roles.learner_pseudonym(learner.pk)
+    return redirect(reverse("analytics:at-risk", args=[course.slug]) + f"#learner-{key}")
+
+
+def _at_risk_enrollment(course: Course, key: str, *, identify: bool) -> Enrollment | None:
+    """The active enrollment the at-risk page's form names: by pseudonym, or by learner
+    id for a viewer who may identify learners (one who may not never sees ids)."""
+    active = Enrollment.objects.select_related("user").filter(course=course, active=True)
+    if identify and key.isdigit():
+        return active.filter(user_id=key).first()
+    if len(key) != 32:
+        return None
+    ids = active.values_list("user_id", flat=True).iterator()
+    pk = next((i for i in ids if roles.learner_pseudonym(i) == key), None)
+    return active.filter(user_id=pk).first() if pk is not None else None

@@ -59,6 +59,7 @@ def _setup() -> list[str]:
         from recommender.train import TrainConfig
 
         version = retrain_request(run_now=True, train_config=TrainConfig(epochs=3))
+        version.refresh_from_db()  # the pipeline may have promoted it already
         if version.status == ModelVersion.Status.CANDIDATE:
             model_activate(version=version, reason="activated for the serving benchmark")
     cookies = []
@@ -89,11 +90,11 @@ def _inference() -> dict:
     return bench_inference(active.path, events_frame(runs))
 
 
-def _wrk(port: int, cookies: list[str]) -> dict:
+def _wrk(port: int, cookies: list[str], clients: int = CLIENTS) -> dict:
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     script.write(LUA % {"cookies": ", ".join(f'"{c}"' for c in cookies)})
     script.close()
-    out = subprocess.run(["wrk", "-t2", f"-c{CLIENTS}", f"-d{SECONDS}s", "--latency", "-s", script.name,
+    out = subprocess.run(["wrk", f"-t{min(2, clients)}", f"-c{clients}", f"-d{SECONDS}s", "--latency", "-s", script.name,
                           f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout  # fmt: skip
     os.unlink(script.name)
 
@@ -121,9 +122,14 @@ def run() -> None:
     server = _start_gunicorn(port)
     try:
         result = _wrk(port, cookies)
+        alone = _wrk(port, cookies, clients=1)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     print(f"| GET /api/v1/me/next-steps, {CLIENTS} connections, {SECONDS} s: p50 / p99 | "
           f"{result['p50']:.1f} ms / {result['p99']:.1f} ms ({result['rps']:.0f} req/s, non-2xx {result['non_2xx']}) "
           f"| p99 <= 30 ms |")  # fmt: skip
+    print(f"| the same, 1 connection (no queueing: the service time), {SECONDS} s: p50 / p99 | "
+          f"{alone['p50']:.1f} ms / {alone['p99']:.1f} ms ({alone['rps']:.0f} req/s) | |")  # fmt: skip
+    print(f"\nWith wrk's closed loop, latency at {CLIENTS} connections is about {CLIENTS} / throughput "
+          f"(Little's law): a p99 of 30 ms needs about {CLIENTS / 0.030:,.0f} req/s.")  # fmt: skip

@@ -111,6 +111,10 @@ def _candidates(view: LearnerView):
     for order, item in enumerate(c.items):
         for concept in item.concepts:
             taught_before.setdefault(concept, order)
+    # Soft deadlines as the simulated learners meet them: week w is due 7 * w days after
+    # enrollment (the platform's candidates carry its session deadlines the same way).
+    enrolled = next((e["time"] for e in view.events if e["verb"] == "enrollment.activated"), view.now)
+    weeks_due = (view.now - enrolled).days // 7
     out, failure, failure_at = [], None, None
     for order, item in enumerate(c.items):
         row = view.progress.get(item.slug)
@@ -121,6 +125,7 @@ def _candidates(view: LearnerView):
             slug=item.slug, kind=item.kind, title=item.slug, where=f"week {item.week}", order=order,
             minutes=item.minutes, concepts=item.concepts, graded=item.graded, state=state,
             score=row.score if row else None, passed=bool(row and row.passed), coverage=row.coverage if row else 0.0,
+            due=item.graded and item.week <= weeks_due and not (row and row.passed),
             pass_mark=item.pass_fraction if item.kind == "quiz" else c.passing_grade.get(item.course, 0.8),
             questions=tuple((f"{item.slug}/{q.key}", q.concepts) for q in item.questions),
         ))  # fmt: skip

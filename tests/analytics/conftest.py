@@ -150,3 +150,51 @@ def store_recommendations(course: Course, *, per_learner: int = 3, learners: int
         result = events_ingest_many(items=items, source=Event.Source.SERVER)
         assert not result.errors, result.errors[:3]
     return len(shown)
+
+
+# The demo cohort in a real browser (tests/analytics/*_browser.py): committed data, so the
+# live server's thread and a Celery worker see it; transactional tests truncate it after.
+PHONE = {"width": 390, "height": 844}
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+  .filter(el => el.tagName === 'BUTTON' ? !el.innerText.trim() && !el.getAttribute('aria-label')
+                : !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+  .map(el => el.outerHTML.slice(0, 120))"""
+OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where screenshots go: $CAIRN_SCREENSHOTS when set, else a temporary folder."""
+    import os
+
+    folder = Path(os.environ.get("CAIRN_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def demo_cohort() -> Course:
+    """The cohort of ``make run``: 300 simulated learners over eight weeks of the first
+    course, with recommendation events and the rollups up to now; no model is served."""
+    from django.utils import timezone
+
+    from analytics.rollups import rollups_update
+    from lms.recommendations.serving import serving_forget
+
+    forget_caches()
+    course = store_cohort(learners=300, days=56, seed=1)
+    store_recommendations(course, learners=300)
+    serving_forget()  # no model: the at-risk page ranks by its rule
+    report = rollups_update(until=timezone.now())
+    assert report.events > 50_000
+    return course
+
+
+def errors_watch(page, errors: list[str]) -> None:
+    """Collect the page's script errors, console errors and failed responses in ``errors``."""
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Failed loads are reported by URL below (the site has no favicon: not ours).
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and
+            not msg.text.startswith("Failed to load resource") else None)  # fmt: skip
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 and
+            not r.url.endswith("/favicon.ico") else None)  # fmt: skip

@@ -10,39 +10,21 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from analytics import models as m
-from analytics.rollups import rollups_update
 from lms.accounts.models import User
 from lms.accounts.services import demo_users_ensure
 from lms.courses.models import Activity, CourseRole
-from lms.recommendations.serving import serving_forget
-from tests.analytics.conftest import forget_caches, store_cohort, store_recommendations
+from tests.analytics.conftest import OVERFLOW, PHONE, UNLABELLED, demo_cohort, errors_watch, forget_caches
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
-UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
-  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
-  .filter(el => el.tagName === 'BUTTON' ? !el.innerText.trim() && !el.getAttribute('aria-label')
-                : !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-  .map(el => el.outerHTML.slice(0, 120))"""
-OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 CHARTS = """() => [...document.querySelectorAll('[data-chart]')].map(box => ({
   id: box.dataset.chart, drawn: !!box.cairnChart, width: box.querySelector('canvas').width }))"""
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("CAIRN_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _busiest(course, kind: str, rollup, column: str) -> Activity:
@@ -51,12 +33,7 @@ def _busiest(course, kind: str, rollup, column: str) -> Activity:
 
 
 def test_the_demo_instructor_opens_every_dashboard(browser, live_server, client, shots):
-    forget_caches()
-    course = store_cohort(learners=300, days=56, seed=1)
-    store_recommendations(course, learners=300)
-    serving_forget()  # no model: the at-risk page ranks by its rule
-    report = rollups_update(until=timezone.now())
-    assert report.events > 50_000
+    course = demo_cohort()
     instructor = User.objects.get(username=demo_users_ensure()["instructor"][0])
     CourseRole.objects.get_or_create(user=instructor, course=course)
     video = _busiest(course, "video", m.VideoSummary, "seeks_back")
@@ -85,12 +62,7 @@ def test_the_demo_instructor_opens_every_dashboard(browser, live_server, client,
     page, small = desktop.new_page(), phone.new_page()
     errors: list[str] = []
     for p in (page, small):
-        p.on("pageerror", lambda exc: errors.append(str(exc)))
-        # Failed loads are reported by URL below (the site has no favicon: not ours).
-        p.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and
-             not msg.text.startswith("Failed to load resource") else None)  # fmt: skip
-        p.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 and
-             not r.url.endswith("/favicon.ico") else None)  # fmt: skip
+        errors_watch(p, errors)
     try:
         for name, path in pages.items():
             response = page.goto(live_server.url + path)

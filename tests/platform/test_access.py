@@ -51,6 +51,7 @@ from django.utils.crypto import get_random_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from lms.accounts.roles import learner_pseudonym
 from lms.core.access import (
     ANALYST,
     ANONYMOUS,
@@ -191,7 +192,7 @@ def build_world(data_dir: Path) -> World:
         "model-plot": {"name": "metrics"},
     }
     bodies = {  # where a valid body says more than an empty one
-        "analytics:at-risk-action": {"learner": owner.pk, "action": "handled"},
+        "analytics:at-risk-action": {"learner": learner_pseudonym(owner.pk), "action": "handled"},
         "discussion-thread-new": {"title": "Office hours?", "body": "When are they?"},
         "discussion-reply": {"body": "Fridays."},
         "lab-submissions": {"code": "x = 1", "mode": "run"},

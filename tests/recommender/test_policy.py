@@ -1,5 +1,6 @@
-"""The model-based policy: remediation after a failure, due work first, resume, the
-productive band, short steps for learners at risk; every step has a reason."""
+"""The model-based policy: remediation after a failure, due work first, practice once
+unlocked, resume, the productive band, deferring what is predicted mastered, short steps
+for learners at risk; every step has a reason."""
 
 from recommender.policy import Candidate, ModelOutputs, choose
 
@@ -30,7 +31,17 @@ def course(**overrides):
             questions=(("q1/a", ("gd",)), ("q1/b", ("graph",))),
         ),  # fmt: skip
         Candidate("v3", "video", "Vectorization", "Week 2", 3, minutes=5, concepts=("vec",)),
-        Candidate("l1", "lab", "Vectorize it", "Week 2", 4, minutes=40, concepts=("vec",), graded=True),
+        Candidate(
+            "l1",
+            "lab",
+            "Vectorize it",
+            "Week 2",
+            4,
+            minutes=40,
+            concepts=("vec",),
+            graded=True,
+            state="locked",
+        ),  # fmt: skip
     ]
     return [Candidate(**{**c.__dict__, **overrides.get(c.slug, {})}) for c in items]
 
@@ -76,3 +87,56 @@ def test_learners_at_risk_get_a_short_step_first():
 def test_a_half_watched_video_is_resumed():
     steps = choose(course(v2={"state": "started", "coverage": 0.4}), outputs({"v3": 0.9}))
     assert steps[0].slug == "v2" and "40%" in steps[0].reason
+
+
+def test_an_unlocked_lab_comes_before_more_lectures():
+    steps = choose(course(v3={"state": "done"}, l1={"state": "available"}), outputs({"v2": 0.9}))
+    assert steps[0].slug == "l1" and steps[0].kind == "practice" and "Practice" in steps[0].reason
+    assert steps[1].slug == "v2"
+
+
+def test_a_lab_is_not_pushed_on_a_learner_at_risk():
+    items = course(v2={"state": "done"}, v3={"state": "done"}, l1={"state": "available"})
+    steps = choose(items, outputs({"l1": 0.1, "q1": 0.1}, risk=0.8))
+    assert all(s.kind != "practice" for s in steps)
+
+
+def test_a_lesson_predicted_mastered_is_deferred():
+    items = course(v2={"concepts": ("gd",)})
+    steps = choose(items, outputs({"v2": 0.6, "v3": 0.2}, per_question={"q1/a": 0.95, "q1/b": 0.95}), limit=4)
+    lessons = [s for s in steps if s.slug in ("v2", "v3")]
+    assert [s.slug for s in lessons] == ["v3", "v2"]
+    assert "95%" in lessons[1].reason and "refresher" in lessons[1].reason
+
+
+def test_after_a_failure_with_its_lecture_seen_the_lab_on_that_concept_comes_before_the_retake():
+    items = course(q1={"state": "started", "score": 0.5}, v2={"state": "done"},
+                   l1={"state": "available", "concepts": ("graph", "vec")})  # fmt: skip
+    steps = choose(items, outputs(per_question={"q1/a": 0.8, "q1/b": 0.3}), recent_failure="q1",
+                   concept_titles={"graph": "Computation graphs"})  # fmt: skip
+    assert [s.slug for s in steps] == ["l1", "v2", "q1"]
+    assert (
+        steps[0].kind == "remediation"
+        and "Computation graphs" in steps[0].reason
+        and "lab" in steps[0].reason
+    )
+    assert steps[2].kind == "retake"
+
+
+def test_an_assessment_predicted_above_its_pass_mark_is_taken_now():
+    steps = choose(course(), outputs({"v2": 0.9}, correct=0.85))
+    assert (
+        steps[0].slug == "q1"
+        and steps[0].kind == "ready"
+        and "85%" in steps[0].reason
+        and "80%" in steps[0].reason
+    )
+
+
+def test_below_the_band_an_assessment_waits_only_until_each_topic_was_taught_once():
+    items = course(
+        v2={"state": "done"}, v3={"concepts": ("graph",), "order": 1}
+    )  # a second, unwatched lesson
+    steps = choose(items, outputs({"q1": 0.9}, correct=0.4), limit=4)
+    quiz = next(s for s in steps if s.slug == "q1")
+    assert "stretch" in quiz.reason and "40%" in quiz.reason

@@ -4,8 +4,6 @@ graph and the learner's progress into ranked steps with reasons."""
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 from django.utils import timezone
 
@@ -18,36 +16,27 @@ from .policy import Suggestion
 
 HISTORY = 200  # events of context per prediction
 
-_COLUMNS = ["event_id", "learner_id", "time", "verb", "session_id", "course", "activity", "payload", "source",
-            "received"]  # fmt: skip
+HISTORY_FIELDS = ("time", "verb", "activity__slug", "payload")  # what the recommender reads
+
+
+def history_frame(learner_id: int, rows: list[tuple]) -> pd.DataFrame:
+    """A learner's events as the recommender reads them (``recommender.data.REQUIRED_COLUMNS``)
+    from ``HISTORY_FIELDS`` rows, oldest first. Payloads stay the dicts the database
+    returns (``recommender.data.parse_payload`` takes them as they are)."""
+    frame = pd.DataFrame(rows, columns=["time", "verb", "activity", "payload"])
+    frame.insert(0, "learner_id", learner_id)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    return frame
 
 
 def learner_history(*, learner_id: int, limit: int = HISTORY) -> pd.DataFrame:
-    """The learner's latest events as the canonical export frame (one query)."""
+    """The learner's latest events, oldest first: one query, with one join (the
+    next-steps endpoint runs it on every request; docs/benchmarks.md)."""
     rows = list(
-        Event.objects.filter(learner_id=learner_id)
-        .order_by("-time")
-        .values_list(
-            "event_id",
-            "time",
-            "verb",
-            "session_id",
-            "course__slug",
-            "activity__slug",
-            "payload",
-            "source",
-            "received",
-        )[:limit]  # fmt: skip
+        Event.objects.filter(learner_id=learner_id).order_by("-time").values_list(*HISTORY_FIELDS)[:limit]
     )
     rows.reverse()
-    frame = pd.DataFrame(
-        [(str(e), learner_id, t, v, s, c, a, json.dumps(p), src, r) for e, t, v, s, c, a, p, src, r in rows],
-        columns=_COLUMNS,
-    )
-    if not frame.empty:
-        frame["time"] = pd.to_datetime(frame["time"], utc=True)
-        frame["received"] = pd.to_datetime(frame["received"], utc=True)
-    return frame
+    return history_frame(learner_id, rows)
 
 
 def candidates_for(states: list[CourseState]) -> tuple[list[Candidate], dict, str | None]:

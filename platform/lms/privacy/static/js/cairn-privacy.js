@@ -4,6 +4,17 @@
   "use strict";
   const PENDING = new Set(["queued", "running"]);
 
+  function size(bytes) {
+    const units = ["bytes", "KB", "MB", "GB"];
+    let value = bytes || 0;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return (unit ? value.toFixed(1) : String(value)) + "\u00a0" + units[unit];
+  }
+
   function update(item, status) {
     item.dataset.status = status.status;
     const stage = item.querySelector(".data-stage");
@@ -17,6 +28,7 @@
     }
     if (link && status.download) {
       link.href = status.download;
+      link.textContent = "Download (" + size(status.size) + ")"; // rendered before the size was known
       link.hidden = false;
     }
     if (error) error.textContent = status.error || "";
