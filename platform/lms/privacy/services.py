@@ -54,15 +54,9 @@ def audit_record(*, request: DataRequest, action: str, counts: dict | None = Non
 @transaction.atomic
 def download_request_create(*, user) -> DataRequest:
     """Queue an archive of the learner's data (a pending one is returned as it is)."""
-    pending = DataRequest.objects.filter(learner=user, kind=DataRequest.Kind.DOWNLOAD, status__in=PENDING)
-    if (found := pending.first()) is not None:
-        return found
-    request = DataRequest.objects.create(kind=DataRequest.Kind.DOWNLOAD, learner=user, stage="queued")
-    audit_record(request=request, action=AuditEntry.Action.REQUESTED)
     from .tasks import download_build_task
 
-    task_send_on_commit(download_build_task, str(request.pk))
-    return request
+    return _request_queue(user=user, kind=DataRequest.Kind.DOWNLOAD, task=download_build_task)
 
 
 @transaction.atomic
@@ -72,14 +66,20 @@ def erasure_request_create(*, user, password: str) -> DataRequest:
         raise RequestRefused("That is not your password: nothing was erased.")
     if user.is_staff or user.is_superuser:
         raise RequestRefused("Staff accounts are closed by another administrator, not erased from here.")
-    pending = DataRequest.objects.filter(learner=user, kind=DataRequest.Kind.ERASURE, status__in=PENDING)
-    if (found := pending.first()) is not None:
-        return found
-    request = DataRequest.objects.create(kind=DataRequest.Kind.ERASURE, learner=user, stage="queued")
-    audit_record(request=request, action=AuditEntry.Action.REQUESTED)
     from .tasks import erasure_run_task
 
-    task_send_on_commit(erasure_run_task, str(request.pk))
+    return _request_queue(user=user, kind=DataRequest.Kind.ERASURE, task=erasure_run_task)
+
+
+def _request_queue(*, user, kind: str, task) -> DataRequest:
+    """The learner's pending request of ``kind`` as it is, or a new one, recorded in the
+    audit log and sent to ``task`` once the transaction commits."""
+    pending = DataRequest.objects.filter(learner=user, kind=kind, status__in=PENDING)
+    if (found := pending.first()) is not None:
+        return found
+    request = DataRequest.objects.create(kind=kind, learner=user, stage="queued")
+    audit_record(request=request, action=AuditEntry.Action.REQUESTED)
+    task_send_on_commit(task, str(request.pk))
     return request
 
 
