@@ -10,6 +10,7 @@ database, and rate limits fail open. :meth:`ping` raises, for ``/healthz``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -41,59 +42,12 @@ class DegradingRedisCache(RedisCache):
             self._down("get", exc)
             return default
 
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except RedisError as exc:
-            self._down("get_many", exc)
-            return {}
-
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except RedisError as exc:
-            self._down("has_key", exc)
-            return False
-
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().add(key, value, timeout, version)
-        except RedisError as exc:
-            self._down("add", exc)
-            return False
-
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            super().set(key, value, timeout, version)
-        except RedisError as exc:
-            self._down("set", exc)
-
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         try:
             return super().set_many(data, timeout, version)
         except RedisError as exc:
             self._down("set_many", exc)
             return list(data)  # the keys that were not stored
-
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().touch(key, timeout, version)
-        except RedisError as exc:
-            self._down("touch", exc)
-            return False
-
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except RedisError as exc:
-            self._down("delete", exc)
-            return False
-
-    def delete_many(self, keys, version=None):
-        try:
-            super().delete_many(keys, version)
-        except RedisError as exc:
-            self._down("delete_many", exc)
 
     def incr(self, key, delta=1, version=None):
         try:
@@ -102,9 +56,23 @@ class DegradingRedisCache(RedisCache):
             self._down("incr", exc)
             raise ValueError(f"Key '{key}' not found (the cache is unavailable)") from exc
 
-    def clear(self):
+
+def _degrading(name: str, fallback):
+    """``RedisCache.<name>``, answering ``fallback`` (a fresh copy) while Redis is down."""
+    method = getattr(RedisCache, name)
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
         try:
-            return super().clear()
+            return method(self, *args, **kwargs)
         except RedisError as exc:
-            self._down("clear", exc)
-            return False
+            self._down(name, exc)
+            return type(fallback)() if isinstance(fallback, dict) else fallback
+
+    return call
+
+
+# The rest of the cache API: what an empty cache that keeps nothing would answer.
+for _name, _fallback in {"get_many": {}, "has_key": False, "add": False, "set": None, "touch": False,
+                         "delete": False, "delete_many": None, "clear": False}.items():  # fmt: skip
+    setattr(DegradingRedisCache, _name, _degrading(_name, _fallback))

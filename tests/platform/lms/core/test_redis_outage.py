@@ -151,3 +151,21 @@ def test_pages_serve_jobs_wait_and_health_names_the_outage(
     assert redispatch_queued() == 2  # both queued rows are sent (a duplicate message is harmless)
     assert private_redis.queued("grading") == 2  # the restarted Redis lost the first message
     assert client.get("/healthz").json()["checks"]["cache"]["ok"] is True
+
+
+def test_every_cache_call_degrades_to_an_empty_cache_when_redis_is_unreachable():
+    from lms.core.cache import DegradingRedisCache
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    down = DegradingRedisCache(f"redis://127.0.0.1:{port}/0", {"OPTIONS": {"socket_connect_timeout": 0.2}})
+    assert down.get("k", "fallback") == "fallback"
+    assert down.get_many(["a", "b"]) == {} and down.has_key("k") is False
+    assert down.add("k", 1) is False and down.set("k", 1) is None and down.touch("k") is False
+    assert down.set_many({"a": 1, "b": 2}) == ["a", "b"]
+    assert down.delete("k") is False and down.delete_many(["a"]) is None and down.clear() is False
+    with pytest.raises(ValueError):
+        down.incr("k")
+    with pytest.raises(redis.RedisError):
+        down.ping()  # the health check's probe still sees the outage
