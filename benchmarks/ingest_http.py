@@ -100,12 +100,12 @@ def _fixtures() -> list[str]:
     return cookies
 
 
-def _start_gunicorn(port: int) -> subprocess.Popen:
+def _start_gunicorn(port: int, cache_url: str = CACHE_URL) -> subprocess.Popen:
     env = {
         **os.environ,
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
-        "CACHE_URL": CACHE_URL,
+        "CACHE_URL": cache_url,
         "DATABASE_URL": os.environ["DATABASE_URL"],
         # A few benchmark learners send what thousands of real ones would: lift the
         # per-learner event rate limit (lms.core.ratelimit) so it measures capacity.

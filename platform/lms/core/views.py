@@ -49,7 +49,7 @@ def home(request: HttpRequest) -> HttpResponse:
         mine = {s.course.pk for s in states}
         context.update(
             states=states,
-            steps=next_steps_show(learner=request.user, states=states) if states else None,
+            steps=next_steps_show(learner=request.user, states=states),
             courses=[c for c in context["courses"] if c.pk not in mine],
         )
     return render(request, "core/home.html", context)

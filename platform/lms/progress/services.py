@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lms.courses.models import Activity, Enrollment
+from lms.tracking.services import learners_touched
 
 from .models import ActivityProgress, Certificate
 
@@ -45,7 +46,7 @@ def _row(learner_id: int, activity: Activity) -> ActivityProgress:
 def progress_activity_opened(*, learner, activity: Activity) -> ActivityProgress:
     """The learner opened an activity page: it is started; a reading is done."""
     reading = activity.kind == Activity.Kind.READING
-    row, _ = ActivityProgress.objects.get_or_create(
+    row, created = ActivityProgress.objects.get_or_create(
         learner=learner,
         activity=activity,
         defaults={"course_id": activity.course_id, "completed": timezone.now() if reading else None},
@@ -53,6 +54,8 @@ def progress_activity_opened(*, learner, activity: Activity) -> ActivityProgress
     if reading and row.completed is None:
         row.completed = timezone.now()
         row.save(update_fields=["completed", "updated"])
+    if reading or created:
+        learners_touched([learner.pk])
     return row
 
 
@@ -77,6 +80,7 @@ def progress_video_played(
         row.completed = timezone.now()
         fields.append("completed")
     row.save(update_fields=fields)
+    learners_touched([learner_id])
     return row
 
 
@@ -100,6 +104,7 @@ def progress_scored(
     row.save(update_fields=fields)
     if passed and activity.graded:
         certificate_issue_if_earned(learner_id=learner_id, course_id=activity.course_id)
+    learners_touched([learner_id])
     return row
 
 

@@ -17,7 +17,6 @@ from lms.core.access import SIGNED_IN, access
 from lms.core.schema import ErrorSerializer
 from lms.courses.models import CourseRole, Enrollment
 
-from .selectors import learner_course_states
 from .services import next_steps_compute, next_steps_show
 
 
@@ -72,13 +71,8 @@ class NextStepsApi(APIView):
             if learner is None or not _may_see(request.user, learner):
                 # The same answer for "no such learner" and "not yours": ids are not probed.
                 return Response({"error": "no such learner among those you may see"}, status=404)
-        states = learner_course_states(learner=learner)
         own = learner.pk == request.user.pk
-        steps = (
-            (next_steps_show if own else next_steps_compute)(learner=learner, states=states)
-            if states
-            else None
-        )
+        steps = (next_steps_show if own else next_steps_compute)(learner=learner)
         chosen = [s for s in (steps.primary, *steps.alternatives) if s is not None] if steps else []
         return Response(
             {

@@ -7,13 +7,15 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from lms.progress.selectors import CourseState
-from lms.tracking.services import event_record
+from lms.tracking.services import event_record, learner_generation
 
 from . import policy
+from .selectors import learner_course_states
 
 log = logging.getLogger(__name__)
 
@@ -28,43 +30,65 @@ class NextSteps:
     arm: str = ""
 
 
-def next_steps_compute(*, learner, states: list[CourseState]) -> NextSteps:
-    """Choose the next step and two alternatives. Personalized learners get the active
-    model's policy (the rules when no model loads); the others, the syllabus order."""
+CACHE_SECONDS = 600  # also bounds what no event reports, such as a course imported again
+
+
+def next_steps_compute(*, learner, states: list[CourseState] | None = None) -> NextSteps | None:
+    """Choose the next step and two alternatives (None: the learner is in no course).
+    Personalized learners get the active model's policy (the rules when no model loads);
+    the others, the syllabus order.
+
+    The choice is cached per learner until their history or progress changes
+    (``learners_touched``), or the day, the active model or their experiment arm does.
+    ``states`` (the learner's courses, if the caller has them) are read only on a miss."""
     from .experiments import running_experiment
+    from .serving import active_model
 
     experiment = running_experiment() if learner.personalized else None
     arm = experiment.arm_for(learner.pk) if experiment else ""
-    if not learner.personalized or arm == "syllabus":
-        name, chosen = policy.SYLLABUS, policy.syllabus(states)
-    elif arm == "rules":
-        name, chosen = policy.RULES, policy.rules(states, today=timezone.localdate())
-    else:
-        from .serving import active_model
-
-        loaded = active_model()
-        chosen = []
-        if loaded.recommender is not None:
-            from .model_policy import model_suggestions
-
-            name = loaded.version.label
-            try:
-                chosen = model_suggestions(
-                    learner=learner, states=states, recommender=loaded.recommender, label=name
-                )
-            except Exception:  # noqa: BLE001 - a model error must not take the home page down
-                log.exception("the model policy failed for learner %s; using the rules", learner.pk)
-                chosen = []
-        if not chosen:
-            name, chosen = policy.RULES, policy.rules(states, today=timezone.localdate())
+    loaded = active_model()
+    version = loaded.version.number if loaded.recommender is not None else "-"
+    key = (
+        f"next-steps:{learner.pk}:{learner_generation(learner.pk)}:{learner.personalized}:{version}:"
+        f"{experiment.pk if experiment else '-'}:{arm}:{timezone.localdate().isoformat()}"
+    )
+    cached = cache.get(key)
+    if cached is None:
+        if states is None:
+            states = learner_course_states(learner=learner)
+        cached = _choose(learner, states, arm, loaded) if states else ("", None)
+        cache.set(key, cached, CACHE_SECONDS)
+    name, chosen = cached
+    if chosen is None:
+        return None
     return NextSteps(uuid.uuid4().hex, name, chosen[0] if chosen else None, chosen[1:3], experiment, arm)
 
 
-def next_steps_show(*, learner, states: list[CourseState]) -> NextSteps:
+def _choose(learner, states: list[CourseState], arm: str, loaded) -> tuple[str, list[policy.Suggestion]]:
+    """(policy name, ranked suggestions) for one learner."""
+    today = timezone.localdate()
+    if not learner.personalized or arm == "syllabus":
+        return policy.SYLLABUS, policy.syllabus(states)
+    if arm == "rules" or loaded.recommender is None:
+        return policy.RULES, policy.rules(states, today=today)
+    from .model_policy import model_suggestions
+
+    name = loaded.version.label
+    try:
+        chosen = model_suggestions(learner=learner, states=states, recommender=loaded.recommender, label=name)
+    except Exception:  # noqa: BLE001 - a model error must not take the home page down
+        log.exception("the model policy failed for learner %s; using the rules", learner.pk)
+        chosen = []
+    return (name, chosen) if chosen else (policy.RULES, policy.rules(states, today=today))
+
+
+def next_steps_show(*, learner, states: list[CourseState] | None = None) -> NextSteps | None:
     """Compute the next steps and record what was shown (``recommendation.shown``):
     what learners were offered is what policy evaluation and the recommender's training
     need."""
     steps = next_steps_compute(learner=learner, states=states)
+    if steps is None:
+        return None
     chosen = [s for s in (steps.primary, *steps.alternatives) if s is not None]
     if chosen:
         event_record(

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import time as _time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from lms.courses.models import Activity, Course
@@ -89,6 +91,33 @@ def _resolve(
     return course_id, activity_id
 
 
+GENERATION_KEY = "learner-generation:{}"
+GENERATION_SECONDS = 30 * 24 * 3600
+
+
+def learners_touched(learner_ids: Iterable[int]) -> None:
+    """The learners' history or progress changed: whatever was cached from it (their
+    next steps) is stale. Each learner's generation gets a new token now and, inside a
+    transaction, again when it commits, so a reader between the two cannot keep the
+    state from before the commit under the new token."""
+    ids = set(learner_ids)
+    if not ids:
+        return
+
+    def bump() -> None:
+        token = uuid.uuid4().hex
+        cache.set_many({GENERATION_KEY.format(i): token for i in ids}, GENERATION_SECONDS)
+
+    bump()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(bump)
+
+
+def learner_generation(learner_id: int) -> str:
+    """A token that changes whenever ``learners_touched`` names the learner."""
+    return cache.get(GENERATION_KEY.format(learner_id)) or "-"
+
+
 def events_ingest(
     *,
     learner_id: int,
@@ -157,11 +186,15 @@ def events_ingest_many(
                 source,
             )  # fmt: skip
         )
+    # What was shown to a learner (recommendation.*) changes nothing cached from them.
+    touched = {r.learner_id for r in rows if not r.verb.startswith("recommendation.")}
     if not with_ids:
         result.stored_count = rows_store_count(rows)
+        learners_touched(touched)
         result.duplicate_count = len(rows) - result.stored_count
         return result
     stored = rows_store(rows)
+    learners_touched(touched)
     claimed: set[tuple[int, uuid.UUID]] = set()  # a key repeated inside one batch is stored once
     for row in rows:
         key = (row.learner_id, row.event_id)

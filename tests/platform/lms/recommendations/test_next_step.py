@@ -106,3 +106,35 @@ def test_a_learner_with_no_courses_sees_the_catalog(client, small_course):
     page = client.get("/")
     assert "not enrolled in any course" in page.text and "Course Nine" in page.text
     assert not Event.objects.filter(verb="recommendation.shown").exists()
+
+
+def test_next_steps_are_cached_until_the_learner_acts(client, learner, small_course):
+    """A second request answers from the cache (no progress read) with a new
+    recommendation id, and is still recorded as shown; the learner's next event or
+    progress change makes the next request compute again."""
+    import uuid
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from lms.tracking.services import learner_generation
+
+    _, items = small_course
+    client.force_login(learner)
+    first = client.get("/api/v1/me/next-steps").json()
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/api/v1/me/next-steps").json()
+    assert [s["activity"] for s in again["steps"]] == [s["activity"] for s in first["steps"]]
+    assert again["steps"][0]["activity"] == "c9-video" and again["recommendation"] != first["recommendation"]
+    assert not any("progress_activityprogress" in q["sql"] for q in queries.captured_queries)
+    assert Event.objects.filter(learner_id=learner.pk, verb="recommendation.shown").count() == 2
+
+    before = learner_generation(learner.pk)
+    event = {"id": str(uuid.uuid4()), "time": timezone.now().isoformat(), "verb": "video.completed",
+             "course": "c9", "activity": "c9-video", "payload": {"position": 100, "segments": [[0, 100]], "duration": 100}}  # fmt: skip
+    stored = client.post("/api/events", {"events": [event]}, content_type="application/json")
+    assert stored.json()["accepted"] == [event["id"]]
+    assert learner_generation(learner.pk) != before
+    after = client.get("/api/v1/me/next-steps").json()
+    assert after["steps"][0]["activity"] == "c9-reading"  # the video is done: computed again
