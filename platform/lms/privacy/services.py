@@ -186,7 +186,11 @@ def _caches_forget(learner_id: int | None, session_keys: list[str]) -> None:
     for key in session_keys:
         store(session_key=key).delete()
     if learner_id is not None:
-        cache.delete_many([f"nav:roles:{learner_id}", f"nav:teaches:{learner_id}"])
+        from lms.recommendations.services import NEXT_STEPS_KEY
+        from lms.tracking.services import GENERATION_KEY
+
+        keys = ("nav:roles:{}", "nav:teaches:{}", NEXT_STEPS_KEY, GENERATION_KEY)
+        cache.delete_many([key.format(learner_id) for key in keys])
 
 
 def archives_expire(*, learner=None, now: dt.datetime | None = None) -> int:

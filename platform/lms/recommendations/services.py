@@ -30,6 +30,7 @@ class NextSteps:
     arm: str = ""
 
 
+NEXT_STEPS_KEY = "next-steps:{}"  # one entry a learner: (stamp, (policy, suggestions))
 CACHE_SECONDS = 600  # also bounds what no event reports, such as a course imported again
 
 
@@ -48,17 +49,19 @@ def next_steps_compute(*, learner, states: list[CourseState] | None = None) -> N
     arm = experiment.arm_for(learner.pk) if experiment else ""
     loaded = active_model()
     version = loaded.version.number if loaded.recommender is not None else "-"
-    key = (
-        f"next-steps:{learner.pk}:{learner_generation(learner.pk)}:{learner.personalized}:{version}:"
+    stamp = (
+        f"{learner_generation(learner.pk)}:{learner.personalized}:{version}:"
         f"{experiment.pk if experiment else '-'}:{arm}:{timezone.localdate().isoformat()}"
     )
+    key = NEXT_STEPS_KEY.format(learner.pk)
     cached = cache.get(key)
-    if cached is None:
+    if cached is not None and cached[0] == stamp:
+        name, chosen = cached[1]
+    else:
         if states is None:
             states = learner_course_states(learner=learner)
-        cached = _choose(learner, states, arm, loaded) if states else ("", None)
-        cache.set(key, cached, CACHE_SECONDS)
-    name, chosen = cached
+        name, chosen = _choose(learner, states, arm, loaded) if states else ("", None)
+        cache.set(key, (stamp, (name, chosen)), CACHE_SECONDS)
     if chosen is None:
         return None
     return NextSteps(uuid.uuid4().hex, name, chosen[0] if chosen else None, chosen[1:3], experiment, arm)

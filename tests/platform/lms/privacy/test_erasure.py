@@ -16,6 +16,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 
@@ -28,10 +29,12 @@ from lms.privacy.models import AuditEntry, DataRequest
 from lms.privacy.services import RequestRefused, download_request_create, erasure_request_create, erasure_run
 from lms.privacy.tasks import download_build_task, erasure_run_task
 from lms.quizzes.models import QuizAttempt
+from lms.recommendations.services import NEXT_STEPS_KEY
 from lms.tracking import partitions
 from lms.tracking.interop import events_import
 from lms.tracking.interop.common import learner_pseudonym as xapi_pseudonym
 from lms.tracking.models import Event
+from lms.tracking.services import GENERATION_KEY
 
 from .conftest import PASSWORD
 
@@ -140,6 +143,9 @@ def test_nothing_identifying_remains_and_the_other_learner_is_intact(world, clie
         "course learners": CourseSummary.objects.get(course=world.items["video"].course).learners,
     }
     session_key = client.session.session_key
+    assert client.get("/api/v1/me/next-steps").json()["steps"]  # cached for the learner
+    cached = [NEXT_STEPS_KEY.format(learner.pk), GENERATION_KEY.format(learner.pk)]
+    assert all(key in cache for key in cached)
 
     request = erase(learner)
 
@@ -153,6 +159,7 @@ def test_nothing_identifying_remains_and_the_other_learner_is_intact(world, clie
     assert not list(data_dir.rglob(".erasing-*"))
     assert not get_user_model().objects.filter(pk=learner.pk).exists()
     assert not Session.objects.filter(session_key=session_key).exists()
+    assert not any(key in cache for key in cached)
     assert client.get(reverse("my-data")).status_code == 302  # signed out everywhere
     # The other learner: untouched, their reply in the erased learner's thread kept.
     assert Event.objects.filter(learner=other).count() == before["other events"]
