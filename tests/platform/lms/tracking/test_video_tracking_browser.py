@@ -33,7 +33,13 @@ def test_video_events_and_played_segments_match_what_happened(logged_in_page, li
     # Seek forward to 4 s while paused, switch to 1.5x with the page's button, play to the end.
     page.evaluate("document.getElementById('lecture').currentTime = 4")
     page.wait_for_function("() => !document.getElementById('lecture').seeking")
+    # The speed change is reported from the "ratechange" event, which the browser fires a
+    # moment after the click: wait for it, so it is not stamped in the same millisecond as
+    # the play that follows (the stored order is by time).
+    page.evaluate("() => { window.rated = new Promise((done) => "
+                  "document.getElementById('lecture').addEventListener('ratechange', done, {once: true})); }")  # fmt: skip
     page.get_by_role("button", name="1.5×").click()
+    page.evaluate("() => window.rated.then(() => new Promise((done) => setTimeout(done, 5)))")
     page.evaluate("document.getElementById('lecture').play()")
     page.wait_for_function("() => document.getElementById('lecture').ended", timeout=15000)
     page.get_by_role("button", name="Transcript").click()
