@@ -7,6 +7,9 @@ PY=.venv/bin/python
 PORT=${CAIRN_PORT:-8000}
 DATA=${CAIRN_DATA_DIR:-var}
 mkdir -p "$DATA"/celery/{queue,control,processed,results}
+# One cache for the web server and the workers (a grade given by the worker must reach the
+# home page's next steps at once): files under $DATA/cache. Production uses Redis.
+export CACHE_URL=${CACHE_URL:-filecache://$(cd "$DATA" && pwd)/cache}
 
 $PY manage.py migrate --no-input
 $PY manage.py seed_demo

@@ -57,6 +57,8 @@ def test_run_script_serves_home_and_healthz_from_sqlite(tmp_path):
         assert status == 200, health
         assert health["checks"]["database"]["detail"] == "sqlite"
         assert health["checks"]["broker"]["detail"] == "filesystem://"
+        # One cache for the web server and the workers: what the worker grades reaches the pages.
+        assert health["checks"]["cache"]["detail"] == f"files in {tmp_path / 'cache'}"
         assert (tmp_path / "cairn.sqlite3").exists()
 
         status, body = _get(f"http://127.0.0.1:{port}/")
