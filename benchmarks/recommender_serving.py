@@ -137,6 +137,7 @@ def run() -> None:
         try:
             _warm(port, cookies)
             result = _wrk(port, cookies)
+            time.sleep(5)  # the requests still queued when wrk stopped drain first
             alone = _wrk(port, cookies, clients=1)
         finally:
             os.killpg(server.pid, signal.SIGTERM)

@@ -203,3 +203,17 @@ def test_the_analysts_registry_page(trained, client, django_capture_on_commit_ca
     assert "Retraining started" in response.text and "refreshes every 5 s" in response.text
     response = client.post("/staff/models/retrain", follow=True)
     assert "already running" in response.text
+
+
+def test_a_loaded_model_is_kept_out_of_the_collectors_full_walks(trained):
+    """Serving freezes what lives as long as the process once a model loads, so the
+    cyclic collector's full collections do not pause requests walking it."""
+    import gc
+
+    if trained.status != "active":
+        model_activate(version=trained)
+    gc.unfreeze()
+    serving_forget()
+    assert gc.get_freeze_count() == 0
+    assert active_model().recommender is not None
+    assert gc.get_freeze_count() > 100_000  # the framework, torch and the model
