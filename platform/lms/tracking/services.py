@@ -114,8 +114,16 @@ def learners_touched(learner_ids: Iterable[int]) -> None:
 
 
 def learner_generation(learner_id: int) -> str:
-    """A token that changes whenever ``learners_touched`` names the learner."""
-    return cache.get(GENERATION_KEY.format(learner_id)) or "-"
+    """A token that changes whenever ``learners_touched`` names the learner. A learner
+    with none yet (or whose token the cache evicted) gets a new one, so a token never
+    comes back: what was cached under an old one cannot match again."""
+    key = GENERATION_KEY.format(learner_id)
+    token = cache.get(key)
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(key, token, GENERATION_SECONDS):  # another request set one first
+            token = cache.get(key) or token
+    return token
 
 
 def events_ingest(

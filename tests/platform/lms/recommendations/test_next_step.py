@@ -138,3 +138,16 @@ def test_next_steps_are_cached_until_the_learner_acts(client, learner, small_cou
     assert learner_generation(learner.pk) != before
     after = client.get("/api/v1/me/next-steps").json()
     assert after["steps"][0]["activity"] == "c9-reading"  # the video is done: computed again
+
+
+def test_an_evicted_generation_never_matches_what_was_cached_before(client, learner):
+    """The cache may drop a learner's generation token (eviction); the next token is new,
+    so next steps cached under the old one are computed again, not served stale."""
+    from django.core.cache import cache
+
+    from lms.tracking.services import GENERATION_KEY, learner_generation
+
+    first = learner_generation(learner.pk)
+    assert learner_generation(learner.pk) == first  # stable while nothing happens
+    cache.delete(GENERATION_KEY.format(learner.pk))
+    assert learner_generation(learner.pk) not in (first, "-")
