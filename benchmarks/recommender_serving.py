@@ -23,6 +23,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 from django.core.management import call_command
 from django.db import connection
@@ -112,8 +113,6 @@ def _wrk(port: int, cookies: list[str], clients: int = CLIENTS) -> dict:
 def _warm(port: int, cookies: list[str]) -> None:
     """One request per learner first, so the timed runs measure the steady state: with
     the cache, a learner asking again; without it, the same as every request."""
-    import urllib.request
-
     for cookie in cookies:
         request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/me/next-steps",
                                          headers={"Cookie": f"sessionid={cookie}"})  # fmt: skip

@@ -51,10 +51,12 @@ def progress_activity_opened(*, learner, activity: Activity) -> ActivityProgress
         activity=activity,
         defaults={"course_id": activity.course_id, "completed": timezone.now() if reading else None},
     )
+    changed = created
     if reading and row.completed is None:
         row.completed = timezone.now()
         row.save(update_fields=["completed", "updated"])
-    if reading or created:
+        changed = True
+    if changed:  # opening a page again changes nothing
         learners_touched([learner.pk])
     return row
 
