@@ -362,6 +362,41 @@ class LearnerRecommendation(_Row):
     dismissed = models.BooleanField(default=False)
 
 
+# --- Learners at risk: the precomputed risk, and what instructors did about a flag ------
+
+
+class LearnerRisk(_Row):
+    """One active enrollment's risk of disengaging and the signals shown beside it, as of
+    ``computed``: written by ``analytics.risk.learner_risk_refresh`` (a beat task), read
+    by the at-risk page, which therefore never runs the model while a teacher waits."""
+
+    class Band(models.IntegerChoices):  # ordered: a higher band is looked at first
+        NEVER = 0, "Never active"
+        LOW = 1, "Low"
+        MEDIUM = 2, "Medium"
+        HIGH = 3, "High"
+        DISENGAGED = 4, "Disengaged"  # away for the whole horizon already: no longer a prediction
+
+    pk = models.CompositePrimaryKey("course", "learner")
+    course = _course(leads_key=True)
+    learner = _learner()
+    band = models.SmallIntegerField(choices=Band.choices)
+    risk = models.FloatField(null=True)  # the model's p(no event in the horizon); null: rule or not scored
+    last_active = models.DateTimeField(null=True)  # the learner's last event (any course)
+    days_inactive = models.IntegerField(null=True)  # whole days from last_active to computed
+    week = models.SmallIntegerField(null=True)  # position of the week of the latest item worked on
+    recent_failures = models.IntegerField(default=0)  # graded items failed in the last RISK_RECENT_DAYS
+    overdue_weeks = models.JSONField(default=list)  # week positions past their soft deadline, not passed
+    source = models.CharField(max_length=80)  # the model version's label, or "rule"
+    computed = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["course", "-band", "-risk", "-days_inactive"], name="analytics_risk_rank"),
+            models.Index(fields=["course", "last_active"], name="analytics_risk_last_active"),
+        ]
+
+
 # --- Learners at risk: what instructors did about a flag ------------------------------
 
 

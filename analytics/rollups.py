@@ -38,6 +38,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from course_content import rules
 from lms.courses.models import Activity, Course, Question
 from lms.labs.models import Submission
 
@@ -61,7 +62,6 @@ MAX_HOLD = dt.timedelta(minutes=10)
 SLICE = dt.timedelta(hours=1)  # received time per transaction, adapted to the event rate
 CHUNK = 20_000  # events held in memory at once
 MAX_BUCKETS = 3600  # a video's heatmap has at most this many buckets (1 s up to an hour)
-VIDEO_COMPLETE = 0.9  # as lms.progress: 90% of the video played
 ATTEMPT_BINS = 10  # attempts 1..9, then "10 or more"
 # Minutes from first opening a lab to passing it: upper bounds of the bins.
 TIME_BINS = (15, 30, 60, 120, 360, 1440, 4320, None)
@@ -182,7 +182,7 @@ class Catalog:
             week_course[week] = course
             if graded and not retired:
                 week_graded[week] += 1
-            quiz_pass[pk] = pass_fraction or 0.8
+            quiz_pass[pk] = rules.pass_mark(pass_fraction)
         questions = {
             (quiz, slug): (kind, len(options or []))
             for quiz, slug, kind, options in Question.objects.values_list(
@@ -269,7 +269,7 @@ def video_contribution(activity: int, ranges: list, speeds: Iterable[str], info:
         watched = sum(stop - first for first, stop in ranges)
         out["video_summary", (activity,), "viewers"] = 1
         out["video_summary", (activity,), "watched_buckets"] = watched
-        if watched >= VIDEO_COMPLETE * info.buckets:
+        if rules.video_complete(watched / info.buckets):  # buckets >= 1 (video_buckets)
             out["video_summary", (activity,), "completions"] = 1
         for first, stop in ranges:
             out["video_bucket", (activity, first), "coverage"] += 1
@@ -291,12 +291,11 @@ def lab_contribution(activity: int, first_seen: dt.datetime, gradings: list, pas
     out["lab_summary", (activity,), "learners"] = 1
     if not gradings:
         return out
-    judged = "submit" if any(mode == "submit" for _, mode, _ in gradings) else "run"
-    bar = passing if judged == "submit" else 1.0
+    judged = rules.SUBMIT if any(mode == rules.SUBMIT for _, mode, _ in gradings) else rules.RUN
     attempts = sorted((when, score) for when, mode, score in gradings if mode == judged)
     out["lab_summary", (activity,), "attempted"] = 1
     for number, (when, score) in enumerate(attempts, start=1):
-        if score >= bar - 1e-9:
+        if rules.lab_passed(judged, score, passing):
             minutes = max(0, int((dt.datetime.fromisoformat(when) - first_seen).total_seconds() // 60))
             out["lab_summary", (activity,), "passed"] = 1
             out["lab_summary", (activity,), "attempts_to_pass"] = number
@@ -459,7 +458,7 @@ class Chunk:
         score = _number(payload.get("score")) or 0.0
         passed = payload.get("passed")
         if not isinstance(passed, bool):
-            passed = score >= self.catalog.quiz_pass.get(activity, 0.8) - 1e-9
+            passed = rules.quiz_passed(score, self.catalog.quiz_pass.get(activity))
         first = payload.get("attempt") == 1
         questions = [q for q in payload.get("questions") or () if isinstance(q, dict) and q.get("question")]
         right = sum(bool(q.get("correct")) for q in questions)
@@ -521,8 +520,7 @@ class Chunk:
                 counts["submit_passed"] += int(passed)
             if not passed:
                 self.failures.append((activity, submission, name, str(test.get("kind") or "failed")[:40]))
-        passing = self.catalog.passing.get(info.course, 0.8)
-        if info.graded and score >= (passing if mode == "submit" else 1.0) - 1e-9:
+        if info.graded and rules.lab_passed(mode, score, self.catalog.passing.get(info.course)):
             self.passes.add((activity, learner))
 
     # -- writing ---------------------------------------------------------------------
@@ -611,7 +609,7 @@ class Chunk:
             }
             rows = []
             for (activity, learner), new in self.labs.items():
-                passing = self.catalog.passing.get(self.catalog.activities[activity].course, 0.8)
+                passing = rules.pass_mark(self.catalog.passing.get(self.catalog.activities[activity].course))
                 before = old.get((activity, learner))
                 first_seen = min(before[0], new.first_seen) if before else new.first_seen
                 gradings = sorted([*(before[1] if before else ()), *new.gradings])

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from course_content import rules
 from lms.accounts import roles
 from lms.courses.models import Activity, Course, CourseRole, Question
 
@@ -471,7 +472,7 @@ def quiz_detail(*, quiz: Activity) -> dict[str, Any]:
         ["score", "learners"],
         [[f"{b * 10}–{b * 10 + 10}%", bins.get(b, 0)] for b in range(10)],
         [Series(1, "Learners", color=BLUE)],
-        f"Learners by first-attempt score (the pass mark is {round((quiz.pass_fraction or 0.8) * 100)}%).",
+        f"Learners by first-attempt score (the pass mark is {round(rules.pass_mark(quiz.pass_fraction) * 100)}%).",
         x_title="Score",
         y_title="Learners",
     )
@@ -749,40 +750,64 @@ def recommendation_effectiveness(*, course: Course) -> dict[str, Any]:
 
 # --- Learners at risk ----------------------------------------------------------------
 
-RISK_LEARNERS = 200  # learners scored per page: the most recently active
-RISK_RECENT_DAYS = 14  # failures this recent count as a reason
-RISK_BINS = 10
+RISK_PAGE_SIZE = 50
+RISK_SORTS = {  # ?sort= -> (label, ORDER BY)
+    "risk": ("Most at risk first", ("-band", "-risk", "-days_inactive", "learner_id")),
+    "inactive": ("Longest inactive first", ("-days_inactive", "-band", "-risk", "learner_id")),
+    "recent": ("Most recently active first", ("days_inactive", "-band", "-risk", "learner_id")),
+    "failures": ("Most recent failures first", ("-recent_failures", "-band", "-risk", "learner_id")),
+    "week": ("By week", ("week", "-band", "-risk", "learner_id")),
+}
+RISK_BANDS = {  # ?band= -> band
+    "disengaged": m.LearnerRisk.Band.DISENGAGED,
+    "high": m.LearnerRisk.Band.HIGH,
+    "medium": m.LearnerRisk.Band.MEDIUM,
+    "low": m.LearnerRisk.Band.LOW,
+    "never": m.LearnerRisk.Band.NEVER,
+}
+RISK_ACTIVE = {  # ?active= -> (label, days_inactive lower bound, upper bound), None: open
+    "7": ("In the last 7 days", 0, 7),
+    "14": ("8 to 14 days ago", 8, 14),
+    "30": ("15 to 30 days ago", 15, 30),
+    "older": ("More than 30 days ago", 31, None),
+}
 
 
 @dataclass
 class AtRisk:
-    learner: Any  # User
-    enrollment: Any
-    last_active: dt.datetime | None
-    days_inactive: int | None
-    risk: float | None  # the model's p(disengaging); None under the rule
-    recent_failures: int
-    overdue_weeks: list[int]
+    """One row of the page: a ``LearnerRisk`` row as the viewer may see it."""
+
+    row: Any  # LearnerRisk (with its learner)
+    name: str  # the learner's name, or their pseudonym for a viewer who may not identify them
+    email: str  # empty for such a viewer
+    key: str  # how the page's anchors and forms name the learner: the id, or the pseudonym
     action: dict | None = None  # the latest RiskAction: label, by (username), at
-    name: str = ""  # the learner's name, or their pseudonym for a viewer who may not identify them
-    email: str = ""  # empty for such a viewer
-    key: str = ""  # how the page's anchors and forms name the learner: the id, or the pseudonym
+    can_message: bool = False  # a message would reach them (and the viewer may send one)
+
+    def __getattr__(self, name: str) -> Any:  # band, risk, last_active, days_inactive, week...
+        row = self.__dict__.get("row")
+        if row is None:
+            raise AttributeError(name)
+        return getattr(row, name)
 
     @property
-    def reasons(self) -> list[str]:
-        out = []
-        if self.days_inactive is not None and self.days_inactive >= 1:
-            out.append(f"{self.days_inactive} day{'s' * (self.days_inactive != 1)} since last activity")
-        if self.recent_failures:
-            out.append(f"{self.recent_failures} failed graded item{'s' * (self.recent_failures != 1)} "
-                       f"in the last {RISK_RECENT_DAYS} days")  # fmt: skip
-        if self.overdue_weeks:
-            out.append("behind the soft deadline of week " + ", ".join(map(str, self.overdue_weeks)))
-        return out
+    def band_label(self) -> str:
+        return m.LearnerRisk.Band(self.row.band).label
+
+    @property
+    def band_key(self) -> str:
+        return next(k for k, v in RISK_BANDS.items() if v == self.row.band)
+
+    @property
+    def signals(self) -> list[str]:
+        from .risk import signals
+
+        return signals(days_inactive=self.row.days_inactive, recent_failures=self.row.recent_failures,
+                       overdue_weeks=self.row.overdue_weeks)  # fmt: skip
 
 
 def _model_calibration(version) -> dict[str, Any] | None:
-    """The active version's disengagement reliability: its own row of the evaluation."""
+    """The active version's disengagement evaluation: its own row of the report."""
     results = ((version.metrics or {}).get("results") or {}).get("disengagement") or {}
     for name, row in results.items():
         if name.startswith("model") and isinstance(row, dict):
@@ -790,157 +815,139 @@ def _model_calibration(version) -> dict[str, Any] | None:
     return None
 
 
-def _histories(learner_ids: list[int], limit: int) -> dict[int, list[tuple]]:
-    """The last ``limit`` events of each learner, oldest first, in ONE query (a window)."""
-    from django.db.models import F, Window
-    from django.db.models.functions import RowNumber
-
-    from lms.recommendations.model_policy import HISTORY_FIELDS
-    from lms.tracking.models import Event
-
-    rows = (
-        Event.objects.filter(learner_id__in=learner_ids)
-        .annotate(rank=Window(RowNumber(), partition_by=F("learner_id"), order_by=F("time").desc()))
-        .filter(rank__lte=limit)
-        .values_list("learner_id", *HISTORY_FIELDS)
-    )
-    out: dict[int, list[tuple]] = defaultdict(list)
-    for learner, *rest in rows:
-        out[learner].append(tuple(rest))
-    for events in out.values():
-        events.sort(key=lambda e: e[0])  # oldest first
-    return out
+def _choice(value: str | None, choices) -> str:
+    return value if value in choices else ""
 
 
-def learners_at_risk(*, course: Course, identify: bool, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The course's active enrollments, the RISK_LEARNERS most recently active of them
-    scored by the active recommender (p of disengaging), or, with no model, ranked by a
-    transparent rule: days since last activity. Reasons come from the progress rows and
-    the soft deadlines. A fixed number of queries whatever the cohort size.
+def learners_at_risk(
+    *,
+    course: Course,
+    identify: bool,
+    band: str | None = None,
+    week: str | None = None,
+    active: str | None = None,
+    sort: str | None = None,
+    page: str | int | None = 1,
+    full_table: bool = False,
+) -> dict[str, Any]:
+    """The course's learners at risk, read from the ``LearnerRisk`` rollup
+    (``analytics.risk``), filtered (``band``, ``week``: the week of the latest item a
+    learner worked on, ``active``: when they were last active), sorted and cut in pages
+    of ``RISK_PAGE_SIZE``. A fixed handful of queries whatever the cohort size; unknown
+    filter values are ignored. ``full_table``: the CSV table holds every matching row
+    (the page's own table object carries none).
 
     ``identify``: learners by name and e-mail (``roles.can_identify`` for the course);
     otherwise by pseudonym only, and the table has no e-mail column."""
-    from django.db.models import OuterRef, Subquery
-    from django.utils import timezone
+    from django.core.paginator import Paginator
+    from django.db.models import Count, OuterRef, Subquery
 
-    from lms.courses.models import Enrollment
-    from lms.progress.models import ActivityProgress
-    from lms.recommendations.model_policy import history_frame
+    from lms.inbox.selectors import message_deliverable
     from lms.recommendations.serving import active_model
 
-    now = now or timezone.now()
-    today = now.date()
-    # One query: the enrollments, each learner's last active day (rollup) and latest action.
-    day = m.LearnerDay.objects.filter(course=course, learner_id=OuterRef("user_id")).order_by("-day")
-    action = m.RiskAction.objects.filter(course=course, learner_id=OuterRef("user_id")).order_by("-at", "-pk")
-    enrollments = {
-        e.user_id: e
-        for e in Enrollment.objects.filter(course=course, active=True)
-        .select_related("user", "session")
+    band, active, sort = _choice(band, RISK_BANDS), _choice(active, RISK_ACTIVE), _choice(sort, RISK_SORTS)
+    sort = sort or "risk"
+    week_n = int(week) if isinstance(week, str) and week.isdigit() else None
+    rows = m.LearnerRisk.objects.filter(course=course)
+    totals = {b: 0 for b in m.LearnerRisk.Band.values}
+    for r in rows.values("band").annotate(n=Count("*")).order_by():
+        totals[r["band"]] = r["n"]
+    if band:
+        rows = rows.filter(band=RISK_BANDS[band])
+    else:
+        rows = rows.exclude(band=m.LearnerRisk.Band.NEVER)  # nothing to rank them by
+    if week_n is not None:
+        rows = rows.filter(week=week_n)
+    if active:
+        _, lo, hi = RISK_ACTIVE[active]
+        rows = rows.filter(days_inactive__gte=lo, **({"days_inactive__lte": hi} if hi is not None else {}))
+    action = m.RiskAction.objects.filter(course=course, learner_id=OuterRef("learner_id")).order_by(
+        "-at", "-pk"
+    )
+    rows = (
+        rows.select_related("learner")
         .annotate(
-            last_day=Subquery(day.values("day")[:1]),
             action=Subquery(action.values("action")[:1]),
             action_at=Subquery(action.values("at")[:1]),
             action_by=Subquery(action.values("by__username")[:1]),
         )
-    }
-    last_day = {pk: e.last_day for pk, e in enrollments.items() if e.last_day is not None}
-    scored_ids = sorted(last_day, key=lambda pk: (last_day[pk], pk), reverse=True)[:RISK_LEARNERS]
-    histories = _histories(scored_ids, 200) if scored_ids else {}
-    graded = list(
-        Activity.objects.filter(course=course, graded=True, retired=False).values_list("pk", "week__position")
+        .order_by(*RISK_SORTS[sort][1])
     )
-    passed, failures = defaultdict(set), defaultdict(int)
-    recent = now - dt.timedelta(days=RISK_RECENT_DAYS)
-    for learner, activity, ok, score, updated in ActivityProgress.objects.filter(
-        course=course, learner_id__in=scored_ids
-    ).values_list("learner_id", "activity_id", "passed", "score", "updated"):
-        if ok:
-            passed[learner].add(activity)
-        elif score is not None and updated >= recent:
-            failures[learner] += 1
-    actions = {
-        pk: {"label": m.RiskAction.Action(e.action).label, "by": e.action_by, "at": e.action_at}
-        for pk, e in enrollments.items()
-        if e.action
-    }
+    paginator = Paginator(rows, RISK_PAGE_SIZE)
+    page_obj = paginator.get_page(page)
 
-    loaded = active_model()
-    recommender = loaded.recommender
-    rows = []
-    for pk in scored_ids:
-        enrollment = enrollments[pk]
-        events = histories.get(pk, [])
-        last = events[-1][0] if events else None  # HISTORY_FIELDS: time first
-        days = (now - last).days if last else (today - last_day[pk]).days
-        session = enrollment.session
-        overdue = sorted(
-            {
-                position
-                for activity, position in graded
-                if session and activity not in passed[pk] and session.week_deadline(position) < today
-            }
+    def present(r) -> AtRisk:
+        user = r.learner
+        return AtRisk(
+            row=r,
+            name=(user.get_full_name() or user.username) if identify else roles.pseudonym_label(user.pk),
+            email=user.email if identify else "",
+            key=str(user.pk) if identify else roles.learner_pseudonym(user.pk),
+            action={"label": m.RiskAction.Action(r.action).label, "by": r.action_by, "at": r.action_at}
+            if r.action
+            else None,
+            can_message=identify and message_deliverable(recipient=user),
         )
-        risk = None
-        if recommender is not None:
-            risk = float(recommender.predict(history_frame(pk, events)).risk)
-        user = enrollment.user
-        name = (user.get_full_name() or user.username) if identify else roles.pseudonym_label(pk)
-        rows.append(
-            AtRisk(user, enrollment, last, days, risk, failures[pk], overdue, actions.get(pk), name,
-                   user.email if identify else "", str(pk) if identify else roles.learner_pseudonym(pk))
-        )  # fmt: skip
-    if recommender is not None:
-        rows.sort(key=lambda r: (-(r.risk or 0.0), -(r.days_inactive or 0)))
-    else:
-        rows.sort(key=lambda r: (-(r.days_inactive or 0), -r.recent_failures, -len(r.overdue_weeks)))
-    never = len(enrollments) - len(last_day)
 
-    bins = [0] * RISK_BINS
-    for r in rows:
-        value = r.risk if recommender is not None else None
-        if value is not None:
-            bins[min(RISK_BINS - 1, int(value * RISK_BINS))] += 1
-    if recommender is not None:
-        distribution = Chart(
-            "risk-distribution", "Predicted risk of disengaging, scored learners", "bar",
-            ["Risk", "Learners"],
-            [[f"{10 * i}-{10 * (i + 1)}%", n] for i, n in enumerate(bins)],
-            [Series(1, "Learners", color=RED)],
-            description="How many of the scored learners fall in each band of predicted risk.",
-            x_title="Predicted risk of disengaging", y_title="Learners",
-        )  # fmt: skip
-    else:
-        counts = defaultdict(int)
-        for r in rows:
-            counts[min(r.days_inactive or 0, 30)] += 1
-        distribution = Chart(
-            "risk-distribution", "Days since last activity, scored learners", "bar",
-            ["Days since last activity (30 = 30 or more)", "Learners"],
-            [[d, counts[d]] for d in range(31)],
-            [Series(1, "Learners", color=ORANGE)],
-            description="How many of the scored learners have been away for each number of days.",
-            x_title="Days since last activity", y_title="Learners",
-        )  # fmt: skip
+    shown = [present(r) for r in page_obj.object_list]
+    first = (
+        shown[0].row
+        if shown
+        else m.LearnerRisk.objects.filter(course=course).only("computed", "source").first()
+    )
+    loaded = active_model()
+    model = loaded.version if loaded.recommender is not None else None
+
+    distribution = Chart(
+        "risk-bands", "Learners by risk band", "bar",
+        ["Band", "Learners"],
+        [[b.label, totals[b.value]] for b in reversed(m.LearnerRisk.Band)],
+        [Series(1, "Learners", color=RED)],
+        description="How many active enrollments fall in each band at the last refresh: disengaged (away the "
+        "whole 14-day horizon already), then high, medium and low predicted risk (or days away, under the "
+        "rule), and never active.",
+        x_title="Band", y_title="Learners",
+    )  # fmt: skip
     email = ["E-mail"] if identify else []
+    table_rows = []
+    if full_table:
+        table_rows = [
+            [i, a.name, *([a.email] if identify else []), a.band_label, a.risk, a.days_inactive,
+             a.last_active.isoformat() if a.last_active else None, a.week, "; ".join(a.signals),
+             a.action["label"] if a.action else None]
+            for i, a in enumerate((present(r) for r in rows.iterator(chunk_size=2000)), 1)
+        ]  # fmt: skip
     table = Chart(
         "learners", "Learners at risk", "table",
-        ["Rank", "Learner", *email, "Risk", "Days since last activity", "Last activity", "Reasons", "Latest action"],
-        [[i, r.name, *([r.email] if identify else []), r.risk, r.days_inactive,
-          r.last_active.isoformat() if r.last_active else None, "; ".join(r.reasons),
-          r.action["label"] if r.action else None] for i, r in enumerate(rows, 1)],
-        [],
+        ["Rank", "Learner", *email, "Band", "Risk", "Days inactive", "Last active", "Week", "Signals",
+         "Latest action"],
+        table_rows, [],
     )  # fmt: skip
+    weeks = list(course.weeks.order_by("position").values_list("position", flat=True))
+    query = {k: v for k, v in (("band", band), ("week", str(week_n) if week_n else ""), ("active", active),
+                               ("sort", sort if sort != "risk" else "")) if v}  # fmt: skip
     return {
         "charts": [distribution],
         "tables": [table],
-        "rows": rows,
-        "model": loaded.version if recommender is not None else None,
+        "rows": shown,
+        "page": page_obj,
+        "query": query,
+        "filters": {"band": band, "week": week_n, "active": active, "sort": sort},
+        "choices": {
+            "band": [(k, m.LearnerRisk.Band(v).label) for k, v in RISK_BANDS.items()],
+            "week": weeks,
+            "active": [(k, v[0]) for k, v in RISK_ACTIVE.items()],
+            "sort": [(k, v[0]) for k, v in RISK_SORTS.items()],
+        },
+        "totals": {m.LearnerRisk.Band(b).label: n for b, n in totals.items()},
+        "enrolled": sum(totals.values()),
+        "never_active": totals[m.LearnerRisk.Band.NEVER],
+        "computed": first.computed if first else None,
+        "source": first.source if first else None,
+        "model": model,
         "model_error": loaded.error,
-        "calibration": _model_calibration(loaded.version) if recommender is not None else None,
-        "enrolled": len(enrollments),
-        "scored": len(rows),
-        "never_active": never,
-        "limit": RISK_LEARNERS,
+        "calibration": _model_calibration(model) if model is not None else None,
         "identify": identify,
+        "page_size": RISK_PAGE_SIZE,
+        "high": m.LearnerRisk.Band.HIGH,
     }

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 
 from . import models as m
@@ -23,19 +21,20 @@ def risk_action_record(*, course, learner, action: str, by, note: str = "") -> m
     return record
 
 
-def risk_message_send(*, course, learner, by, subject: str, body: str) -> m.RiskAction:
-    """E-mail the learner from the course's instructor and record that it was sent."""
-    send_mail(
-        subject[:200],
-        body,
-        getattr(settings, "DEFAULT_FROM_EMAIL", None),
-        [learner.email],
-        fail_silently=False,
-    )
-    return risk_action_record(
+@transaction.atomic
+def risk_message_send(*, course, learner, by, subject: str, body: str):
+    """Message the learner from the course's instructor: an in-site message on their home
+    page, e-mailed too where they have an address (``lms.inbox.services.message_send``),
+    and record that it was sent. Raises ValidationError when nothing can be delivered
+    (an empty message, a closed account): nothing is recorded then."""
+    from lms.inbox.services import message_send
+
+    message = message_send(sender=by, recipient=learner, subject=subject, body=body)
+    risk_action_record(
         course=course,
         learner=learner,
         action=m.RiskAction.Action.MESSAGED,
         by=by,
-        note=f"{subject}\n\n{body}",
+        note=f"{message.subject}\n\n{message.body}",
     )
+    return message

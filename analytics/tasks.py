@@ -43,3 +43,12 @@ def export_run_task(job_id: int) -> str:
 
     job = export_job_run(job_id=job_id)
     return "not queued" if job is None else f"export #{job.pk}: {job.status}"
+
+
+@shared_task(name="analytics.risk_refresh", acks_late=True, time_limit=1800, soft_time_limit=1740)
+def risk_refresh_task() -> str:
+    """Beat: recompute every course's learners at risk (``analytics.risk``). Idempotent:
+    each course's rows are replaced in one transaction."""
+    from .risk import learner_risk_refresh
+
+    return str(learner_risk_refresh())

@@ -17,10 +17,11 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from lms.accounts import roles
@@ -74,7 +75,10 @@ COURSE_PAGES: dict[str, Callable[[Course, HttpRequest], dict[str, Any]]] = {
     "quizzes": lambda course, request: selectors.course_quizzes(course=course),
     "labs": lambda course, request: selectors.course_labs(course=course),
     "at-risk": lambda course, request: selectors.learners_at_risk(
-        course=course, identify=roles.can_identify(request.user, course_id=course.pk)
+        course=course,
+        identify=roles.can_identify(request.user, course_id=course.pk),
+        **{k: request.GET.get(k) for k in ("band", "week", "active", "sort", "page")},
+        full_table=request.resolver_match.url_name == "course-csv",
     ),
     "recommendations": lambda course, request: selectors.recommendation_effectiveness(course=course),
 }
@@ -129,6 +133,8 @@ def _course_view(page: str, template: str):
         course = _course(request, course)
         figures = COURSE_PAGES[page](course, request)
         query = f"?period={figures['period']}" if "period" in figures else ""
+        if figures.get("query"):  # the at-risk page's filters: its CSV holds the rows they match
+            query = "?" + urlencode(figures["query"])
         for chart in [*figures["charts"], *figures.get("tables", [])]:
             chart.csv_url = reverse("analytics:course-csv", args=[course.slug, page, chart.slug]) + query
         return _page(request, template, course, page, figures)
@@ -199,7 +205,7 @@ def activity_csv(request: HttpRequest, course: str, section: str, activity: str,
 class ExportForm(forms.Form):
     format = forms.ChoiceField(choices=ExportJob.Format.choices, initial=ExportJob.Format.PARQUET)
     course = forms.ModelChoiceField(
-        queryset=Course.objects.order_by("title"),
+        queryset=Course.objects.order_by("number", "slug"),
         to_field_name="slug",
         required=False,
         empty_label="Every course",
@@ -291,17 +297,19 @@ def at_risk_action(request: HttpRequest, course: str) -> HttpResponse:
         if not identify:
             raise PermissionDenied("Messaging a learner needs their identity; you see pseudonyms.")
         subject = request.POST.get("subject", "").strip() or f"{course.title}: checking in"
-        body = request.POST.get("body", "").strip()
-        if not body or not learner.email:
-            messages.error(
-                request,
-                f"Nothing sent to {name}: " + ("write a message." if learner.email else "no e-mail address."),
+        try:
+            message = services.risk_message_send(
+                course=course,
+                learner=learner,
+                by=request.user,
+                subject=subject,
+                body=request.POST.get("body", ""),
             )
+        except ValidationError as error:
+            messages.error(request, f"Nothing sent to {name}: {' '.join(error.messages)}")
         else:
-            services.risk_message_send(
-                course=course, learner=learner, by=request.user, subject=subject, body=body
-            )
-            messages.success(request, f"Message sent to {name}.")
+            where = " and e-mailed to them" if message.recipient.email else ""
+            messages.success(request, f"Message sent to {name}: it shows on their home page{where}.")
     elif action in (RiskAction.Action.HANDLED, RiskAction.Action.NOT_USEFUL):
         services.risk_action_record(
             course=course, learner=learner, action=action, by=request.user, note=request.POST.get("note", "")

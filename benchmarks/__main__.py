@@ -17,6 +17,7 @@ BENCHMARKS = [
     "kt_pykt",
     "recommender_serving",
     "dashboards",
+    "at_risk_page",
 ]
 
 

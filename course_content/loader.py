@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from .rules import PASS_MARK
+
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 ID_MAX = 80
 KINDS = ("video", "reading", "quiz", "lab")
@@ -200,7 +202,7 @@ class Quiz:
     line: int
     questions: list[Question]
     max_attempts: int = 3
-    pass_fraction: float = 0.8
+    pass_fraction: float = PASS_MARK
 
 
 @dataclass
@@ -539,7 +541,7 @@ class CatalogBuilder:
             number=_int(data.get("number")),
             title=_text(data.get("title")),
             summary=_text(data.get("summary")),
-            passing_grade=_float(data.get("passing_grade"), 0.8),
+            passing_grade=_float(data.get("passing_grade"), PASS_MARK),
             weeks=[],
             concepts=concepts,
             dir=course_dir,
@@ -667,7 +669,7 @@ class CatalogBuilder:
             data.line,
             [],
             _int(data.get("max_attempts"), 3),
-            _float(data.get("pass_fraction"), 0.8),
+            _float(data.get("pass_fraction"), PASS_MARK),
         )
         questions = data.get("questions")
         if isinstance(questions, LList):

@@ -6,6 +6,8 @@ torchrun --nproc_per_node=2 -m recommender train ...      (DDP, gloo on CPU)
 python -m recommender evaluate --events X.parquet --model DIR --out REPORT_DIR [--syllabus S.json]
 python -m recommender predict --model DIR --events history.parquet [--learner ID] [--question KEY ...]
 python -m recommender bench --model DIR --events X.parquet
+python -m recommender ope --events X.parquet [--policy logging|syllabus|model:DIR ...] [--limit N]
+python -m recommender ope-check [--learners 150] [--days 56] [--seed 1]
 """
 
 from __future__ import annotations
@@ -144,6 +146,51 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _curriculum(args: argparse.Namespace):
+    from recommender.simulate import Curriculum
+
+    return Curriculum.load(Path(args.content), args.course or None)
+
+
+def _cmd_ope(args: argparse.Namespace) -> int:
+    from recommender import ope
+
+    curriculum = _curriculum(args)
+    log = ope.logged_decisions(args.events, passing_grade=curriculum.passing_grade)
+    results = ope.evaluate_candidates(
+        log, args.policy or ["logging", "syllabus"], curriculum, limit=args.limit, bootstrap=args.bootstrap
+    )
+    models = ", ".join(sorted(set(log.decisions["model"])))
+    print(f"{len(log.decisions):,} showings with propensities logged by {models}"
+          + (f" ({log.without_propensities:,} without, not used)" if log.without_propensities else "")
+          + (f"; the first {args.limit:,} used" if args.limit else ""))  # fmt: skip
+    print(ope.table(results))
+    print(f"follow rate: the top step followed; progress: activities completed within {ope.HORIZON_DAYS} days; "
+          "95% bootstrap intervals over learners; support: share of showings where the candidate's step "
+          "could have been on top.")  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps([r.as_dict() for r in results], indent=2))
+    return 0
+
+
+def _cmd_ope_check(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import time
+
+    from recommender import ope
+
+    began = time.monotonic()
+    rows = ope.validate_in_simulation(
+        _curriculum(args), learners=args.learners, days=args.days, seed=args.seed,
+        start=dt.datetime(2026, 1, 5, tzinfo=dt.UTC), compliance=args.compliance, exploration=args.exploration,
+        truth_factor=args.truth_factor,
+    )  # fmt: skip
+    print(ope.validation_table(rows))
+    covered = {e: sum(r[f"{e}_covers"] for r in rows) for e in ope.ESTIMATORS}
+    print(f"intervals covering the truth: {covered} of {len(rows)} each; {time.monotonic() - began:.0f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recommender", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,11 +224,43 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--inference-only", action="store_true")
     p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
 
+    for name in ("ope", "ope-check"):
+        if name == "ope":
+            p = sub.add_parser("ope", help="off-policy estimates of candidate policies from logged showings")
+            p.add_argument(
+                "--events", required=True, help="events (.parquet or .csv, as export_events writes)"
+            )
+            p.add_argument("--policy", action="append",
+                           help="logging, syllabus or model:DIR (repeatable; default logging and syllabus)")  # fmt: skip
+            p.add_argument(
+                "--limit", type=int, help="only the first N showings (a model policy predicts per showing)"
+            )
+            p.add_argument("--bootstrap", type=int, default=1000)
+            p.add_argument("--json", help="also write the estimates to this file")
+        else:
+            p = sub.add_parser(
+                "ope-check", help="validate the estimators in simulation, where the truth is known"
+            )
+            p.add_argument("--learners", type=int, default=150)
+            p.add_argument("--days", type=int, default=56)
+            p.add_argument("--seed", type=int, default=1)
+            p.add_argument("--compliance", type=float, default=0.7)
+            p.add_argument("--exploration", type=float, default=0.1)
+            p.add_argument(
+                "--truth-factor",
+                type=int,
+                default=4,
+                help="learners of the on-policy truth, times --learners",
+            )
+        p.add_argument("--content", default="course_content", help="the curriculum folder")
+        p.add_argument("--course", action="append", help="course slug(s) (default: all)")
+
     args = parser.parse_args(argv)
-    handlers = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "bench": _cmd_bench}
+    handlers = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "bench": _cmd_bench,
+                "ope": _cmd_ope, "ope-check": _cmd_ope_check}  # fmt: skip
     try:
         return handlers[args.command](args)
-    except (ArtifactError, ValueError, FileNotFoundError) as e:
+    except (ArtifactError, ValueError, FileNotFoundError) as e:  # OPEError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -39,7 +39,9 @@ from recommender.data import (
     LearnerSequence,
     Vocabularies,
     answer_counts,
+    elapsed_bucket,
     encode_history,
+    risk_features,
     write_learner_ids,
 )
 from recommender.model import ModelConfig, SequenceModel, special_activity_mask
@@ -206,7 +208,7 @@ class Prediction:
     """What the model says about one learner after their history."""
 
     next_activities: list[tuple[str, float]]  # (slug, probability), most likely first
-    risk: float  # p(no event in the next ``horizon_days`` after the last event)
+    risk: float  # p(no event in the ``horizon_days`` after ``now``: see Recommender.predict)
     _recommender: Recommender | None = field(default=None, repr=False, compare=False)
     _prefix: torch.Tensor | None = field(default=None, repr=False, compare=False)  # (1, T+1, D)
     _counts: tuple | None = field(default=None, repr=False, compare=False)  # data.answer_counts
@@ -254,17 +256,23 @@ class Recommender:
     def horizon_days(self) -> float:
         return float(self.config.get("training", {}).get("horizon_days", 14.0))
 
-    def predict(self, history: pd.DataFrame, *, top_k: int = 10) -> Prediction:
+    def predict(self, history: pd.DataFrame, *, top_k: int = 10, now: Any = None) -> Prediction:
         """Predict from one learner's events (canonical columns ``time, verb, activity,
         payload``; any order). An empty history gives the model's "first step" output
-        and the training base rate as risk."""
+        and the training base rate as risk.
+
+        ``now`` (a datetime, pandas Timestamp or epoch seconds; default: the time of the
+        last event) is the moment the disengagement risk is for: the time elapsed since
+        the last event is one of its inputs, so a learner away for a month is scored as
+        such, not as if they had just left."""
         if "learner_id" in history.columns and len(history) and history["learner_id"].nunique() > 1:
             raise ValueError("predict() takes one learner's events; got several learner ids")
-        return self.predict_sequence(encode_history(history, self.vocabs), top_k=top_k)
+        return self.predict_sequence(encode_history(history, self.vocabs), top_k=top_k, now=now)
 
     @torch.inference_mode()
-    def predict_sequence(self, seq: LearnerSequence, *, top_k: int = 10) -> Prediction:
-        """Predict from an encoded sequence (its last ``max_len`` events are the context)."""
+    def predict_sequence(self, seq: LearnerSequence, *, top_k: int = 10, now: Any = None) -> Prediction:
+        """Predict from an encoded sequence (its last ``max_len`` events are the context);
+        ``now`` as in :meth:`predict`."""
         model = self.model
         n = len(seq)
         if n == 0:
@@ -277,7 +285,12 @@ class Recommender:
                 for a in (seq.activity, seq.verb, seq.outcome, seq.gap, seq.answers)
             ]
             prefix = model.encode(*x)  # (1, T+1, D)
-            risk = float(torch.sigmoid(model.risk_logits(prefix[0, -1])))
+            elapsed = 0.0 if now is None else max(_seconds(now) - float(seq.times[-1]), 0.0)
+            state = torch.full((1, 1), prefix.size(1) - 1, device=self.device)
+            at = np.array([float(seq.times[-1]) + elapsed])
+            bucket = torch.from_numpy(elapsed_bucket(np.array([elapsed]))).to(self.device)[None]  # (1, 1)
+            feats = torch.from_numpy(risk_features(seq.times, at)).to(self.device)[None]  # (1, 1, F)
+            risk = float(torch.sigmoid(model.risk_logits(prefix, state, bucket, feats))[0, 0])
         logits = model.next_logits(prefix[0, -1]).masked_fill(self._blocked, float("-inf"))
         probs = torch.softmax(logits, dim=-1)
         k = min(top_k, int((~self._blocked).sum()))
@@ -313,3 +326,13 @@ class Recommender:
         for slug, p in pred.next_activities:
             out[self.vocabs.activities.stoi[slug]] = p
         return out
+
+
+def _seconds(when: Any) -> float:
+    """A moment (datetime, pandas Timestamp, epoch seconds) as epoch seconds."""
+    if isinstance(when, int | float | np.integer | np.floating):
+        return float(when)
+    stamp = pd.Timestamp(when)
+    if stamp.tzinfo is None:
+        raise ValueError("now must be timezone-aware (or epoch seconds)")
+    return stamp.timestamp()

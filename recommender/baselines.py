@@ -272,18 +272,17 @@ class IRTBaseline:
 
 
 def activity_features(seq: LearnerSequence) -> np.ndarray:
-    """(T, 5) log1p of: events in the last 1, 7 and 14 days (up to and including t),
-    days since the first event, days since the previous event."""
-    times = seq.times
-    n = len(times)
-    idx = np.arange(n)
-    feats = np.zeros((n, 5), np.float64)
-    for c, days in enumerate((1, 7, 14)):
-        lo = np.searchsorted(times, times - days * DAY, side="right")
-        feats[:, c] = idx + 1 - np.minimum(lo, idx)
-    if n:
-        feats[:, 3] = (times - times[0]) / DAY
-        feats[1:, 4] = np.diff(times) / DAY
+    """(R, 5) log1p at each disengagement prediction point tau (``seq.risk_time``) of:
+    events in the last 1, 7 and 14 days before tau, days since the first event, days
+    since the last event (the elapsed time the at-risk page sees)."""
+    times, points = seq.times, seq.risk_time
+    feats = np.zeros((len(points), 5), np.float64)
+    if len(points):
+        upto = np.searchsorted(times, points, side="right")  # events at or before tau
+        for c, days in enumerate((1, 7, 14)):
+            feats[:, c] = upto - np.searchsorted(times, points - days * DAY, side="right")
+        feats[:, 3] = (points - times[0]) / DAY
+        feats[:, 4] = (points - times[upto - 1]) / DAY
     return np.log1p(feats)
 
 
@@ -298,7 +297,7 @@ class ActivityLogRegBaseline:
 
     def fit(self, seqs: Sequence[LearnerSequence]) -> ActivityLogRegBaseline:
         x = np.concatenate([activity_features(s) for s in seqs] or [np.zeros((0, 5))])
-        y = np.concatenate([s.disengaged for s in seqs] or [np.zeros(0, np.float32)])
+        y = np.concatenate([s.risk_label for s in seqs] or [np.zeros(0, np.float32)])
         keep = y >= 0
         x, y = x[keep], y[keep]
         if len(x):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from recommender.data import MAX_ANSWERS, LearnerSequence, windows
+from recommender.data import MAX_ANSWERS, N_RISK_FEATURES, LearnerSequence, windows
 from recommender.model import Batch
 
 
@@ -77,6 +77,13 @@ def window_kt(seq: LearnerSequence, w: Window) -> np.ndarray:
     return np.flatnonzero((seq.kt_pos >= lo) & (seq.kt_pos < hi))
 
 
+def window_risk(seq: LearnerSequence, w: Window) -> np.ndarray:
+    """Indices of the disengagement prediction points scored in window ``w`` (those
+    whose last event before the point is one of the window's scored positions)."""
+    lo, hi = w.start + w.score_from, w.start + w.length
+    return np.flatnonzero((seq.risk_pos >= lo) & (seq.risk_pos < hi))
+
+
 def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
     """Pad the windows into one :class:`Batch` (targets are zeros / masked when the
     sequences carry none, as in inference)."""
@@ -84,13 +91,18 @@ def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
     t = max(w.length for w in wins)
     kts = [window_kt(seqs[w.seq], w) for w in wins]
     k = max(1, max(len(x) for x in kts))  # >= 1 so the correctness head always runs (DDP)
+    risks = [window_risk(seqs[w.seq], w) for w in wins]
+    r = max(1, max(len(x) for x in risks))  # >= 1: the risk head always runs too
     act = np.zeros((b, t), np.int64)
     verb = np.zeros((b, t), np.int64)
     outcome = np.zeros((b, t), np.int64)
     gap = np.zeros((b, t), np.int64)
     answers = np.zeros((b, t, MAX_ANSWERS), np.int64)
     next_t = np.zeros((b, t + 1), np.int64)
-    risk = np.full((b, t), -1.0, np.float32)
+    risk = np.full((b, r), -1.0, np.float32)
+    risk_state = np.zeros((b, r), np.int64)
+    risk_elapsed = np.zeros((b, r), np.int64)
+    risk_feats = np.zeros((b, r, N_RISK_FEATURES), np.float32)
     kt_state = np.zeros((b, k), np.int64)
     kt_q = np.zeros((b, k), np.int64)
     kt_a = np.zeros((b, k), np.int64)
@@ -110,7 +122,6 @@ def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
             if w.start == 0:
                 next_t[i, 0] = s.first_activity
             next_t[i, 1 + w.score_from : 1 + n] = s.next_activity[w.start + w.score_from : w.start + n]
-            risk[i, w.score_from : n] = s.disengaged[w.start + w.score_from : w.start + n]
         idx = kts[i]
         m = len(idx)
         kt_state[i, :m] = np.maximum(s.kt_anchor[idx] - w.start + 1, 0)
@@ -119,6 +130,12 @@ def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
         kt_y[i, :m] = s.kt_correct[idx]
         kt_c[i, :m] = s.kt_counts[idx]
         kt_m[i, :m] = True
+        idx = risks[i]
+        m = len(idx)
+        risk_state[i, :m] = s.risk_pos[idx] - w.start + 1
+        risk_elapsed[i, :m] = s.risk_elapsed[idx]
+        risk_feats[i, :m] = s.risk_feats[idx]
+        risk[i, :m] = s.risk_label[idx]
     return Batch(
         activity=torch.from_numpy(act),
         verb=torch.from_numpy(verb),
@@ -126,6 +143,9 @@ def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
         gap=torch.from_numpy(gap),
         answers=torch.from_numpy(answers),
         next_target=torch.from_numpy(next_t),
+        risk_state=torch.from_numpy(risk_state),
+        risk_elapsed=torch.from_numpy(risk_elapsed),
+        risk_feats=torch.from_numpy(risk_feats),
         risk_target=torch.from_numpy(risk),
         kt_state=torch.from_numpy(kt_state),
         kt_question=torch.from_numpy(kt_q),

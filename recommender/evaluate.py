@@ -6,7 +6,9 @@ Protocol: learners are split as at training time (the model directory's
 learners with the model's vocabularies; every prediction at position t uses events
 ``0..t`` only. Next activity is ranked over the full activity vocabulary (specials
 excluded; a target unseen at training time is a miss); correctness is scored on every
-question interaction; disengagement on every uncensored position.
+question interaction; disengagement on every uncensored prediction point (a daily
+check-in: see ``recommender.data``), and on those of learners active in the last 7 days
+alone (``roc_auc_recent``: who, among those still around, is about to leave).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from recommender.baselines import (
     SyllabusBaseline,
     read_syllabus,
 )
+from recommender.compare import AucMetric, RatioMetric
 from recommender.data import (
     NONE,
     LearnerSequence,
@@ -54,23 +57,29 @@ class _Collector:
 
     def __init__(self) -> None:
         self.ranks: list[np.ndarray] = []
+        self.rank_learner: list[int] = []  # the learner of each entry of ``ranks``
+        self.kt_learner: list[np.ndarray] = []
         self.kt_y: list[np.ndarray] = []
         self.kt_p: list[np.ndarray] = []
         self.risk_y: list[np.ndarray] = []
         self.risk_p: list[np.ndarray] = []
+        self.risk_elapsed: list[np.ndarray] = []  # elapsed-time buckets (data.elapsed_bucket)
 
     def add(self, seqs: Sequence[LearnerSequence], scores, candidates: np.ndarray) -> None:
         for s, sc in zip(seqs, scores, strict=True):
             if sc.next is not None:
                 pos = np.flatnonzero(s.next_activity > 0)
                 self.ranks.append(target_ranks(sc.next[pos], s.next_activity[pos], candidates))
+                self.rank_learner.append(s.learner_id)
             if sc.kt is not None:
+                self.kt_learner.append(np.full(len(s.kt_correct), s.learner_id, np.int64))
                 self.kt_y.append(s.kt_correct)
                 self.kt_p.append(sc.kt)
             if sc.risk is not None:
-                keep = s.disengaged >= 0
-                self.risk_y.append(s.disengaged[keep])
+                keep = s.risk_label >= 0
+                self.risk_y.append(s.risk_label[keep])
                 self.risk_p.append(sc.risk[keep])
+                self.risk_elapsed.append(s.risk_elapsed[keep])
 
     def results(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
@@ -80,7 +89,24 @@ class _Collector:
             out["correctness"] = correctness_metrics(np.concatenate(self.kt_y), np.concatenate(self.kt_p))
         if self.risk_y:
             out["disengagement"] = disengagement_metrics(
-                np.concatenate(self.risk_y), np.concatenate(self.risk_p)
+                np.concatenate(self.risk_y), np.concatenate(self.risk_p), np.concatenate(self.risk_elapsed)
+            )
+        return out
+
+    def per_learner(self) -> dict[str, Any]:
+        """The gate metrics as functions of per-learner resampling weights
+        (``recommender.compare``): HR@10 as hits and targets per learner, AUC over every
+        question interaction tagged with its learner."""
+        out: dict[str, Any] = {}
+        if self.ranks:
+            out["hr@10"] = RatioMetric(
+                np.array(self.rank_learner, np.int64),
+                np.array([float((r <= 10).sum()) for r in self.ranks]),
+                np.array([float(len(r)) for r in self.ranks]),
+            )
+        if self.kt_y:
+            out["auc"] = AucMetric(
+                np.concatenate(self.kt_learner), np.concatenate(self.kt_y), np.concatenate(self.kt_p)
             )
         return out
 
@@ -96,10 +122,15 @@ def evaluate(
     chunk_learners: int = 256,
     progress: bool = True,
     record_metrics: bool = False,
+    per_learner: bool = False,
 ) -> dict[str, Any]:
     """Score the model in ``model_dir`` and the baselines; write the report into
     ``out_dir`` (``report.json``, ``report.md``, ``reliability.png``, ``metrics.png``)
-    when given, and return the report as a dict."""
+    when given, and return the report as a dict.
+
+    ``per_learner``: the returned report also has ``"per_learner"``, per scorer the gate
+    metrics in a form the paired bootstrap can resample by learner
+    (``{scorer: {"hr@10": RatioMetric, "auc": AucMetric}}``; never written to JSON)."""
     art = artifact.load_artifact(model_dir)
     vocabs = art.vocabs
     horizon = float(art.config.get("training", {}).get("horizon_days", 14.0))
@@ -174,6 +205,8 @@ def evaluate(
         metrics_plot(results, out / "metrics.png")
     if record_metrics:
         artifact.set_metrics(model_dir, _jsonable(results))
+    if per_learner:
+        report["per_learner"] = {name: col.per_learner() for name, col in collectors.items()}
     return report
 
 
@@ -193,7 +226,7 @@ def _jsonable(x: Any) -> Any:
 _COLUMNS = {
     "next_activity": ["hr@1", "hr@5", "hr@10", "ndcg@10", "mrr", "n"],
     "correctness": ["auc", "accuracy", "log_loss", "ece", "n"],
-    "disengagement": ["roc_auc", "pr_auc", "positive_rate", "n"],
+    "disengagement": ["roc_auc", "pr_auc", "ece", "positive_rate", "roc_auc_recent", "n"],
 }
 _LOWER_IS_BETTER = {"log_loss", "ece"}
 
@@ -222,7 +255,7 @@ def markdown_report(report: dict[str, Any]) -> str:
         cols = _COLUMNS[task]
         best = {}
         for c in cols:
-            if c in ("n", "positive_rate"):
+            if c in ("n", "positive_rate", "roc_auc_recent"):
                 continue
             vals = [r[c] for r in rows.values() if r.get(c) is not None and math.isfinite(r[c])]
             if vals:

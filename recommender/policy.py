@@ -6,34 +6,47 @@ learner's view), so what is evaluated in simulation is what learners get.
 
 The rules, in order:
 
-1. **Remediation after a failure**: a graded item failed and not passed since: first the
-   lecture that teaches the concept the model is least sure about (or, when that lecture
-   is done, an unlocked lab that practises it), then the retake.
-2. **Due work first**: graded items past their soft deadline, when the predicted
-   success is in reach.
-3. **Practice once it is unlocked**: a lab whose prerequisite concepts are covered (the
-   course graph unlocks it) comes before more lectures. Doing beats watching: in MOOC
-   data, practice activities were worth about six times as much learning as videos or
-   readings (Koedinger et al., "Learning is not a spectator sport", L@S 2015). Not for
-   a learner the model sees at high risk of disengaging: a long lab is what they skip.
-4. **Ready to pass**: an assessment whose predicted success reaches its pass mark is taken
-   now, not after the rest of the lectures (learners who pass sooner fall behind less).
-5. **Resume** a video left half-watched.
+1. **Remediation after a failure** in the current course: a graded item failed and not
+   passed since: first the lecture that teaches the concept the model is least sure
+   about (or, when that lecture is done, an unlocked lab that practises it), then the
+   retake.
+2. **Due work first**: graded items of the current course past their soft deadline, when
+   the predicted success is in reach.
+3. **Practice once it is unlocked**: a lab of the learner's current course, in their
+   current or next week, whose prerequisite concepts are covered (the course graph
+   unlocks it) and whose own concepts have been taught (a lesson on each is done) comes
+   before more lectures. Doing beats watching: in MOOC data, practice activities were
+   worth about six times as much learning as videos or readings (Koedinger et al.,
+   "Learning is not a spectator sport", L@S 2015). Not for a learner the model sees at
+   high risk of disengaging: a long lab is what they skip.
+4. **Ready to pass**: an assessment of the current course and week (or the next) whose
+   predicted success reaches its pass mark is taken now, not after the rest of the
+   lectures (learners who pass sooner fall behind less), once a lesson on each of its
+   topics is done: never a test before any lesson, however confident the prior.
+5. **Resume** a video of the current course left half-watched.
 6. **The next step**, among unlocked activities not done: the model's probability that
    the learner engages with it, weighted toward items not yet mastered, and assessments
    whose predicted success lies in the *productive band* (hard enough to teach, likely
-   enough to succeed); an assessment predicted below the band waits until each of its
-   concepts has been taught (a lecture on it is done). A lesson whose concepts the model
+   enough to succeed); an assessment predicted below the band, and any lab, waits until
+   each of its concepts has been taught (a lecture on it is done). A lesson whose concepts the model
    predicts mastered (p(correct) at least ``KNOWN`` on their questions) is deferred to
-   the end.
+   the end, but only on the learner's own evidence (they were graded on a question about
+   each of its concepts): for someone new the prediction is the population's prior.
 
 When the model predicts a high risk of disengaging, short activities come first.
+
+Only the courses the learner is enrolled in are considered, and steps within reach (the
+current course, current or next week: ``recommender.pedagogy``) rank before the rest.
+Reasons are built from the item's own facts (its week, its concepts, the learner's
+results). Whatever this returns still goes through ``recommender.pedagogy.enforce``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from course_content.rules import PASS_MARK, video_complete
 
 PRODUCTIVE_BAND = (0.55, 0.9)
 HIGH_RISK = 0.5
@@ -56,8 +69,14 @@ class Candidate:
     passed: bool = False
     coverage: float = 0.0  # videos
     due: bool = False  # graded, past its soft deadline, not passed
-    pass_mark: float = 0.8
+    pass_mark: float = PASS_MARK
     questions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (question key, its concepts)
+    # Where the item sits, for the pedagogy invariants (recommender.pedagogy):
+    course: str = ""  # course slug
+    course_number: int = 0  # the course's number in the specialization (1..5)
+    week: int = 0  # 1-based week within its course
+    enrolled: bool = True  # the learner is enrolled in the item's course
+    prerequisites: tuple[str, ...] = ()  # concepts the item's own concepts build on
 
 
 @dataclass(frozen=True)
@@ -73,7 +92,7 @@ class Step:
     slug: str
     reason: str
     rank_score: float
-    kind: str = "next"  # remediation | retake | due | practice | ready | resume | next
+    kind: str = "next"  # remediation | retake | due | practice | ready | resume | next | review
     details: dict = field(default_factory=dict)
 
 
@@ -142,6 +161,15 @@ def _taught(candidates: list[Candidate], before: Candidate, concept: str) -> boo
     return not earlier or any(c.state == "done" for c in earlier)
 
 
+def _answered(candidates: list[Candidate], concept: str) -> bool:
+    """The learner has been graded on a question about ``concept``: evidence of their own
+    behind a prediction of mastery, rather than the model's prior for someone new."""
+    return any(
+        c.score is not None and any(concept in (concepts or c.concepts) for _, concepts in c.questions)
+        for c in candidates
+    )
+
+
 def _practice(candidates: list[Candidate], concept: str, *, besides: str) -> Candidate | None:
     """The first unlocked lab not done (other than ``besides``) that practises ``concept``."""
     return next(
@@ -158,8 +186,18 @@ def choose(
     recent_failure: str | None = None,
     concept_titles: dict[str, str] | None = None,
     limit: int = 3,
+    recent_course: str | None = None,
 ) -> list[Step]:
-    """Ranked next steps (at most ``limit``), each with its reason."""
+    """Ranked next steps (at most ``limit``), each with its reason. ``recent_course``: the
+    course of the learner's latest activity (for their current course)."""
+    from .pedagogy import LearnerState
+
+    candidates = [c for c in candidates if c.enrolled]
+    state = LearnerState(candidates, recent_course=recent_course, concept_titles=concept_titles or {})
+
+    def in_reach(c: Candidate) -> bool:
+        return c.course == state.current_course and c.week <= state.frontier + 1
+
     model = _asked_once(model, candidates)
     titles = concept_titles or {}
     by_slug = {c.slug: c for c in candidates}
@@ -173,13 +211,17 @@ def choose(
 
     # 1. Remediation after a failure.
     failed = by_slug.get(recent_failure or "")
-    if failed is not None and not failed.passed:
+    if failed is not None and not failed.passed and failed.course == state.current_course:
         weak = weakest_concept(failed, model)
         if weak is not None:
             concept, p = weak
             teacher = _teacher(candidates, failed, concept)
             name = titles.get(concept, concept)
             practice = _practice(candidates, concept, besides=failed.slug)
+            if practice is not None and not in_reach(practice):
+                practice = None
+            if teacher is not None and (teacher.state == "locked" or teacher.week > state.frontier):
+                teacher = None  # a lesson the learner cannot follow yet, or one ahead, is no remedy
             if teacher is not None and teacher.state == "done" and practice is not None:
                 add(Step(practice.slug, f"Your last attempt at “{failed.title}” fell short on {name}, and you "
                          f"have seen its lecture: practise it in this lab first.", 100.0, "remediation",
@@ -195,8 +237,9 @@ def choose(
     open_items = [c for c in candidates if c.state != "done" and c.state != "locked"]
     short_first = model.risk >= HIGH_RISK
 
-    # 2. Due work, when in reach.
-    for c in sorted((c for c in open_items if c.due and not c.passed), key=lambda c: c.order):
+    # 2. Due work of the current course, when in reach.
+    due = (c for c in open_items if c.due and not c.passed and c.course == state.current_course)
+    for c in sorted(due, key=lambda c: c.order):
         p = predicted_success(c, model)
         if p is None or p >= PRODUCTIVE_BAND[0]:
             chance = "" if p is None else f"; predicted success {p:.0%}"
@@ -209,27 +252,33 @@ def choose(
                 )
             )
 
-    # 3. Practice once unlocked (not for a learner at risk: a long lab is what they would skip).
+    # 3. Practice once unlocked and taught, within reach (not for a learner at risk: a long
+    # lab is what they would skip).
     if not short_first:
         for c in sorted(
-            (c for c in open_items if c.kind == "lab" and not c.questions), key=lambda c: c.order
-        ):
-            add(Step(c.slug, "Practice beats watching: the concepts this lab builds on are covered, so try it now.",
-                     75.0 - c.order * 1e-3, "practice"))  # fmt: skip
+            (c for c in open_items if c.kind == "lab" and not c.questions and in_reach(c)
+             and all(_taught(candidates, c, concept) for concept in c.concepts)),
+            key=lambda c: c.order,
+        ):  # fmt: skip
+            topics = ", ".join(titles.get(x, x) for x in c.concepts[:2])
+            add(Step(c.slug, f"Practice beats watching: you have done the lessons on {topics or 'this'} in "
+                     f"{c.where}, so try this lab now.", 75.0 - c.order * 1e-3, "practice"))  # fmt: skip
 
-    # 4. An assessment the learner is predicted to pass: take it now rather than after more lectures.
+    # 4. An assessment the learner is predicted to pass, once each of its topics was taught:
+    # take it now rather than after more lectures (never a test before any lesson).
     for c in sorted(
-        (c for c in open_items if c.graded and c.questions and not c.passed), key=lambda c: c.order
-    ):
+        (c for c in open_items if c.graded and c.questions and not c.passed and in_reach(c)
+         and all(_taught(candidates, c, concept) for concept in c.concepts)),
+        key=lambda c: c.order,
+    ):  # fmt: skip
         p = predicted_success(c, model)
         if p is not None and p >= c.pass_mark:
             add(Step(c.slug, f"Predicted success {p:.0%}, above the pass mark ({round(100 * c.pass_mark)}%): "
                      "you are ready, take it now.", 72.0 - c.order * 1e-3, "ready"))  # fmt: skip
 
-    # 5. Resume a half-watched video.
-    for c in sorted(
-        (c for c in open_items if c.kind == "video" and 0.05 <= c.coverage < 0.9), key=lambda c: c.order
-    ):
+    # 5. Resume a half-watched video (of the current course, within reach).
+    started = [c for c in open_items if c.kind == "video" and 0.05 <= c.coverage and in_reach(c)]
+    for c in sorted((c for c in started if not video_complete(c.coverage)), key=lambda c: c.order):
         add(Step(c.slug, f"You have watched {round(100 * c.coverage)}% of this video; pick up where you left off.",
                  70.0 - c.order * 1e-3, "resume"))  # fmt: skip
 
@@ -246,9 +295,12 @@ def choose(
             and c.concepts
             and len(known) == len(c.concepts)
             and min(known) >= KNOWN
+            and all(_answered(candidates, x) for x in c.concepts)
         ):
             score *= 0.1
             reason = f"Predicted {min(known):.0%} or better on its topics: a quick refresher, once the rest is done."
+        elif c.kind == "lab" and not c.questions and not all(_taught(candidates, c, x) for x in c.concepts):
+            continue  # a lab waits for the lessons on its concepts (they are candidates of their own)
         elif c.kind in ("quiz", "lab") and c.questions:
             p = predicted_success(c, model)
             low, high = PRODUCTIVE_BAND
@@ -271,7 +323,7 @@ def choose(
             score += 1.0
             reason = "A short one to get back into the course. " + reason
         scored.append((score, c, reason))
-    for score, c, reason in sorted(scored, key=lambda t: (-t[0], t[1].order)):
+    for score, c, reason in sorted(scored, key=lambda t: (not in_reach(t[1]), -t[0], t[1].order)):
         add(Step(c.slug, reason, float(score), "next"))
         if len(steps) >= limit + 2:
             break

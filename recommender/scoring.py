@@ -3,8 +3,9 @@
 
 A scorer maps learner sequences (``recommender.data.LearnerSequence``) to
 :class:`SequenceScores`: per event position the next-activity scores over the whole
-activity vocabulary and the disengagement probability, per question interaction the
-probability of a correct answer. A scorer that does not address a task leaves it None.
+activity vocabulary, per question interaction the probability of a correct answer, per
+disengagement prediction point (``data.prediction_points``) the probability of no
+event within the horizon. A scorer that does not address a task leaves it None.
 Every score at position t may use events ``0..t`` of the sequence only (for a question
 interaction: events up to its anchor).
 """
@@ -18,7 +19,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from recommender.batching import collate, make_windows, window_kt
+from recommender.batching import collate, make_windows, window_kt, window_risk
 from recommender.data import LearnerSequence
 from recommender.model import SequenceModel
 
@@ -27,7 +28,7 @@ from recommender.model import SequenceModel
 class SequenceScores:
     next: np.ndarray | None = None  # (T, n_activities) higher = more likely next
     kt: np.ndarray | None = None  # (K,) p(correct)
-    risk: np.ndarray | None = None  # (T,) p(no event in the horizon)
+    risk: np.ndarray | None = None  # (R,) p(no event in the horizon) at each prediction point
 
 
 class Scorer(Protocol):
@@ -60,7 +61,7 @@ class ModelScorer:
             SequenceScores(
                 next=np.zeros((len(s), v), np.float32),
                 kt=np.zeros(len(s.kt_pos), np.float32),
-                risk=np.zeros(len(s), np.float32),
+                risk=np.zeros(len(s.risk_pos), np.float32),
             )
             for s in seqs
         ]
@@ -69,13 +70,14 @@ class ModelScorer:
             chunk = wins[i : i + self.batch_size]
             o = model(collate(seqs, chunk).to(self.device))
             next_l = o.next_logits.float().cpu().numpy()  # (B, T+1, V)
-            risk = torch.sigmoid(o.risk_logits).float().cpu().numpy()  # (B, T)
+            risk = torch.sigmoid(o.risk_logits).float().cpu().numpy()  # (B, R)
             kt = torch.sigmoid(o.kt_logits).float().cpu().numpy()  # (B, K)
             for b, w in enumerate(chunk):
                 lo, hi = w.start + w.score_from, w.start + w.length
                 res = out[w.seq]
                 res.next[lo:hi] = next_l[b, 1 + w.score_from : 1 + w.length]
-                res.risk[lo:hi] = risk[b, w.score_from : w.length]
                 idx = window_kt(seqs[w.seq], w)
                 res.kt[idx] = kt[b, : len(idx)]
+                idx = window_risk(seqs[w.seq], w)
+                res.risk[idx] = risk[b, : len(idx)]
         return out

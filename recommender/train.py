@@ -32,7 +32,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,7 @@ class TrainConfig:
     w_next: float = 1.0  # loss weights
     w_kt: float = 1.0
     w_risk: float = 1.0
+    risk_calibration_frac: float = 0.15  # learners whose risk labels are held back to fit Platt scaling
     threads: int = 1  # torch intra-op threads while training (0: leave torch's setting)
 
     def model_config(self, vocabs: Vocabularies) -> ModelConfig:
@@ -181,11 +182,13 @@ def _augment_unk(batch, prob: float, gen: torch.Generator) -> None:
 
 
 def make_optimizer(model: SequenceModel, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW; the few "wide" correctness parameters (per-question bias, prior-count
-    weights) learn ``wide_lr_mult`` times faster and without weight decay, as a
+    """AdamW; the few "wide" parameters (correctness: per-question bias, prior-count
+    weights; disengagement: the weights of recent activity, time away and tenure) learn
+    ``wide_lr_mult`` times faster and without weight decay, as a
     logistic regression would: otherwise a few hundred steps cannot move a question's
     difficulty far enough."""
-    wide = [model.q_bias.weight, *model.kt_wide.parameters()]
+    wide = [model.q_bias.weight, *model.kt_wide.parameters(), *model.risk_wide.parameters(),
+            model.risk_elapsed.weight]  # fmt: skip
     ids = {id(p) for p in wide}
     rest = [p for p in model.parameters() if id(p) not in ids]
     return torch.optim.AdamW(
@@ -354,10 +357,15 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
         net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[dist.device.index] if dist.device.type == "cuda" else None
         )
-    weights = LossWeights(cfg.w_next, cfg.w_kt, cfg.w_risk)
-    risk_labels = np.concatenate([s.disengaged for s in seqs])
+    risk_labels = np.concatenate([s.risk_label for s in seqs])
     risk_base = float((risk_labels == 1).sum() / max((risk_labels >= 0).sum(), 1))
-    steps_per_epoch = _rank_steps(len(length_batches(wins, budget, (cfg.seed, 0))), dist.world_size)
+    calibration = _hold_back_risk_labels(seqs, cfg.risk_calibration_frac, cfg.seed)
+    risk_labels = np.concatenate([s.risk_label for s in seqs])
+    n_batches = len(length_batches(wins, budget, (cfg.seed, 0)))
+    steps_per_epoch = _rank_steps(n_batches, dist.world_size)
+    # every prediction point weighs the same, whichever batch it is in (model.LossWeights)
+    risk_per_batch = float((risk_labels >= 0).sum()) / max(n_batches, 1)
+    weights = LossWeights(cfg.w_next, cfg.w_kt, cfg.w_risk, risk_per_batch)
     schedule = _Schedule(cfg, steps_per_epoch * cfg.epochs)
 
     # ---- train
@@ -431,8 +439,9 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
         if dist.world_size > 1:
             torch_dist.barrier()
 
-    # ---- save the version
+    # ---- calibrate the risk on the held-back labels, then save the version
     if dist.is_main:
+        _calibrate_risk(model, seqs, calibration, dist.device)
         t_train = time_seconds(train_ev["time"])
         window = {
             "start": _iso(float(t_train.min())),
@@ -455,6 +464,98 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
     if dist.world_size > 1:
         torch_dist.barrier()
     return TrainResult(model.cpu(), vocabs, history, out, dist.rank, dist.world_size)
+
+
+# ---------------------------------------------------------------------------- frozen held-out learners
+HOLDOUT_RATE = 0.2  # share of new learners that join the frozen held-out set
+
+
+def frozen_holdout(path: str | Path, learner_ids: Iterable[int], *, rate: float = HOLDOUT_RATE) -> list[int]:
+    """The held-out learners that every model version is trained without and scored on,
+    kept in ``path`` (one id a line; a ``#`` header holds the key and the rule, so the
+    file is also a valid ``holdout_file``) and grown by one documented rule:
+
+    * a learner already in the file stays in it, forever (and is never trained on);
+    * any other learner of ``learner_ids`` joins when a keyed hash of their id
+      (BLAKE2b with the file's random key, as a number in [0, 1)) is below the rate
+      recorded in the file when it was created (``rate`` then, ``HOLDOUT_RATE`` by
+      default).
+
+    Membership depends on the learner id and the key only, so a learner's side of the
+    split never changes between versions, new learners are held out at a steady rate,
+    and the baselines, fitted on the same training learners and scored on the same
+    held-out ones, score identically on the same data. Returns the members (sorted),
+    after writing the file when it grew."""
+    import hashlib
+    import secrets
+
+    path = Path(path)
+    key, members = None, set()
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.startswith("# key: "):
+                key = line.removeprefix("# key: ").strip()
+            elif line.startswith("# rate: "):
+                rate = float(line.removeprefix("# rate: ").strip())
+        members = set(read_learner_ids(path))
+        if key is None:
+            raise ValueError(f"{path} has no '# key:' line: it is not a frozen held-out set")
+    if not 0.0 < rate < 1.0:
+        raise ValueError("the held-out rate must be in (0, 1)")
+    key = key or secrets.token_hex(16)
+    digest_key = bytes.fromhex(key)
+
+    def held_out(learner: int) -> bool:
+        digest = hashlib.blake2b(str(int(learner)).encode(), key=digest_key, digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64 < rate
+
+    grown = members | {int(i) for i in learner_ids if held_out(i)}
+    if grown != members or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(
+            "# Frozen held-out learners (recommender.train.frozen_holdout): members stay; a new learner\n"
+            "# joins when blake2b(id, key) / 2**64 < rate. Never edit by hand.\n"
+            f"# key: {key}\n# rate: {rate}\n" + "".join(f"{i}\n" for i in sorted(grown))
+        )
+        os.replace(tmp, path)
+    return sorted(grown)
+
+
+def _hold_back_risk_labels(seqs: list, frac: float, seed: int) -> dict[int, np.ndarray]:
+    """Mask the disengagement labels of a seeded ``frac`` of the training learners (they
+    still train the other heads): ``{sequence index: labels}`` for Platt scaling, fitted
+    on predictions the risk head was not trained on."""
+    if frac <= 0 or len(seqs) < 10:
+        return {}
+    rng = np.random.default_rng([seed, 7])
+    picked = rng.permutation(len(seqs))[: max(int(round(frac * len(seqs))), 1)]
+    held = {}
+    for i in sorted(picked.tolist()):
+        held[i] = seqs[i].risk_label
+        seqs[i].risk_label = np.full_like(held[i], -1.0)
+    return held
+
+
+def _calibrate_risk(model: SequenceModel, seqs: list, held: dict[int, np.ndarray], device) -> None:
+    """Fit ``model.risk_scale`` / ``risk_shift`` (Platt) on the held-back learners."""
+    from recommender.metrics import platt_fit
+    from recommender.scoring import ModelScorer
+
+    if not held:
+        return
+    for i, labels in held.items():
+        seqs[i].risk_label = labels
+    chosen = [seqs[i] for i in held]
+    scores = ModelScorer(model, device=device).score(chosen)
+    p = np.concatenate([sc.risk for sc in scores]).astype(np.float64)
+    y = np.concatenate([s.risk_label for s in chosen])
+    keep = y >= 0
+    p = np.clip(p[keep], 1e-6, 1 - 1e-6)
+    a, b = platt_fit(np.log(p / (1 - p)), y[keep])
+    with torch.no_grad():
+        model.risk_scale.fill_(a)
+        model.risk_shift.fill_(b)
 
 
 def _iso(seconds: float) -> str:

@@ -14,6 +14,7 @@ export CACHE_URL=${CACHE_URL:-filecache://$(cd "$DATA" && pwd)/cache}
 $PY manage.py migrate --no-input
 $PY manage.py seed_demo
 $PY manage.py rollups_update  # the dashboards' rollups over the demo cohort (beat keeps them fresh)
+$PY manage.py risk_refresh  # learners at risk (beat refreshes it every ten minutes)
 
 $PY -m celery -A lms worker --loglevel=INFO --concurrency=1 --queues=default,grading \
     --hostname="worker-$PORT@%h" --logfile="$DATA/worker.log" &

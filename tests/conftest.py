@@ -27,6 +27,13 @@ def _reachable(url: str, default_port: int) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     # Real hashing costs ~0.3 s per password on an idle core; tests need none of it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests that check the next steps shown expect the policy's own order: no exploration
+    # (tests/platform/lms/recommendations/test_propensities.py sets it where it is tested).
+    settings.RECOMMENDATION_EXPLORATION = 0.0
+    # The promotion gate on a budget (fewer resamples, a small simulated cohort): a retrain
+    # in a test takes seconds, not minutes (tests/recommender/test_compare.py tests the gate).
+    settings.RECOMMENDER_GATE = {"n_boot": 200, "sim_learners": 20, "sim_days": 21, "sim_seeds": [101],
+                                 "invariant_learners": 6}  # fmt: skip
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
         pytest.exit("The test suite runs on PostgreSQL: use `make test` (or set DATABASE_URL).", returncode=2)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "lms.recommendations",
     "lms.simulation",
     "lms.privacy",
+    "lms.inbox",
     "analytics",
 ]
 
@@ -104,6 +105,12 @@ SANDBOX_PYTHON = env.str("CAIRN_SANDBOX_PYTHON", default="/opt/cairn-sandbox/bin
 SANDBOX_USER = env.str("CAIRN_SANDBOX_USER", default="nobody")
 LAB_SUBMISSIONS_PER_MINUTE = env.int("CAIRN_LAB_SUBMISSIONS_PER_MINUTE", default=6)
 MODEL_REGISTRY_DIR = Path(env.str("CAIRN_MODEL_DIR", default=str(DATA_DIR / "models")))
+# How much evidence the promotion gate gathers (fields of recommender.compare.GateConfig,
+# e.g. {"sim_learners": 100}); a version's own gate_config wins. Empty: the library's defaults.
+RECOMMENDER_GATE = env.json("CAIRN_RECOMMENDER_GATE", default={})
+# Share of next-step showings whose top step is drawn uniformly from the policy's valid
+# steps, so that other policies can be evaluated from the logs (docs/recommender.md).
+RECOMMENDATION_EXPLORATION = env.float("CAIRN_RECOMMENDATION_EXPLORATION", default=0.1)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -184,6 +191,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "labs.grade_submission": {"queue": "grading"},
     "recommendations.retrain": {"queue": "training"},
+    "recommendations.ope_estimate": {"queue": "training"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
@@ -194,6 +202,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.rollups_update",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Learners at risk (analytics.risk): the model scores every active enrollment off the
+    # request path; the page shows how old the figures are.
+    "analytics-risk-refresh": {
+        "task": "analytics.risk_refresh",
+        "schedule": 600.0,
+        "options": {"expires": 590},
     },
     # Jobs whose message was lost (the broker was down when they were requested) are rows
     # still queued: send them again (lms.core.dispatch).

@@ -53,5 +53,6 @@ urlpatterns = [
     path("", include("lms.progress.urls")),
     path("", include("lms.recommendations.urls")),
     path("", include("lms.privacy.urls")),
+    path("", include("lms.inbox.urls")),
     path("dashboards/", include("analytics.urls")),
 ]

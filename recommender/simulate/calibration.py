@@ -8,6 +8,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from course_content import rules
+
 from .curriculum import Curriculum
 
 SOURCES = {
@@ -77,8 +79,8 @@ def cohort_stats(runs: list, curriculum: Curriculum) -> dict[str, float]:
             if lab.mode == mode:
                 by_lab.setdefault(lab.activity, []).append(lab.score)
         for scores in by_lab.values():
-            bar = curriculum.passing_grade.get(course, 0.8) if mode == "submit" else 1.0
-            passing = [n for n, s in enumerate(scores, start=1) if s >= bar]
+            grade = curriculum.passing_grade.get(course)
+            passing = [n for n, s in enumerate(scores, start=1) if rules.lab_passed(mode, s, grade)]
             if passing:
                 to_pass.append(passing[0])
     completers = [r for r in runs if course in r.completed]

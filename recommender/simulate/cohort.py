@@ -17,11 +17,16 @@ from typing import Protocol
 
 import numpy as np
 
+from course_content import rules
+
 from .curriculum import Curriculum, Item, Question
 from .learner import Knowledge, LearnerParams, Traits, is_hard, p_correct, p_function_right
 
-VIDEO_DONE = 0.9  # the platform's completion rule (docs/course-site.md)
 QUIZ_WINDOW_HOURS = 8.0
+# A failed test's feedback (course_content.labkit.grade): the value message (the simulated
+# learner has no real output to quote) and, for a known mistake, that mistake's hint.
+VALUE_MESSAGE = "the returned values differ from the expected ones beyond the tolerance"
+_FEEDBACK = ("mistake", "message", "hint")
 
 
 @dataclass
@@ -104,6 +109,40 @@ class Policy(Protocol):
     def choose(self, view: LearnerView) -> str | None: ...
 
 
+@dataclass(frozen=True)
+class Shows:
+    """Recording recommendations as the platform does (``simulate_cohort(shows=...)``):
+    before each activity the learner is shown the policy's first ``slate`` valid steps,
+    the top one drawn by exploration with probability ``exploration``
+    (``recommender.ope``), and follows it with probability
+    ``compliance * exp(-minutes / follow_minutes)``: a five-minute video is followed
+    about twice as often as an hour-long lab."""
+
+    exploration: float = 0.1  # recommender.ope.EXPLORATION, the platform's default
+    slate: int = 3  # the top step and two alternatives, as on the home page
+    follow_minutes: float = 60.0
+
+    def appeal(self, item: Item) -> float:
+        return float(np.exp(-item.minutes / self.follow_minutes))
+
+
+def policy_slate(policy: Policy, view: LearnerView, k: int) -> list[str]:
+    """A policy's first ``k`` steps in its order: its choice, then its choice were that
+    one done, and so on (a policy names one step; its later ones are what it would name
+    next). Works for any ``Policy``, and whatever checks its ``choose`` applies hold for
+    every step of the slate."""
+    chosen: list[str] = []
+    progress = view.progress
+    for _ in range(k):
+        step = policy.choose(view if not chosen else LearnerView(
+            view.curriculum, progress, view.events, view.now, view.verified, view.learner, view.session))  # fmt: skip
+        if step is None or step in chosen or step not in view.curriculum.index:
+            break
+        chosen.append(step)
+        progress = {**progress, step: Progress(started=view.now, completed=view.now)}
+    return chosen
+
+
 def simulate_cohort(
     curriculum: Curriculum,
     *,
@@ -115,15 +154,21 @@ def simulate_cohort(
     policy: Policy | None = None,
     compliance: float = 0.0,
     first: int = 0,
+    shows: Shows | None = None,
 ) -> Iterator[LearnerRun]:
     """Learners ``first`` .. ``first + learners - 1`` of the cohort ``seed``: learner i's
-    life depends only on (seed, i), so slices can be simulated apart and joined."""
+    life depends only on (seed, i), so slices can be simulated apart and joined.
+
+    ``shows`` (with a ``policy``): the learners are shown the policy's next steps as on
+    the platform's home page, and the ``recommendation.*`` events are recorded (see
+    ``Shows``); without it, a learner asks the policy with probability ``compliance``
+    and follows it, and no recommendation event is recorded."""
     params = params or LearnerParams()
     seeds = np.random.SeedSequence(seed).spawn(first + learners)
     for index in range(first, first + learners):
         yield simulate_learner(
             curriculum, index=index, seed=seeds[index], days=days, start=start, params=params,
-            policy=policy, compliance=compliance,
+            policy=policy, compliance=compliance, shows=shows,
         )  # fmt: skip
 
 
@@ -137,18 +182,19 @@ def simulate_learner(
     params: LearnerParams | None = None,
     policy: Policy | None = None,
     compliance: float = 0.0,
+    shows: Shows | None = None,
 ) -> LearnerRun:
     return _Life(curriculum, index, np.random.default_rng(seed), days, start, params or LearnerParams(),
-                 policy, compliance).run()  # fmt: skip
+                 policy, compliance, shows).run()  # fmt: skip
 
 
 class _Life:
     """One learner from enrollment to the end (finished, dropped out, or out of days)."""
 
-    def __init__(self, curriculum, index, rng, days, start, params, policy, compliance):
+    def __init__(self, curriculum, index, rng, days, start, params, policy, compliance, shows=None):
         self.c: Curriculum = curriculum
         self.index, self.rng, self.days, self.params = index, rng, days, params
-        self.policy, self.compliance = policy, compliance
+        self.policy, self.compliance, self.shows = policy, compliance, shows
         self.traits = Traits.draw(rng, params)
         self.knowledge = Knowledge(params, params.prior_mean + self.traits.prior)
         self.start_mastery = self.knowledge.p_mastered(curriculum.concepts, 0.0)
@@ -271,12 +317,42 @@ class _Life:
             self._advance(self.rng.uniform(0.2, 2.0))
 
     def _choose(self) -> str | None:
+        if self.policy is not None and self.shows is not None:
+            return self._shown()
         if self.policy is not None and self.rng.random() < self.compliance:
             view = LearnerView(self.c, self.progress, self.events, self.now, self.traits.verified, self.index,
                                self.session)  # fmt: skip
             suggested = self.policy.choose(view)
             if suggested is not None and suggested in self.c.index and not self._done(suggested):
                 return suggested
+        return self._next()
+
+    def _shown(self) -> str | None:
+        """The platform's next steps, as the home page shows them before each activity:
+        the policy's valid ranked steps (``policy_slate``), the top one possibly drawn
+        by exploration (``recommender.ope.explore``, which gives the propensities), and
+        ``recommendation.shown``; the learner then follows the top step
+        (``recommendation.followed``) with probability ``compliance`` times its appeal
+        (``Shows.appeal``: long steps are followed less), or sets it aside
+        (``recommendation.dismissed``) and chooses for themselves."""
+        from recommender.ope import explore
+
+        view = LearnerView(self.c, self.progress, self.events, self.now, self.traits.verified, self.index,
+                           self.session)  # fmt: skip
+        ranked = [s for s in policy_slate(self.policy, view, self.shows.slate) if not self._done(s)]
+        if not ranked:
+            return self._next()
+        shown, propensities = explore(ranked, self.shows.exploration, self.rng)
+        top = self.c.item(shown[0])
+        recommendation = self.rng.bytes(16).hex()
+        self._event("recommendation.shown", None, {
+            "items": shown, "model": self.policy.name, "recommendation": recommendation,
+            "propensities": propensities, "exploration": self.shows.exploration}, course=top.course)  # fmt: skip
+        answer = {"target": top.slug, "recommendation": recommendation}
+        if self.rng.random() < self.compliance * self.shows.appeal(top):
+            self._event("recommendation.followed", top, answer)
+            return top.slug
+        self._event("recommendation.dismissed", top, answer)
         return self._next()
 
     def _next(self) -> str | None:
@@ -352,7 +428,7 @@ class _Life:
                 back = max(0.0, at - float(rng.uniform(10, 45)))
                 if rng.random() < 0.5:
                     self._event("video.paused", item, {"position": round(at, 2), "duration": duration,
-                                                       "segments": _merge(row.segments + [[resume, at]])})  # fmt: skip
+                                                       "segments": rules.merge_segments(row.segments + [[resume, at]])})  # fmt: skip
                     self._advance(float(rng.uniform(0.1, 1.0)))
                     self._event("video.played", item, {"position": round(at, 2), "speed": speed})
                 self._event("video.seeked", item, {"old_time": round(at, 2), "new_time": round(back, 2)})
@@ -361,9 +437,9 @@ class _Life:
             position = at
         watched += stop - position
         self._advance((stop - position) / 60.0 / speed)
-        row.segments = _merge(row.segments + [[round(resume, 2), round(stop, 2)]])
-        row.coverage = min(1.0, sum(e - s for s, e in row.segments) / duration)
-        if stop < duration * VIDEO_DONE and self.rng.random() > 0.5 * self.traits.persistence:
+        row.segments = rules.merge_segments(row.segments + [[round(resume, 2), round(stop, 2)]])
+        row.coverage = rules.coverage(row.segments, duration)
+        if stop < duration * rules.VIDEO_COMPLETE and self.rng.random() > 0.5 * self.traits.persistence:
             self.passed_over.append(item.slug)  # stopped early and moved on
         if stop >= duration:
             self._event(
@@ -379,7 +455,7 @@ class _Life:
             )
         share = watched / duration
         self.knowledge.learn(item.concepts, p.learn_video * min(1.0, share) * self.traits.learn_rate, day)
-        if row.coverage >= VIDEO_DONE and row.completed is None:
+        if rules.video_complete(row.coverage) and row.completed is None:
             row.completed = self.now
         return watched / 60.0 / speed + 0.5
 
@@ -410,7 +486,7 @@ class _Life:
             self._event("quiz.answered", item, {"question": question.key, "answer": answers[question.key],
                                                 "correct": right, "attempt": number})  # fmt: skip
         score = sum(results.values()) / len(results) if results else 0.0
-        passed = score >= item.pass_fraction
+        passed = rules.quiz_passed(score, item.pass_fraction)
         self._event("quiz.submitted", item, {"attempt": number})
         self._event("quiz.graded", item, {"attempt": number, "score": score, "passed": passed, "questions": [
             {"question": k, "correct": v, "answer": answers[k]} for k, v in results.items()]})  # fmt: skip
@@ -447,15 +523,17 @@ class _Life:
             minutes += work
             run = self._lab_result(item, "run", wrong)
             submitted = None
-            if self.traits.verified and run.score == 1.0 or (self.traits.verified and rng.random() < 0.3):
+            green = rules.lab_passed(rules.RUN, run.score, None)  # every public test passes
+            if self.traits.verified and green or (self.traits.verified and rng.random() < 0.3):
                 submitted = self._lab_result(item, "submit", wrong)
             self.knowledge.learn(item.concepts, p.learn_lab * self.traits.learn_rate, day)
             if submitted is not None:
-                passing = self.c.passing_grade.get(item.course, 0.8)
-                self._graded(item, submitted.score, submitted.score >= passing)
-                if submitted.score >= passing:
+                passing = self.c.passing_grade.get(item.course)
+                passed = rules.lab_passed(rules.SUBMIT, submitted.score, passing)
+                self._graded(item, submitted.score, passed)
+                if passed:
                     break
-            elif not self.traits.verified and run.score == 1.0:
+            elif not self.traits.verified and green:
                 self._graded(item, None, True)
                 break
             if wrong:
@@ -476,14 +554,19 @@ class _Life:
                 if mode == "run" and not public:
                     continue
                 passed = mistake is None or (hidden_only and public)
-                tests.append({"name": name, "passed": passed, "kind": "ok" if passed else "mismatch",
-                              "points": 1.0, **({"mistake": mistake} if not passed else {})})  # fmt: skip
+                kind = "passed" if passed else "value"
+                test = {"name": name, "passed": passed, "kind": kind, "points": 1.0}
+                if not passed:  # the feedback the grader gives: its message, and the mistake's own hint
+                    test.update(mistake=mistake, message=VALUE_MESSAGE, hint=check.hint(mistake))
+                tests.append(test)
         score = sum(t["passed"] for t in tests) / len(tests) if tests else 0.0
         submission = str(uuid.UUID(bytes=self.rng.bytes(16), version=4))
         self._event("lab.ran" if mode == "run" else "lab.submitted", item, {"submission": submission})
         self._advance(float(self.rng.uniform(0.1, 0.5)))
+        # The platform's lab.graded event carries each test's verdict, never its feedback.
         self._event("lab.graded", item, {"submission": submission, "mode": mode, "gradable": True, "score": score,
-                                         "tests": [{k: v for k, v in t.items() if k != "mistake"} for t in tests]})  # fmt: skip
+                                         "tests": [{k: v for k, v in t.items() if k not in _FEEDBACK}
+                                                   for t in tests]})  # fmt: skip
         record = LabRecord(item.slug, mode, score, tests, self.now, submission)
         self.labs.append(record)
         return record
@@ -588,16 +671,8 @@ def _answer(question: Question, right: bool, rng: np.random.Generator):
     return chosen if chosen != sorted(question.correct) else sorted(set(chosen) ^ {options[-1]})
 
 
-def _merge(segments: list[list[float]]) -> list[list[float]]:
-    merged: list[list[float]] = []
-    for start, end in sorted(segments):
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return merged
+# The platform's rule (course_content.rules); the name stays for older callers.
+_merge = rules.merge_segments
 
 
 def events_frame(runs: list[LearnerRun], *, learner_offset: int = 0):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_content.rules import PASS_MARK
+
 
 @dataclass(frozen=True)
 class Question:
@@ -26,6 +28,14 @@ class LabCheck:
     call: str
     tests: tuple[tuple[str, bool], ...]  # (test name, public)
     mistakes: tuple[str, ...] = ()  # names of known mistakes (their hints teach the fix)
+    hints: tuple[str, ...] = ()  # the lab's hint for each mistake, as the grader shows it ("": none)
+
+    def hint(self, mistake: str) -> str:
+        """The hint the grader attaches to a test failed by ``mistake`` ("" if none)."""
+        for name, hint in zip(self.mistakes, self.hints, strict=False):
+            if name == mistake:
+                return hint
+        return ""
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class Item:
     graded: bool = False
     duration: int = 0  # video seconds
     interview: bool = False
-    pass_fraction: float = 0.8
+    pass_fraction: float = PASS_MARK
     max_attempts: int = 3
     questions: tuple[Question, ...] = ()
     checks: tuple[LabCheck, ...] = ()
@@ -94,7 +104,7 @@ class Curriculum:
 
 def _item(activity, course: str, week: int, course_week: int, with_labs: bool) -> Item:
     questions: tuple[Question, ...] = ()
-    pass_fraction, max_attempts = 0.8, 3
+    pass_fraction, max_attempts = PASS_MARK, 3
     if activity.quiz is not None:
         pass_fraction, max_attempts = activity.quiz.pass_fraction, activity.quiz.max_attempts
         questions = tuple(
@@ -140,6 +150,7 @@ def _lab_checks(lab_dir: Path) -> tuple[LabCheck, ...]:
             call=call,
             tests=tuple((t.name, t.public) for t in lab.tests if t.call == call),
             mistakes=tuple(m.name for m in lab.mistakes if m.call == call),
+            hints=tuple(m.hint for m in lab.mistakes if m.call == call),
         )
         for call in calls
     )

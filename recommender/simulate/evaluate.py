@@ -17,6 +17,7 @@ from pathlib import Path
 from .cohort import Policy, simulate_cohort
 from .curriculum import Curriculum
 from .learner import LearnerParams
+from .policies import checked
 
 METRICS = {
     "completion": "share of learners who passed every graded item",
@@ -84,11 +85,15 @@ def evaluate_policies(
     params: LearnerParams | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> dict:
-    """``policies`` maps a name to a factory (None: learners choose alone). Returns
-    {"per_seed": {policy: [metrics per seed]}, "summary": {policy: {metric: Summary}}}."""
+    """``policies`` maps a name to a factory (None: learners choose alone); every policy's
+    output goes through the pedagogy checker (``recommender.pedagogy``), as on the
+    platform. Returns
+    {"per_seed": {policy: [metrics per seed]}, "summary": {policy: {metric: Summary}},
+    "replaced": {policy: {invariant rule: steps the checker replaced}}}."""
     per_seed: dict[str, list[dict]] = {}
+    replaced: dict[str, dict[str, int]] = {}
     for name, factory in policies.items():
-        policy = factory()
+        policy = checked(factory())  # what learners get: through the pedagogy checker
         per_seed[name] = []
         for seed in seeds:
             runs = list(simulate_cohort(curriculum, learners=learners, days=days, seed=seed, start=start,
@@ -96,11 +101,13 @@ def evaluate_policies(
             per_seed[name].append(run_metrics(runs, curriculum))
             if progress:
                 progress(name, seed)
+        if policy is not None:
+            replaced[name] = dict(policy.replaced or {})
     summary = {
         name: {metric: interval([row[metric] for row in rows]) for metric in METRICS}
         for name, rows in per_seed.items()
     }
-    return {"per_seed": per_seed, "summary": summary}
+    return {"per_seed": per_seed, "summary": summary, "replaced": replaced}
 
 
 def separated(summary: dict, metric: str, better: str, worse: str) -> bool:
@@ -120,6 +127,13 @@ def table(result: dict, *, setup: str = "") -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "Means over seeds with 95% intervals (t distribution). " + "; ".join(
         f"{k}: {v}" for k, v in METRICS.items()) + "."]  # fmt: skip
+    replaced = [
+        f"{name}: " + ", ".join(f"{n} {rule}" for rule, n in sorted(counts.items()))
+        for name, counts in result.get("replaced", {}).items()
+        if counts
+    ]
+    lines += ["", "Every policy's steps went through the pedagogy checker (recommender.pedagogy); "
+              + (f"steps it replaced: {'; '.join(replaced)}." if replaced else "it replaced none.")]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -129,6 +143,7 @@ def write_report(result: dict, out: Path, *, setup: str) -> list[Path]:
         "setup": setup,
         "per_seed": result["per_seed"],
         "summary": {p: {m: s.as_dict() for m, s in ms.items()} for p, ms in result["summary"].items()},
+        "replaced": result.get("replaced", {}),  # steps the pedagogy checker replaced, per policy and rule
     }
     (out / "policy-evaluation.json").write_text(json.dumps(data, indent=2, default=float))
     (out / "policy-evaluation.md").write_text(table(result, setup=setup) + "\n")

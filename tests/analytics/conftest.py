@@ -4,6 +4,7 @@ its dashboards."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,8 @@ def store_cohort(*, learners: int = 40, days: int = 30, seed: int = 4, batch: in
     course_import(course_dir=Path(settings.CONTENT_ROOT) / COURSE)
     call_command("simulate_cohort", "--course", COURSE, "--learners", str(learners), "--days", str(days),
                  "--seed", str(seed), "--start", "2026-05-04", "--batch", str(batch), "--no-stats",
-                 stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
+                 "--policy", "none", stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
+    # (--policy none: the tests add the recommendation events they check themselves)
     return Course.objects.get(slug=COURSE)
 
 
@@ -187,6 +189,12 @@ def demo_cohort() -> Course:
     serving_forget()  # no model: the at-risk page ranks by its rule
     report = rollups_update(until=timezone.now())
     assert report.events > 50_000
+    from analytics.risk import learner_risk_refresh
+    from lms.tracking.models import Event
+
+    # the at-risk rollup as a refresh the day after the cohort's last event would leave it
+    last = Event.objects.order_by("-time").values_list("time", flat=True).first()
+    learner_risk_refresh(course=course, now=last + dt.timedelta(days=1))
     return course
 
 

@@ -147,14 +147,14 @@ def test_activity_features_and_logreg():
         )
     )
     seq = build_sequences(ev, Vocabularies.build(ev))[0]
-    f = np.expm1(activity_features(seq))
-    assert f[:, 0].round().tolist() == [1, 2, 1, 1]  # last day
-    assert f[:, 1].round().tolist() == [1, 2, 3, 1]  # last 7 days
-    assert f[:, 2].round().tolist() == [1, 2, 3, 4]  # last 14 days
-    assert f[:, 3].tolist() == pytest.approx([0, 1 / 24, 3, 10])
-    assert f[:, 4].tolist() == pytest.approx([0, 1 / 24, 3 - 1 / 24, 7])
+    f = np.expm1(activity_features(seq))  # at the daily prediction points, days 1..10
+    assert f.shape == (10, 5)
+    # events in the last 1, 7 and 14 days up to the point, days since the first, days away
+    assert f[0].tolist() == pytest.approx([1, 2, 2, 1, 23 / 24])
+    assert f[2].tolist() == pytest.approx([1, 3, 3, 3, 0])
+    assert f[9].tolist() == pytest.approx([1, 1, 4, 10, 0])
     model = ActivityLogRegBaseline().fit([seq])
-    assert model.score([seq])[0].risk.shape == (4,)
+    assert model.score([seq])[0].risk.shape == (10,)
 
 
 def test_baselines_score_the_synthetic_clickstream(clickstream):
@@ -162,7 +162,7 @@ def test_baselines_score_the_synthetic_clickstream(clickstream):
     v = Vocabularies.build(ev)
     seqs = build_sequences(ev, v)
     train, test = seqs[:80], seqs[80:]
-    y = np.concatenate([s.disengaged for s in test])
+    y = np.concatenate([s.risk_label for s in test])
     risk = np.concatenate([s.risk for s in ActivityLogRegBaseline().fit(train).score(test)])
     assert roc_auc(y[y >= 0], risk[y >= 0]) > 0.5
     kt_y = np.concatenate([s.kt_correct for s in test])

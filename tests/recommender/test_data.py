@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from recommender.data import (
-    DAY,
     GAP_FIRST,
     NONE,
     OUTCOME_CORRECT,
@@ -115,30 +114,6 @@ def test_next_activity_is_the_next_different_real_activity(frame, vocabs):
     assert seq.first_activity == a["v1"]
 
 
-def test_disengagement_labels_and_censoring():
-    rows = [
-        (1, 0, "video.played", "v1", {}),
-        (1, 10, "video.played", "v2", {}),  # next event 20 days later -> disengaged
-        (1, 20 * 24 * 60, "video.played", "v3", {}),  # within 14 days of the end -> censored
-        (2, 0, "video.played", "v1", {}),
-        (2, 13 * 24 * 60, "video.played", "v2", {}),  # next event 13 days later, then censored
-        (2, 13 * 24 * 60 + 5, "video.played", "v3", {}),
-        (3, 25 * 24 * 60, "video.played", "v1", {}),  # the dataset's last event
-    ]
-    ev = load_events(events_frame(rows))
-    seqs = {s.learner_id: s for s in build_sequences(ev, Vocabularies.build(ev))}
-    assert seqs[1].disengaged.tolist() == [0.0, 1.0, -1.0]
-    assert seqs[2].disengaged.tolist() == [0.0, -1.0, -1.0]
-    # a shorter horizon changes both labels and censoring
-    seqs = {s.learner_id: s for s in build_sequences(ev, Vocabularies.build(ev), horizon_days=1)}
-    assert seqs[2].disengaged.tolist() == [1.0, 0.0, 1.0]
-    # the censoring reference can be the whole dataset's end for a subset of learners
-    end = float(time_seconds(ev["time"]).max())
-    sub = build_sequences(ev[ev["learner_id"] == 1], Vocabularies.build(ev), dataset_end=end)
-    assert sub[0].disengaged.tolist() == [0.0, 1.0, -1.0]
-    assert end - float(time_seconds(ev["time"]).min()) == 25 * DAY
-
-
 def test_unseen_items_encode_to_unk_without_crashing(vocabs):
     hist = events_frame(
         [
@@ -227,8 +202,8 @@ def test_synthetic_clickstream_has_every_target(clickstream):
         "event_id", "learner_id", "time", "verb", "session_id", "course", "activity", "payload", "source", "received",
     ]  # fmt: skip
     seqs = build_sequences(ev, Vocabularies.build(ev))
-    dis = np.concatenate([s.disengaged for s in seqs])
-    assert (dis == 1).sum() > 10 and (dis == 0).sum() > 1000 and (dis == -1).sum() > 0
+    dis = np.concatenate([s.risk_label for s in seqs])  # labels: tests/recommender/test_risk.py
+    assert (dis == 1).sum() > 10 and (dis == 0).sum() > 100 and (dis == -1).sum() > 0
     kt = np.concatenate([s.kt_correct for s in seqs])
     assert 0.3 < kt.mean() < 0.8 and len(kt) > 1000
     assert isinstance(ev["time"].dtype, pd.DatetimeTZDtype)

@@ -76,7 +76,10 @@ def test_predictions_at_t_ignore_everything_after_t(learner, arch):
         sa, sb = scorer.score([a])[0], scorer.score([b])[0]
         # ... and so is every prediction made at positions <= t
         np.testing.assert_allclose(sa.next[: t + 1], sb.next[: t + 1], atol=1e-5)
-        np.testing.assert_allclose(sa.risk[: t + 1], sb.risk[: t + 1], atol=1e-6)
+        cut = min(a.times[t + 1], b.times[t + 1])  # prediction points before the first altered event
+        ra, rb = a.risk_time < cut, b.risk_time < cut
+        assert ra.sum() == rb.sum() and (a.risk_pos[ra] <= t).all()
+        np.testing.assert_allclose(sa.risk[ra], sb.risk[rb], atol=1e-6)
         ka, kb = a.kt_pos <= t, b.kt_pos <= t
         assert ka.sum() == kb.sum()
         np.testing.assert_allclose(sa.kt[ka], sb.kt[kb], atol=1e-6)
@@ -89,8 +92,13 @@ def test_serving_gives_what_evaluation_scores(learner):
     vocabs = Vocabularies.build(ev)
     model = _model(vocabs, max_len=256)
     rec = Recommender(model, vocabs, {"extras": {"risk_base_rate": 0.1}})
-    seq = build_sequences(hist, vocabs)[0]
+    seq = build_sequences(hist, vocabs, dataset_end=float(ev["time"].max().timestamp()))[0]
     scores = ModelScorer(model).score([seq])[0]
+    # the risk at a prediction point is what serving says at that moment
+    for r in (0, len(seq.risk_pos) // 2, len(seq.risk_pos) - 1):
+        history = hist.iloc[: int(seq.risk_pos[r]) + 1]
+        pred = rec.predict(history, now=float(seq.risk_time[r]))
+        assert pred.risk == pytest.approx(float(scores.risk[r]), abs=1e-6)
     for t in (0, 10, 60):
         pred = rec.predict(hist.iloc[: t + 1], top_k=len(vocabs.activities))
         probs = dict(pred.next_activities)
@@ -99,7 +107,6 @@ def test_serving_gives_what_evaluation_scores(learner):
         expected = torch.softmax(logits, 0).numpy()
         for slug, p in probs.items():
             assert p == pytest.approx(float(expected[vocabs.activities.stoi[slug]]), abs=1e-5)
-        assert pred.risk == pytest.approx(float(scores.risk[t]), abs=1e-6)
     # the correctness of a question asked right after the history is the KT head's
     k = int(np.flatnonzero(seq.kt_pos > 0)[0])
     anchor = int(seq.kt_anchor[k])
@@ -123,7 +130,10 @@ def test_padding_and_masked_targets_do_not_change_the_loss(clickstream):
     np.testing.assert_allclose(
         out_a.next_logits[0, : n + 1].detach(), out_p.next_logits[0, : n + 1].detach(), atol=1e-5
     )
-    assert padded.risk_target[0, n:].eq(-1).all() and padded.next_target[0, n + 1 :].eq(0).all()
+    k = alone.risk_target.shape[1]  # the short window's prediction points, then padding
+    assert padded.risk_target[0, :k].equal(alone.risk_target[0]) and padded.risk_target[0, k:].eq(-1).all()
+    np.testing.assert_allclose(out_a.risk_logits[0].detach(), out_p.risk_logits[0, :k].detach(), atol=1e-5)
+    assert padded.next_target[0, n + 1 :].eq(0).all()
     assert (~padded.kt_mask[0, alone.kt_mask.shape[1] :]).all()
     loss, parts = compute_loss(out_a, alone, LossWeights())
     assert torch.isfinite(loss) and set(parts) == {"next", "kt", "risk"}

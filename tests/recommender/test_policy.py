@@ -102,7 +102,8 @@ def test_a_lab_is_not_pushed_on_a_learner_at_risk():
 
 
 def test_a_lesson_predicted_mastered_is_deferred():
-    items = course(v2={"concepts": ("gd",)})
+    # mastered on the learner's own answers: graded on q1, whose questions cover gd
+    items = course(v2={"concepts": ("gd",)}, q1={"state": "done", "score": 0.9, "passed": True})
     steps = choose(items, outputs({"v2": 0.6, "v3": 0.2}, per_question={"q1/a": 0.95, "q1/b": 0.95}), limit=4)
     lessons = [s for s in steps if s.slug in ("v2", "v3")]
     assert [s.slug for s in lessons] == ["v3", "v2"]
@@ -123,8 +124,20 @@ def test_after_a_failure_with_its_lecture_seen_the_lab_on_that_concept_comes_bef
     assert steps[2].kind == "retake"
 
 
+def test_a_lesson_is_not_deferred_on_the_models_prior_alone():
+    items = course(v2={"concepts": ("gd",)})  # nothing answered on gd yet: a prediction, not evidence
+    steps = choose(items, outputs({"v2": 0.6, "v3": 0.2}, per_question={"q1/a": 0.95, "q1/b": 0.95}), limit=4)
+    lessons = [s for s in steps if s.slug in ("v2", "v3")]
+    assert [s.slug for s in lessons] == ["v2", "v3"] and "refresher" not in lessons[0].reason
+
+
+def test_no_assessment_is_pushed_before_its_lessons_however_likely_the_pass():
+    steps = choose(course(), outputs({"v2": 0.9}, correct=0.95))
+    assert steps[0].slug == "v2" and all(s.kind != "ready" for s in steps)
+
+
 def test_an_assessment_predicted_above_its_pass_mark_is_taken_now():
-    steps = choose(course(), outputs({"v2": 0.9}, correct=0.85))
+    steps = choose(course(v2={"state": "done"}), outputs({"v3": 0.9}, correct=0.85))
     assert (
         steps[0].slug == "q1"
         and steps[0].kind == "ready"
@@ -140,3 +153,13 @@ def test_below_the_band_an_assessment_waits_only_until_each_topic_was_taught_onc
     steps = choose(items, outputs({"q1": 0.9}, correct=0.4), limit=4)
     quiz = next(s for s in steps if s.slug == "q1")
     assert "stretch" in quiz.reason and "40%" in quiz.reason
+
+
+def test_a_lab_waits_for_the_lessons_on_its_concepts_however_likely_the_click():
+    """The report's new learner got a 45-minute lab first: a lab comes once a lesson on
+    each of its concepts is done (here the video on vectorization is not)."""
+    items = course(l1={"state": "available"})
+    steps = choose(items, outputs({"l1": 0.9, "v2": 0.05, "v3": 0.05}), limit=4)
+    assert "l1" not in [s.slug for s in steps]
+    taught = choose(course(l1={"state": "available"}, v3={"state": "done"}), outputs({"l1": 0.9}))
+    assert taught[0].slug == "l1" and "Practice" in taught[0].reason

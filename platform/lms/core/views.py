@@ -42,6 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
     context = {"courses": course_catalog()}
     if request.user.is_authenticated:
+        from lms.inbox.selectors import messages_unread
         from lms.recommendations.selectors import learner_course_states
         from lms.recommendations.services import next_steps_show
 
@@ -51,5 +52,6 @@ def home(request: HttpRequest) -> HttpResponse:
             states=states,
             steps=next_steps_show(learner=request.user, states=states),
             courses=[c for c in context["courses"] if c.pk not in mine],
+            inbox=list(messages_unread(user=request.user)[:20]),
         )
     return render(request, "core/home.html", context)

@@ -10,6 +10,8 @@ import datetime as dt
 
 from django.db import models
 
+from course_content.rules import PASS_MARK
+
 
 class Concept(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
@@ -25,7 +27,7 @@ class Course(models.Model):
     number = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
-    passing_grade = models.FloatField(default=0.8)
+    passing_grade = models.FloatField(default=PASS_MARK)
     source_path = models.CharField(max_length=500, blank=True)
     # Courses and activities first seen in imported logs are external records.
     external_source = models.CharField(max_length=100, blank=True)

@@ -9,7 +9,12 @@ from .models import Activity, Course
 
 
 def course_catalog() -> QuerySet[Course]:
-    return Course.objects.annotate(week_count=Count("weeks", filter=Q(weeks__retired=False)))
+    """The courses in specialization order (course number 1-5). The order is explicit:
+    Django drops ``Meta.ordering`` from aggregate (GROUP BY) queries, so the annotated
+    catalog came back in whatever order the database chose (alphabetical after import)."""
+    return Course.objects.annotate(week_count=Count("weeks", filter=Q(weeks__retired=False))).order_by(
+        "number", "slug"
+    )
 
 
 def activity_for_learner(*, course_slug: str, activity_slug: str) -> Activity | None:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from course_content.rules import lab_passed
 from lms.core.dispatch import task_send_on_commit
 from lms.courses.models import Activity, Enrollment
 from lms.tracking.services import event_record
@@ -141,12 +142,12 @@ def _progress_record(submission: Submission, result: dict) -> None:
     if submission.status != Submission.Status.GRADED:
         return
     activity = submission.activity
+    passed = lab_passed(submission.mode, submission.score, activity.course.passing_grade)
     if submission.mode == Submission.Mode.SUBMIT:
-        passed = submission.score >= activity.course.passing_grade
         progress_scored(
             learner_id=submission.learner_id, activity=activity, score=submission.score, passed=passed
         )
-    elif submission.score == 1.0:
+    elif passed:
         auditing = Enrollment.objects.filter(
             user_id=submission.learner_id,
             course_id=activity.course_id,

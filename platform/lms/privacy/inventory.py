@@ -65,6 +65,9 @@ RULES: dict[str, Rule] = {
     "analytics.RiskAction.learner": Rule(True, DELETE),
     "analytics.RiskAction.by": Rule(False, SET_NULL, "an instructor's action on another learner"),
     "privacy.DataRequest.learner": Rule(False, PRIVACY, "the data-rights requests themselves"),
+    "inbox.Message.recipient": Rule(True, DELETE),  # messages sent to the learner
+    "inbox.Message.sender": Rule(False, SET_NULL, "a message the user wrote to someone else, kept for them"),
+    "analytics.LearnerRisk.learner": Rule(True, DELETE),  # the learner's predicted risk and its signals
 }
 
 

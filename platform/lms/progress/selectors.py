@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from course_content.rules import course_grade as course_grade_of
+from course_content.rules import course_passed
 from lms.courses.models import Activity, Course, Enrollment
 from lms.courses.selectors import catalog_graph
 
@@ -65,7 +67,7 @@ class Grade:
 
     @property
     def passes(self) -> bool:
-        return self.graded_total > 0 and self.grade >= self.passing
+        return self.graded_total > 0 and course_passed(self.grade, self.passing)
 
 
 @dataclass
@@ -93,10 +95,9 @@ class CourseState:
 
 def _grade(course: Course, activities: list[Activity], rows: dict[int, ActivityProgress]) -> Grade:
     graded = [a for a in activities if a.graded]
-    scores = [(rows[a.pk].score or 0.0) if a.pk in rows else 0.0 for a in graded]
     passed = sum(1 for a in graded if a.pk in rows and rows[a.pk].passed)
     return Grade(
-        grade=sum(scores) / len(scores) if scores else 0.0,
+        grade=course_grade_of([rows[a.pk].score if a.pk in rows else None for a in graded]),
         passing=course.passing_grade,
         graded_total=len(graded),
         graded_passed=passed,

@@ -1,9 +1,10 @@
 """Write side of progress. Each function is idempotent for the same input, so a task or a
 resent event that runs twice does no harm.
 
-Completion rules (docs/course-site.md):
+Completion rules (docs/course-site.md; the rules themselves live in
+``course_content.rules``, shared with the dashboards and the simulator):
 - reading: opened;
-- video: at least ``VIDEO_COMPLETE`` of the clip played (the union of played segments,
+- video: at least 90% of the clip played (the union of played segments,
   not the furthest position: skipping to the end does not count);
 - quiz: an attempt reached the quiz's pass mark;
 - lab: a graded Submit reached the course's passing grade, or, for auditors (who cannot
@@ -12,28 +13,15 @@ Completion rules (docs/course-site.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.db import transaction
 from django.utils import timezone
 
+from course_content.rules import coverage, video_complete
+from course_content.rules import merge_segments as segments_merge
 from lms.courses.models import Activity, Enrollment
 from lms.tracking.services import learners_touched
 
 from .models import ActivityProgress, Certificate
-
-VIDEO_COMPLETE = 0.9
-
-
-def segments_merge(segments: Iterable[Iterable[float]]) -> list[list[float]]:
-    """Sorted, disjoint [start, end] pairs covering the same time as ``segments``."""
-    merged: list[list[float]] = []
-    for start, end in sorted((float(s), float(e)) for s, e in segments if float(e) > float(s)):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return merged
 
 
 def _row(learner_id: int, activity: Activity) -> ActivityProgress:
@@ -76,9 +64,9 @@ def progress_video_played(
     ]
     row.segments = segments_merge([*row.segments, *clean])
     if length:
-        row.coverage = min(1.0, sum(e - s for s, e in row.segments) / length)
+        row.coverage = coverage(row.segments, length)
     fields = ["segments", "coverage", "updated"]
-    if row.completed is None and row.coverage >= VIDEO_COMPLETE:
+    if row.completed is None and video_complete(row.coverage):
         row.completed = timezone.now()
         fields.append("completed")
     row.save(update_fields=fields)

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from course_content.rules import quiz_passed
 from lms.courses.models import Activity, Question
 from lms.tracking.services import event_record
 
@@ -61,7 +62,7 @@ def quiz_attempt_submit(*, learner, activity: Activity, answers: dict[str, Any])
         answers={q.slug: answers.get(q.slug) for q in questions},
         results=results,
         score=score,
-        passed=score >= (activity.pass_fraction or 0.8),
+        passed=quiz_passed(score, activity.pass_fraction),
     )
     event_record(learner_id=learner.pk, verb="quiz.submitted", activity=activity.slug,
                  payload={"attempt": attempt.number})  # fmt: skip

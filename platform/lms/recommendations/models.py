@@ -59,11 +59,14 @@ class PolicyExperiment(models.Model):
     arm's policy. At most one experiment runs at a time."""
 
     class Arm(models.TextChoices):
-        MODEL = "model"  # the active model's policy (the rules when no model loads)
-        RULES = "rules"
-        SYLLABUS = "syllabus"
+        # The labels are what the experiments page shows: plain words, so that nobody
+        # reads the syllabus arm as a personalized one.
+        MODEL = "model", "Personalized by the active model (the rules when none is active)"
+        RULES = "rules", "Personalized by the rules"
+        SYLLABUS = "syllabus", "Syllabus order, not personalized"
 
-    name = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=120)  # free text: "model vs syllabus, Dec"
+    name = models.SlugField(max_length=80, unique=True)  # derived from the title; events carry it
     arms = models.JSONField()  # {"model": 50, "syllabus": 50}: weights per arm
     salt = models.CharField(max_length=32)
     running = models.BooleanField(default=True)
@@ -76,7 +79,7 @@ class PolicyExperiment(models.Model):
                                                name="one_running_experiment")]  # fmt: skip
 
     def __str__(self) -> str:
-        return self.name
+        return self.title or self.name
 
     def arm_for(self, learner_id: int) -> str:
         import hashlib

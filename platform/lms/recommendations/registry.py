@@ -4,11 +4,18 @@
 one at a time, so a second request is refused with a clear message. The Celery task
 ``recommendations.retrain`` (queue ``training``) runs ``model_train``:
 
-1. export the events (Parquet, the analysts' format) and the syllabus order;
-2. train (``recommender.train``; a redelivered task resumes from the last checkpoint);
-3. evaluate on held-out learners, next to every baseline and the active version;
-4. promote when the new version beats the active version and every baseline on the gate
-   metrics; otherwise keep it as a candidate, with the reason recorded.
+1. export the events (Parquet, the analysts' format) and the syllabus order, and grow
+   the registry's frozen held-out learners (``MODEL_REGISTRY_DIR/holdout.txt``, by the
+   rule of ``recommender.train.frozen_holdout``): every version trains without them and
+   is scored on them, so versions and baselines compare on the same learners;
+2. train (``recommender.train``; a redelivered task resumes from the last checkpoint),
+   and a twin with the next seed, only to measure what the seed alone changes;
+3. evaluate on the held-out learners, next to every baseline and the active version;
+4. gate (``gate``, deciding with ``recommender.compare.decide``): paired bootstrap
+   intervals against the active version and the best baseline, on the held-out learners
+   and on simulated learners, and the pedagogy invariants on a fresh simulated cohort.
+   Promote only on a gain that is not noise; otherwise keep it as a candidate. The
+   decision in plain words is the version's reason.
 
 Any failure marks the version failed with the reason; serving is untouched until a
 promotion. ``model_activate`` promotes (or rolls back to) any trained version.
@@ -17,6 +24,7 @@ promotion. ``model_activate`` promotes (or rolls back to) any trained version.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import logging
 import math
@@ -35,9 +43,10 @@ from .models import ModelVersion
 
 log = logging.getLogger(__name__)
 
-# (task, metric): higher is better for both. The candidate must beat each baseline's
-# best value and the active version's value on the same held-out learners.
-GATE = (("next_activity", "hr@10"), ("correctness", "auc"))
+HOLDOUT_FILE = "holdout.txt"  # under MODEL_REGISTRY_DIR: the frozen held-out learners (train.frozen_holdout)
+SIMULATION_START = datetime.datetime(
+    2026, 1, 5, tzinfo=datetime.UTC
+)  # a Monday: simulated cohorts start here
 
 
 class RetrainRefused(Exception):
@@ -53,9 +62,12 @@ def _code_version() -> str:
         return "unknown"
 
 
-def retrain_request(*, requested_by=None, run_now: bool = False, train_config=None) -> ModelVersion:
+def retrain_request(
+    *, requested_by=None, run_now: bool = False, train_config=None, gate_config=None
+) -> ModelVersion:
     """Open a training version (with ``train_config``, a ``recommender.train.TrainConfig``,
-    else the library's defaults) and queue its task; ``run_now`` trains in this process."""
+    else the library's defaults; ``gate_config``, a ``recommender.compare.GateConfig``, how
+    much evidence the gate gathers) and queue its task; ``run_now`` trains in this process."""
     from .tasks import retrain as retrain_task
 
     try:
@@ -63,7 +75,8 @@ def retrain_request(*, requested_by=None, run_now: bool = False, train_config=No
             number = (ModelVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
             version = ModelVersion.objects.create(
                 number=number, requested_by=requested_by, stage="queued", code_version=_code_version(),
-                config={"training": dataclasses.asdict(train_config)} if train_config else {},
+                config={**({"training": dataclasses.asdict(train_config)} if train_config else {}),
+                        **({"gate": dataclasses.asdict(gate_config)} if gate_config else {})},
             )  # fmt: skip
     except IntegrityError as exc:
         running = ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).first()
@@ -103,10 +116,13 @@ def model_train(*, version_id: int) -> ModelVersion:
 
 
 def _train_and_gate(version: ModelVersion, folder: Path) -> None:
+    import pandas as pd
+
     from lms.courses.models import Activity
     from lms.tracking.interop.export import events_export
+    from recommender.compare import GateConfig
     from recommender.evaluate import evaluate
-    from recommender.train import TrainConfig, train
+    from recommender.train import TrainConfig, frozen_holdout, train
 
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "events.parquet"
@@ -120,37 +136,61 @@ def _train_and_gate(version: ModelVersion, folder: Path) -> None:
         .values_list("slug", flat=True)
     )
     syllabus.write_text(json.dumps(order))
+    # The registry's frozen held-out learners (grown by its rule), as this version saw them.
+    holdout = folder / "holdout.txt"
+    if not holdout.exists():  # a resumed run keeps its snapshot
+        members = frozen_holdout(Path(settings.MODEL_REGISTRY_DIR) / HOLDOUT_FILE,
+                                 pd.read_parquet(data, columns=["learner_id"])["learner_id"].unique())  # fmt: skip
+        holdout.write_text("".join(f"{i}\n" for i in members))
 
     _stage(version, "training", 0.05)
     cfg = TrainConfig.from_dict(version.config.get("training", {}))  # as requested, else the defaults
-    total = max(1, int(getattr(cfg, "epochs", 1)))
+    cfg.holdout_file = str(holdout)
+    gate_cfg = GateConfig.from_dict({**settings.RECOMMENDER_GATE, **version.config.get("gate", {})})
+    twin_cfg = dataclasses.replace(cfg, seed=cfg.seed + 1) if gate_cfg.reseed else None
+    total = max(1, int(getattr(cfg, "epochs", 1))) * (2 if twin_cfg else 1)
 
-    def on_batch_end(epoch: int, step: int) -> None:
-        if step % 20 == 0:
-            _stage(version, f"training: epoch {epoch + 1} of {total}", 0.05 + 0.75 * min(1.0, epoch / total))
+    def progress(offset: int):
+        def on_batch_end(epoch: int, step: int) -> None:
+            if step % 20 == 0:
+                done = offset + epoch
+                _stage(version, f"training: epoch {done + 1} of {total}", 0.05 + 0.7 * min(1.0, done / total))
+
+        return on_batch_end
 
     train(data, folder / "model", cfg, resume=True, code_version=version.code_version,
-                   progress=False, on_batch_end=on_batch_end)  # fmt: skip
-    _stage(version, "evaluating on held-out learners", 0.85)
+          progress=False, on_batch_end=progress(0))  # fmt: skip
+    if twin_cfg is not None:  # the same run with another seed: is a gain more than the seed's luck?
+        train(data, folder / "reseed", twin_cfg, resume=True, code_version=version.code_version,
+              progress=False, on_batch_end=progress(cfg.epochs))  # fmt: skip
+    _stage(version, "evaluating on the frozen held-out learners", 0.78)
     report = evaluate(data, folder / "model", folder / "report", syllabus=syllabus, progress=False,
-                      record_metrics=True)  # fmt: skip
+                      holdout_file=holdout, record_metrics=True, per_learner=True)  # fmt: skip
+    twin = None
+    if twin_cfg is not None:
+        twin = evaluate(data, folder / "reseed", None, syllabus=syllabus, progress=False, holdout_file=holdout,
+                        per_learner=True)["per_learner"]  # fmt: skip
     active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
-    active_report = None
+    active_scores = None
     if active is not None:
-        from recommender.artifact import load_artifact
-
-        holdout = folder / "holdout.txt"  # score the active version on the same held-out learners
-        holdout.write_text("\n".join(str(i) for i in load_artifact(folder / "model").holdout_ids() or []))
         try:
-            active_report = evaluate(data, Path(active.path), None, syllabus=syllabus, progress=False,
-                                     holdout_file=holdout)  # fmt: skip
+            active_scores = evaluate(data, Path(active.path), None, syllabus=syllabus, progress=False,
+                                     holdout_file=holdout, per_learner=True)["per_learner"]  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - an old version that cannot be scored cannot block the new one
             log.warning("could not evaluate the active version %s: %s", active, exc)
-    promote, reason = gate(report["results"], active_report["results"] if active_report else None, active)
+    _stage(version, "comparing: paired bootstrap, simulated policies, pedagogy invariants", 0.85)
+    gate_report = gate(version=version, folder=folder, config=gate_cfg, scores=report.pop("per_learner"),
+                       twin=twin, active=active if active_scores is not None else None,
+                       active_scores=active_scores)  # fmt: skip
+    promote, reason = gate_report["decision"]["promote"], gate_report["decision"]["summary"]
     window = report.get("data_window") or {}
     version.path = str(folder / "model")
-    version.metrics = _jsonable(report)
-    version.config = {**version.config, "model": report.get("model", {})}
+    version.metrics = _jsonable({**report, "gate": gate_report})
+    version.config = {
+        **version.config,
+        "model": report.get("model", {}),
+        "gate": dataclasses.asdict(gate_cfg),
+    }
     version.events = int(report["evaluation"].get("n_test_events", 0))
     version.learners = int(report["evaluation"]["n_train_learners"] + report["evaluation"]["n_test_learners"])
     version.data_start, version.data_end = window.get("start"), window.get("end")
@@ -159,34 +199,174 @@ def _train_and_gate(version: ModelVersion, folder: Path) -> None:
     version.save()
     if data.exists():
         data.unlink()  # the export holds personal data: it does not outlive the training run
+    shutil.rmtree(folder / "reseed", ignore_errors=True)  # the seed twin was only a measurement
     if promote:
         model_activate(version=version, reason=reason)
 
 
-def gate(results: dict, active_results: dict | None, active: ModelVersion | None) -> tuple[bool, str]:
-    """Promote only when the model beats every baseline and the active version on each
-    gate metric; the reason lists the comparisons either way."""
-    lines, ok = [], True
-    for task, metric in GATE:
-        scores = results.get(task, {})
-        model_name = next((n for n in scores if n.startswith("model")), None)
-        model = (scores.get(model_name) or {}).get(metric) if model_name else None
-        if model is None:
-            return False, f"the model has no {task} {metric}"
-        rivals = {
-            n: v.get(metric) for n, v in scores.items() if n != model_name and v.get(metric) is not None
+def gate(*, version: ModelVersion, folder: Path, config, scores: dict, twin: dict | None,
+         active: ModelVersion | None, active_scores: dict | None) -> dict:  # fmt: skip
+    """The evidence and the decision (``recommender.compare``): paired bootstrap
+    differences on the frozen held-out learners (HR@10, AUC) and on simulated learners
+    (completion, mastery per hour) against the active version and the best baseline,
+    the same for the seed twin, and the invariant suite on a fresh simulated cohort.
+    Returns a JSON-able dict: ``differences``, ``invariants``, ``decision``, ``cost``."""
+    import time
+
+    from recommender.compare import (
+        PRIMARY,
+        Difference,
+        compare,
+        decide,
+        point_value,
+        seed_spread,
+        simulated_outcomes,
+    )  # fmt: skip
+    from recommender.simulate import Curriculum
+    from recommender.simulate.policies import MostPopular, Syllabus, model_policy
+
+    began = time.perf_counter()
+    this, active_name = f"v{version.number}", f"v{active.number}" if active else ""
+
+    def split(per_scorer: dict) -> tuple[dict, dict]:
+        name = next(n for n in per_scorer if n.startswith("model"))
+        return per_scorer[name], {n: m for n, m in per_scorer.items() if n != name}
+
+    mine, baselines = split(scores)
+    active_mine = split(active_scores)[0] if active_scores else None
+    differences: list[Difference] = [
+        dataclasses.replace(d, subject=this)
+        for d in compare(
+            mine,
+            active=active_mine,
+            active_name=active_name,
+            baselines=baselines,
+            n_boot=config.n_boot,
+            seed=config.seed,
+        )  # fmt: skip
+    ]
+    if twin is not None:  # the twin answers one question: is the gain more than the seed's luck?
+        differences += [
+            dataclasses.replace(d, subject=f"{this} retrained with another seed")
+            for d in compare(
+                {m: v for m, v in split(twin)[0].items() if m == PRIMARY},
+                active=active_mine,
+                active_name=active_name,
+                baselines=baselines,
+                n_boot=config.n_boot,
+                seed=config.seed,
+            )  # fmt: skip
+        ]
+    t_bootstrap = time.perf_counter() - began
+
+    # Policies in simulation: the same simulated learners under each policy.
+    curriculum = Curriculum.load(Path(settings.CONTENT_ROOT))
+    start = SIMULATION_START
+    sim = {
+        this: simulated_outcomes(
+            curriculum, model_policy(folder / "model", curriculum), config=config, start=start
+        )
+    }
+    if active is not None:
+        sim[active_name] = simulated_outcomes(curriculum, model_policy(Path(active.path), curriculum),
+                                              config=config, start=start)  # fmt: skip
+    reference = simulate_reference(curriculum, config, start)
+    sim_baselines = {
+        "syllabus order": simulated_outcomes(curriculum, Syllabus(), config=config, start=start),
+        "most popular next step": simulated_outcomes(
+            curriculum, MostPopular(reference), config=config, start=start
+        ),
+    }
+    t_simulation = time.perf_counter() - began - t_bootstrap
+    differences += [
+        dataclasses.replace(d, subject=this)
+        for d in compare(
+            sim[this],
+            active=sim.get(active_name),
+            active_name=active_name,
+            baselines=sim_baselines,
+            n_boot=config.n_boot,
+            seed=config.seed,
+            rank_by="completion",
+        )  # fmt: skip
+    ]
+
+    invariants = invariants_check(
+        folder / "model", learners=config.invariant_learners, seed=1000 + version.number
+    )
+    pairs = [_stored_seed_pair(active)]  # the active version's two seeds, as its own gate stored them
+    if twin is not None:
+        pairs.append((point_value(mine[PRIMARY]), point_value(split(twin)[0][PRIMARY])))
+    spread = seed_spread(*pairs)
+    decision = decide(differences, invariants_passed=invariants["passed"], invariants_summary=invariants["summary"],
+                      tolerance=config.tolerance, spread=spread)  # fmt: skip
+    return {
+        "differences": [d.as_dict() for d in differences],
+        "invariants": invariants,
+        "decision": decision.as_dict(),
+        "tolerance": dict(config.tolerance),
+        "seed_spread": spread,
+        "holdout": {
+            "file": HOLDOUT_FILE,
+            "learners": int(len(mine["hr@10"].units)) if "hr@10" in mine else 0,
+        },
+        "cost": {
+            "bootstrap_s": round(t_bootstrap, 2),
+            "simulation_s": round(t_simulation, 2),
+            "total_s": round(time.perf_counter() - began, 2),
+            "n_boot": config.n_boot,
+        },  # fmt: skip
+    }
+
+
+def _stored_seed_pair(version: ModelVersion | None) -> tuple[float | None, float | None]:
+    """The active version's own primary metric and its seed twin's, as its gate stored
+    them (against the same baseline): its seed spread. (None, None) when it has none."""
+    from recommender.compare import PRIMARY
+
+    if version is None:
+        return None, None
+    rows = ((version.metrics or {}).get("gate") or {}).get("differences", [])
+    rows = [r for r in rows if r.get("metric") == PRIMARY and r.get("role") == "baseline"]
+    mine = next((r.get("new") for r in rows if "seed" not in (r.get("subject") or "")), None)
+    twin = next((r.get("new") for r in rows if "seed" in (r.get("subject") or "")), None)
+    return mine, twin
+
+
+def simulate_reference(curriculum, config, start) -> list:
+    """The reference cohort the most-popular policy counts transitions on (other seeds
+    than the compared learners')."""
+    from recommender.simulate import simulate_cohort
+
+    return list(simulate_cohort(curriculum, learners=config.sim_learners, days=config.sim_days,
+                                seed=10_000 + config.sim_seeds[0], start=start))  # fmt: skip
+
+
+def invariants_check(model_dir: Path, *, learners: int, seed: int) -> dict:
+    """The pedagogy invariant suite (``recommender.pedagogy``) on the new version's
+    policy over a fresh simulated cohort. When it cannot run, ``passed`` is None and the
+    version is not promoted: no evidence is not a pass."""
+    try:
+        from recommender.pedagogy import invariant_suite
+    except ImportError as exc:
+        return {
+            "passed": None,
+            "checked": 0,
+            "violations": 0,
+            "summary": f"the suite is not available ({exc})",
         }
-        if active_results is not None:
-            active_scores = active_results.get(task, {})
-            active_name = next((n for n in active_scores if n.startswith("model")), None)
-            if active_name and active_scores[active_name].get(metric) is not None:
-                rivals[f"active {active.label}"] = active_scores[active_name][metric]
-        best_name, best = max(rivals.items(), key=lambda kv: kv[1]) if rivals else ("nothing", float("-inf"))
-        beats = model > best
-        ok &= beats
-        lines.append(f"{task} {metric}: {model:.4f} {'>' if beats else '<='} {best_name} {best:.4f}")
-    verdict = "promoted" if ok else "kept as a candidate"
-    return ok, f"{verdict}: " + "; ".join(lines)
+    try:
+        result = invariant_suite(model_dir, learners=learners, seed=seed)
+    except Exception as exc:  # noqa: BLE001 - recorded; blocks the promotion
+        log.exception("the invariant suite failed to run on %s", model_dir)
+        return {"passed": None, "checked": 0, "violations": 0, "summary": f"{type(exc).__name__}: {exc}"}
+    violations = result.violations
+    return {
+        "passed": bool(result.passed),
+        "checked": int(result.checked),
+        "violations": len(violations) if isinstance(violations, list | tuple) else int(violations),
+        "summary": str(result.summary),
+    }
 
 
 @transaction.atomic

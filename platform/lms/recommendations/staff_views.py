@@ -13,7 +13,7 @@ from lms.accounts.roles import analyst_required
 from lms.core.access import ANALYSTS, access
 
 from .models import ModelVersion
-from .registry import GATE, RetrainRefused, model_activate, retrain_request
+from .registry import RetrainRefused, model_activate, retrain_request
 from .serving import active_model
 
 PLOTS = {"metrics": "metrics.png", "reliability": "reliability.png"}
@@ -31,7 +31,11 @@ def _model_metric(version: ModelVersion, task: str, metric: str):
 @analyst_required
 def registry(request: HttpRequest) -> HttpResponse:
     versions = list(ModelVersion.objects.select_related("requested_by")[:20])
-    rows = [{"v": v, "metrics": [_model_metric(v, t, m) for t, m in SHOWN]} for v in versions]
+    from recommender.compare import PRIMARY, TOLERANCE, gate_rows
+
+    rows = [{"v": v, "metrics": [_model_metric(v, t, m) for t, m in SHOWN],
+             "gate": (v.metrics or {}).get("gate"), "differences": gate_rows((v.metrics or {}).get("gate"))}
+            for v in versions]  # fmt: skip
     latest = next((v for v in versions if v.metrics), None)
     baselines = []
     if latest is not None:
@@ -43,7 +47,8 @@ def registry(request: HttpRequest) -> HttpResponse:
     training = any(v.status == ModelVersion.Status.TRAINING for v in versions)
     return render(request, "recommendations/registry.html", {
         "rows": rows, "columns": [f"{t.replace('_', ' ')} {m}" for t, m in SHOWN], "baselines": baselines,
-        "latest": latest, "training": training, "serving": active_model(), "gate": GATE,
+        "latest": latest, "training": training, "serving": active_model(),
+        "primary": PRIMARY.upper(), "tolerance": TOLERANCE,
     })  # fmt: skip
 
 
@@ -88,7 +93,15 @@ def plot(request: HttpRequest, number: int, name: str) -> HttpResponse:
 @analyst_required
 def experiments(request: HttpRequest) -> HttpResponse:
     """Start, stop and read A/B tests of recommendation policies."""
-    from .experiments import ExperimentRefused, experiment_outcomes, experiment_start, experiment_stop
+    from .experiments import (
+        MIN_LEARNERS_PER_ARM,
+        OUTCOMES,
+        TITLE_MAX,
+        ExperimentRefused,
+        experiment_start,
+        experiment_stop,
+        experiment_summary,
+    )
     from .models import PolicyExperiment
 
     if request.method == "POST":
@@ -97,24 +110,23 @@ def experiments(request: HttpRequest) -> HttpResponse:
             experiment_stop(experiment=experiment)
             messages.success(request, f"Stopped {experiment}.")
         else:
-            arms = {arm: request.POST.get(f"weight-{arm}", "0") for arm in PolicyExperiment.Arm.values}
-            name = request.POST.get("name", "").strip()
+            arms = {
+                arm: request.POST.get(f"weight-{arm}", "0").strip() or "0"
+                for arm in PolicyExperiment.Arm.values
+            }
+            title = request.POST.get("title", "").strip()
             try:
-                if not name or not all(w.isdigit() for w in arms.values()):
-                    raise ExperimentRefused("give the experiment a name and whole-number weights")
-                experiment_start(name=name, arms=arms)
+                if not all(w.isdigit() for w in arms.values()):
+                    raise ExperimentRefused("give each arm a whole-number weight (0 leaves it out)")
+                experiment = experiment_start(title=title, arms=arms)
                 messages.success(
-                    request, f"Started {name}: personalized learners are now assigned to its arms."
+                    request, f"Started {experiment}: personalized learners are now assigned to its arms."
                 )
             except ExperimentRefused as exc:
                 messages.error(request, str(exc))
         return redirect("policy-experiments")
-    columns = ["follow rate", "activities completed", "graded items passed"]
-    rows = []
-    for experiment in PolicyExperiment.objects.all()[:10]:
-        outcomes = experiment_outcomes(experiment=experiment)
-        arms = [{"arm": arm, "n": o["activities completed"].n, "cells": [o[c] for c in columns]}
-                for arm, o in outcomes.items()]  # fmt: skip
-        rows.append({"e": experiment, "arms": arms})
-    return render(request, "recommendations/experiments.html",
-                  {"rows": rows, "arms": PolicyExperiment.Arm.values})  # fmt: skip
+    rows = [{"e": e, "arms": experiment_summary(experiment=e)} for e in PolicyExperiment.objects.all()[:10]]
+    return render(request, "recommendations/experiments.html", {
+        "rows": rows, "arms": PolicyExperiment.Arm.choices, "outcomes": OUTCOMES,
+        "min_learners": MIN_LEARNERS_PER_ARM, "title_max": TITLE_MAX,
+    })  # fmt: skip

@@ -20,3 +20,13 @@ def redispatch_queued() -> int:
 
     waiting = ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING, stage="queued")
     return queued_redispatch(queued=waiting, task=retrain)
+
+
+@shared_task(name="recommendations.ope_estimate", acks_late=True, time_limit=30 * 60, soft_time_limit=25 * 60)
+def ope_estimate(version_id: int) -> str:
+    """Off-policy estimates of a version's policy from the logged showings
+    (``lms.recommendations.ope``): written beside its artifact for the registry page."""
+    from .ope import ope_compute
+
+    data = ope_compute(version_id=version_id)
+    return data["status"] if data else "gone"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis, staff_views, views
+from . import apis, ope_views, staff_views, views
 
 urlpatterns = [
     path("next/<str:recommendation>/follow/<slug:activity>", views.follow, name="next-follow"),
@@ -11,5 +11,6 @@ urlpatterns = [
     path("staff/experiments/", staff_views.experiments, name="policy-experiments"),
     path("staff/models/retrain", staff_views.retrain, name="model-retrain"),
     path("staff/models/<int:number>/activate", staff_views.activate, name="model-activate"),
+    path("staff/models/<int:number>/ope", ope_views.ope_estimate, name="model-ope"),
     path("staff/models/<int:number>/<str:name>.png", staff_views.plot, name="model-plot"),
 ]

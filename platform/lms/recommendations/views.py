@@ -15,7 +15,11 @@ from .services import personalization_set, recommendation_answered
 
 @access(SIGNED_IN)
 @login_required
+@require_POST
 def follow(request: HttpRequest, recommendation: str, activity: str) -> HttpResponse:
+    """Record that the learner followed a suggestion, then take them there. A POST (the
+    home page's button, with its CSRF token): a GET changes nothing, so a link prefetcher,
+    a crawler or another site's <img> cannot record follows in the learner's name."""
     found = Activity.objects.select_related("course").filter(slug=activity, retired=False).first()
     if found is None:
         raise Http404("No such activity")

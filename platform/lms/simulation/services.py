@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from course_content.rules import course_grade
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course, CourseSession, Enrollment
 from lms.courses.services import session_for_joining
@@ -160,7 +161,8 @@ def _records(runs, users, activities, courses, report: StoreReport) -> None:
                 code=SIMULATED_CODE, seed=0, status=Submission.Status.GRADED, score=lab.score,
                 result={"score": lab.score, "gradable": True, "tests": [
                     {"name": t["name"], "passed": t["passed"], "public": lab.mode == "run" or None,
-                     "message": "" if t["passed"] else f"simulated mistake: {t['mistake']}"} for t in lab.tests]},
+                     "kind": t.get("kind", ""), "message": t.get("message", ""), "hint": t.get("hint", "")}
+                    for t in lab.tests]},  # the feedback the grader would show (lms.labs.grading.feedback)
                 created=lab.time, started=lab.time, finished=lab.time,
             ))  # fmt: skip
         for slug, row in run.progress.items():
@@ -192,5 +194,4 @@ def _records(runs, users, activities, courses, report: StoreReport) -> None:
 def _grade(run, course_id: int, activities) -> float:
     """The platform's course grade: mean best score over graded items, missing ones 0."""
     graded = [slug for slug, (_, cid, is_graded) in activities.items() if cid == course_id and is_graded]
-    scores = [(run.progress[s].score or 0.0) if s in run.progress else 0.0 for s in graded]
-    return sum(scores) / len(scores) if scores else 0.0
+    return course_grade([run.progress[s].score if s in run.progress else None for s in graded])

@@ -8,6 +8,14 @@ when the request as a whole is malformed, 413 when it is too large, 403 when the
 is not logged in or the request comes from another origin, 503 (with Retry-After)
 when the event store is unreachable: nothing of that batch was acknowledged.
 
+Every bad *value* is a per-event error, never a failed batch: the bounds of
+``bounds.py`` (no NUL, lone surrogate, NaN or Infinity; nesting depth, string length
+and payload size) and the client time window of ``validation.py`` are checked per
+event, so the valid events of a batch are stored and the tracker forgets the refused
+ones instead of re-sending them forever. Only what makes the body unreadable as a whole
+is a 400: invalid JSON, JSON nested deeper than the parser's recursion limit, a number
+of more than 4,300 digits.
+
 A plain Django view, not DRF: this is the hottest endpoint of the site.
 """
 
@@ -16,8 +24,10 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
+from django.http.request import split_domain_port
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -33,14 +43,36 @@ def _problem(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_key(scheme: str, host: str, port: int | None) -> tuple[str, str, int | None]:
+    scheme = scheme.lower()
+    return scheme, host.lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
 def _same_origin(request: HttpRequest) -> bool:
-    # navigator.sendBeacon cannot send a CSRF header, so instead of Django's token this
-    # endpoint accepts only same-origin browsers (they always send Origin on POST);
-    # clients without an Origin header are not browsers and carry no ambient cookies risk.
+    """Whether the Origin header names this site: scheme, host and port, each compared
+    (``ftp://host:port`` or ``http://`` on an HTTPS site is another origin), or one of
+    ``CSRF_TRUSTED_ORIGINS``.
+
+    navigator.sendBeacon cannot send a CSRF header, so instead of Django's token this
+    endpoint accepts only same-origin browsers (they always send Origin on POST);
+    clients without an Origin header are not browsers and carry no ambient cookie risk."""
     origin = request.headers.get("Origin")
     if origin is None:
         return True
-    return urlsplit(origin).netloc == request.get_host()
+    try:
+        parts = urlsplit(origin)
+        theirs = _origin_key(parts.scheme, parts.hostname or "", parts.port)
+    except ValueError:  # a port that is not a number, or out of range
+        return False
+    if theirs[0] not in _DEFAULT_PORTS or not theirs[1] or parts.path or parts.query:
+        return False  # "null", another scheme, or not an origin at all
+    domain, port = split_domain_port(request.get_host())
+    if theirs == _origin_key(request.scheme, domain.strip("[]"), int(port) if port else None):
+        return True
+    return origin.rstrip("/").lower() in {o.lower() for o in settings.CSRF_TRUSTED_ORIGINS}
 
 
 @access(SIGNED_IN)
@@ -72,7 +104,9 @@ def _events_post(request: HttpRequest) -> JsonResponse:
         return _problem(413, f"batch is {length} bytes; the maximum is {MAX_BATCH_BYTES}")
     try:
         body = json.loads(request.body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        return _problem(400, "body is not valid JSON: it is nested too deeply")
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of > 4300 digits
         return _problem(400, f"body is not valid JSON: {exc}")
     events = body.get("events") if isinstance(body, dict) else None
     if not isinstance(events, list):

@@ -2,7 +2,9 @@
 
 Partitions are created ahead (this month and the next ``MONTHS_AHEAD``) by the
 migration, by a daily Celery beat task, and on demand by the write path for any month a
-batch touches (imports of old logs land in their own month). There is no DEFAULT
+batch touches. A browser batch can only touch the months of the client window
+(``validation.CLIENT_MAX_AGE`` back, a few minutes ahead); imports of old logs and the
+simulator land in their own months. There is no DEFAULT
 partition: a row for a month without a partition would block creating it later.
 On other databases every function here is a no-op.
 """
@@ -38,6 +40,10 @@ CREATE INDEX event_time ON {TABLE} USING brin (time);
 
 
 def month_start(value: dt.datetime | dt.date) -> dt.date:
+    """The first day of the month ``value`` falls in; an aware datetime in UTC, as the
+    partition bounds are (a local date near midnight can be the neighbouring month)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
     return dt.date(value.year, value.month, 1)
 
 

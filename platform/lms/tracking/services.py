@@ -7,11 +7,12 @@ import datetime as dt
 import time as _time
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DataError, transaction
 from django.utils import timezone
 
 from lms.courses.models import Activity, Course
@@ -160,6 +161,7 @@ def events_ingest_many(
     result = IngestResult()
     batch = {"refreshed": False}
     rows: list[Row] = []
+    positions: list[int] = []  # index in ``items`` of each row
     for index, (learner_id, raw) in enumerate(items):
         if learner_id not in names:
             # A learner may name themselves (by id or username); nobody else.
@@ -180,6 +182,7 @@ def events_ingest_many(
             result.errors.append(resolved)
             continue
         course_id, activity_id = resolved
+        positions.append(index)
         rows.append(
             Row(
                 learner_id,
@@ -197,11 +200,12 @@ def events_ingest_many(
     # What was shown to a learner (recommendation.*) changes nothing cached from them.
     touched = {r.learner_id for r in rows if not r.verb.startswith("recommendation.")}
     if not with_ids:
-        result.stored_count = rows_store_count(rows)
+        rows, stored_count = _store_guarded(rows, positions, result, count_only=True)
+        result.stored_count = stored_count
         learners_touched(touched)
         result.duplicate_count = len(rows) - result.stored_count
         return result
-    stored = rows_store(rows)
+    rows, stored = _store_guarded(rows, positions, result, count_only=False)
     learners_touched(touched)
     claimed: set[tuple[int, uuid.UUID]] = set()  # a key repeated inside one batch is stored once
     for row in rows:
@@ -213,6 +217,42 @@ def events_ingest_many(
             result.accepted.append(str(row.event_id))
     result.stored_count, result.duplicate_count = len(result.accepted), len(result.duplicates)
     return result
+
+
+def _store_guarded(
+    rows: list[Row], positions: list[int], result: IngestResult, *, count_only: bool
+) -> tuple[list[Row], Any]:
+    """Store ``rows`` (``rows_store``, or ``rows_store_count`` when ``count_only``);
+    return the rows the database took and what the store function returned.
+
+    A value the database refuses although validation passed it (``DataError``, or a
+    ``ValueError`` while encoding it: a case ``bounds.py`` did not foresee) fails the
+    whole INSERT. Then the rows are stored one at a time, each in a savepoint, and each
+    refused one becomes a per-event error: one value never fails its batch (for the
+    browser that was a 503, re-sent forever). The common path costs nothing more than a
+    savepoint when a caller's transaction is open."""
+    store = rows_store_count if count_only else rows_store
+    try:
+        with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
+            return rows, store(rows)
+    except (DataError, ValueError):
+        pass
+    kept: list[Row] = []
+    total: Any = 0 if count_only else set()
+    for row, index in zip(rows, positions, strict=True):
+        try:
+            with transaction.atomic():
+                stored = store([row])
+        except (DataError, ValueError) as exc:
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            result.errors.append(
+                EventError(index, str(row.event_id), "", f"the event store refused this event: {reason}")
+            )
+            continue
+        kept.append(row)
+        total = total + stored if count_only else total | stored
+    result.errors.sort(key=lambda error: error.index)
+    return kept, total
 
 
 def event_record(

@@ -28,6 +28,7 @@ from typing import Any
 
 import fastjsonschema
 
+from .bounds import MAX_PAYLOAD_BYTES, MAX_TRUSTED_PAYLOAD_BYTES, BoundError, payload_check, text_problem
 from .vocabulary import SERVER_ONLY_VERBS, VALIDATORS
 
 FIELDS = frozenset({"id", "time", "verb", "session", "course", "activity", "payload"})
@@ -40,6 +41,11 @@ PERSONAL_KEYS = IDENTITY_KEYS | {
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 EMAIL_REMOVED = "[e-mail removed]"
 MAX_FUTURE = dt.timedelta(minutes=5)  # client clock skew we tolerate
+# Browser events are accepted only from this far back (a tracker keeps unsent events in
+# localStorage until a later visit): older ones, and any time the browser makes up, get
+# a per-event error, so a request cannot make the store create partitions for other
+# months. Imports and the server's own events have no such window (history).
+CLIENT_MAX_AGE = dt.timedelta(days=30)
 MAX_PAYLOAD_KEYS = 64
 
 
@@ -70,9 +76,11 @@ def _parse_time(value: Any) -> dt.datetime | None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+        # In UTC: the partition is chosen from the stored instant, not the sender's
+        # local date (1970-01-31T23:30-05:00 belongs to February).
+        return parsed.astimezone(dt.UTC) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+05:00 in UTC
         return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def _names_someone_else(value: Any, identities: frozenset) -> bool:
@@ -128,6 +136,13 @@ def event_clean(
         )
     if time > now + MAX_FUTURE:
         return error("time", f"time is in the future ({time.isoformat()} > server time {now.isoformat()})")
+    browser = not allow_server_verbs
+    if browser and time < now - CLIENT_MAX_AGE:
+        return error(
+            "time",
+            f"time is more than {CLIENT_MAX_AGE.days} days in the past ({time.isoformat()}); "
+            "older events are accepted only by an import",
+        )
 
     verb = raw.get("verb")
     if not isinstance(verb, str) or verb not in VALIDATORS:
@@ -142,6 +157,10 @@ def event_clean(
         return error("payload", "payload must be a JSON object")
     if len(payload) > MAX_PAYLOAD_KEYS:
         return error("payload", f"payload has more than {MAX_PAYLOAD_KEYS} keys")
+    try:
+        payload_check(payload, max_bytes=MAX_PAYLOAD_BYTES if browser else MAX_TRUSTED_PAYLOAD_BYTES)
+    except BoundError as exc:
+        return error(exc.where, exc.message)
     for key in payload.keys() & IDENTITY_KEYS:
         if _names_someone_else(payload[key], identities):
             return error(
@@ -159,6 +178,9 @@ def event_clean(
     session = raw.get("session", "")
     if not isinstance(session, str) or len(session) > 64:
         return error("session", "session must be a string of at most 64 characters")
+    problem = text_problem(session)
+    if problem:
+        return error("session", f"session holds {problem}")
     course, activity = raw.get("course"), raw.get("activity")
     for name, value in (("course", course), ("activity", activity)):
         if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 80):

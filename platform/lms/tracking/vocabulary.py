@@ -95,6 +95,13 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
             "recommendation": {"type": "string"},
             "experiment": {"type": "string", "maxLength": 80},
             "arm": {"type": "string", "maxLength": 80},
+            # per item shown: the probability the logging policy put it in its slot
+            "propensities": {
+                "type": "array",
+                "maxItems": 10,
+                "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            },
+            "exploration": {"type": "number", "minimum": 0, "maximum": 1},
         },
     ),
     "recommendation.followed": _obj({"target": _SLUG}, {"recommendation": {"type": "string"}}),

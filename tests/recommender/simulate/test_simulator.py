@@ -48,7 +48,12 @@ def tiny() -> Curriculum:
                 concepts=("a", "b"),
                 graded=True,
                 checks=(
-                    LabCheck("f", (("f small", True), ("f random", False)), ("off by one",)),
+                    LabCheck(
+                        "f",
+                        (("f small", True), ("f random", False)),
+                        ("off by one",),
+                        ("Stop the loop one step earlier.",),
+                    ),
                     LabCheck("g", (("g shape", True),), ("transposed",)),
                 ),
             ),  # fmt: skip
@@ -109,6 +114,11 @@ def test_labs_fail_in_known_ways_and_get_fixed():
     assert names <= {"f small", "f random", "g shape"}
     mistakes = {t.get("mistake") for r in runs for lab in r.labs for t in lab.tests if not t["passed"]}
     assert mistakes <= {"off by one", "transposed"} and mistakes
+    # Each failed test carries the feedback the grader gives: the mistake's own hint
+    # (none for "transposed", whose lab gives none), which the events never carry.
+    hints = {(t["mistake"], t["hint"]) for r in runs for lab in r.labs for t in lab.tests if not t["passed"]}
+    assert hints == {("off by one", "Stop the loop one step earlier."), ("transposed", "")}
+    assert not {k for e in graded for t in e["payload"]["tests"] for k in t} & {"hint", "message", "mistake"}
     fixed = [
         r for r in runs if any(lab.score < 1 for lab in r.labs) and any(lab.score == 1 for lab in r.labs)
     ]

@@ -17,12 +17,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from analytics.models import ExportJob, RiskAction
+from analytics.risk import learner_risk_refresh
 from analytics.rollups import rollups_update
 from analytics.tasks import export_run_task
 from lms.accounts.models import User
 from lms.courses.models import Activity, CourseRole, Enrollment
 from lms.courses.services import enrollment_create
 from lms.discussions.services import post_create, thread_create, thread_mark_answered
+from lms.inbox.services import message_send
 from lms.labs.models import Submission
 from lms.labs.services import submission_create
 from lms.progress.models import Certificate
@@ -68,8 +70,10 @@ def activity_for(user: User, items: dict, *, thread_title: str) -> None:
     """A learner's ordinary life on the site, through the services."""
     now = timezone.now()
     events_ingest(learner_id=user.pk, events=clicks(items["video"], when=now - dt.timedelta(hours=1)))
-    # An older month too: another partition of the event store.
-    events_ingest(learner_id=user.pk, events=clicks(items["video"], when=now - dt.timedelta(days=62), n=2))
+    # An older month too: another partition of the event store (received back then: the
+    # browser's window is 30 days, lms.tracking.validation.CLIENT_MAX_AGE).
+    events_ingest(learner_id=user.pk, events=clicks(items["video"], when=now - dt.timedelta(days=62), n=2),
+                  now=now - dt.timedelta(days=61))  # fmt: skip
     progress_activity_opened(learner=user, activity=items["video"])
     quiz_attempt_submit(learner=user, activity=items["quiz"], answers={"q1": 0})
     submission = submission_create(
@@ -120,7 +124,7 @@ def world(db, settings, tmp_path, tmp_path_factory, small_course) -> World:
     answer = post_create(author=learner, thread=otto_thread, body="Zelda Quartz here: transpose it.")
     thread_mark_answered(user=other, thread=otto_thread, post=answer)
 
-    experiment_start(name="steps-ab", arms={"rules": 50, "syllabus": 50})
+    experiment_start(title="steps-ab", arms={"rules": 50, "syllabus": 50})
     steps = next_steps_show(learner=learner, states=learner_course_states(learner=learner))
     next_steps_show(learner=other, states=learner_course_states(learner=other))
     recommendation_answered(
@@ -132,6 +136,9 @@ def world(db, settings, tmp_path, tmp_path_factory, small_course) -> World:
     rollups_update(until=timezone.now() + dt.timedelta(seconds=1))
     RiskAction.objects.create(course=course, learner=learner, action="messaged", by=other)
     RiskAction.objects.create(course=course, learner=other, action="handled", by=learner)
+    learner_risk_refresh(course=course)  # the learner's predicted risk (analytics.LearnerRisk)
+    message_send(sender=other, recipient=learner, subject="Checking in", body="Zelda, we miss you.")
+    message_send(sender=learner, recipient=other, subject="Thanks", body="Back next week.")
 
     outside = tmp_path_factory.mktemp("outside")
     w = World(learner, other, staff, items, Path(settings.MODEL_REGISTRY_DIR), outside)

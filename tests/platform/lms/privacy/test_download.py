@@ -43,7 +43,7 @@ def test_the_archive_holds_the_learners_data_and_nobody_elses(world):
     assert data["profile"]["username"] == "zelda-erase" and "password" not in data["profile"]
     assert data["consent"]["personalized_recommendations"] is False
     tables = data["tables"]
-    owner_columns = {"user_id", "learner_id", "author_id"}
+    owner_columns = {"user_id", "learner_id", "author_id", "recipient_id"}
     for label, rows in tables.items():
         for row in rows:
             assert learner.pk in {row[c] for c in owner_columns & row.keys()}, (label, row)

@@ -59,7 +59,10 @@ def test_follow_and_choose_myself_are_recorded(client, learner):
     client.force_login(learner)
     client.get("/")
     rec = _shown(learner).payload["recommendation"]
-    response = client.get(f"/next/{rec}/follow/c9-reading")
+    # A GET (a prefetched or crawled link, another site's <img>) records nothing.
+    assert client.get(f"/next/{rec}/follow/c9-reading").status_code == 405
+    assert not Event.objects.filter(learner_id=learner.pk, verb="recommendation.followed").exists()
+    response = client.post(f"/next/{rec}/follow/c9-reading")
     assert response.status_code == 302 and response["Location"] == "/courses/c9/c9-reading/"
     followed = Event.objects.get(learner_id=learner.pk, verb="recommendation.followed")
     assert followed.payload == {"target": "c9-reading", "recommendation": rec}
@@ -69,7 +72,7 @@ def test_follow_and_choose_myself_are_recorded(client, learner):
         Event.objects.get(learner_id=learner.pk, verb="recommendation.dismissed").payload["target"]
         == "c9-video"
     )
-    assert client.get(f"/next/{rec}/follow/no-such-activity").status_code == 404
+    assert client.post(f"/next/{rec}/follow/no-such-activity").status_code == 404
     assert client.get(f"/next/{rec}/choose").status_code == 405
 
 

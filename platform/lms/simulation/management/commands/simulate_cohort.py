@@ -11,6 +11,8 @@ from tqdm import tqdm
 from lms.simulation.services import StoreReport, cohort_store
 from recommender.simulate import Curriculum, LearnerParams, simulate_cohort
 from recommender.simulate.calibration import cohort_stats, stats_table
+from recommender.simulate.cohort import Shows
+from recommender.simulate.policies import Syllabus
 
 
 class Command(BaseCommand):
@@ -26,10 +28,22 @@ class Command(BaseCommand):
                             help="first simulated day (default: DAYS + 1 days ago, so the cohort ends yesterday)")  # fmt: skip
         parser.add_argument("--batch", type=int, default=100, help="learners stored per batch")
         parser.add_argument("--no-stats", action="store_true", help="skip the calibration table")
+        parser.add_argument("--policy", choices=["syllabus", "none"], default="syllabus",
+                            help="the next steps the learners are shown and may follow, recorded as "
+                            "recommendation.* events like the platform's (none: no recommendations)")  # fmt: skip
+        parser.add_argument("--compliance", type=float, default=0.7,
+                            help="how often a learner follows a short next step (long ones less)")  # fmt: skip
 
-    def handle(self, *args, courses, learners, days, seed, start, batch, no_stats, **options):
+    def handle(
+        self, *args, courses, learners, days, seed, start, batch, no_stats, policy, compliance, **options
+    ):
         if learners < 1 or days < 1:
             raise CommandError("--learners and --days must be at least 1")
+        if not 0.0 <= compliance <= 1.0:
+            raise CommandError("--compliance must be within [0, 1]")
+        shown = {} if policy == "none" else {
+            "policy": Syllabus(), "compliance": compliance,
+            "shows": Shows(exploration=settings.RECOMMENDATION_EXPLORATION)}  # fmt: skip
         wanted = None if not courses or "all" in courses else courses
         try:
             curriculum = Curriculum.load(Path(settings.CONTENT_ROOT), wanted)
@@ -47,7 +61,8 @@ class Command(BaseCommand):
         with tqdm(total=learners, unit="learner", disable=None) as bar:
             for first in range(0, learners, batch):
                 runs = list(simulate_cohort(curriculum, learners=min(batch, learners - first), days=days,
-                                            seed=seed, start=start_at, params=LearnerParams(), first=first))  # fmt: skip
+                                            seed=seed, start=start_at, params=LearnerParams(), first=first,
+                                            **shown))  # fmt: skip
                 try:
                     cohort_store(runs=runs, seed=seed, report=report)
                 except ValueError as exc:

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class InboxConfig(AppConfig):
+    name = "lms.inbox"
+    label = "inbox"
+    verbose_name = "Messages"
