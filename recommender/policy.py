@@ -11,7 +11,8 @@ The rules, in order:
    about (or, when that lecture is done, an unlocked lab that practises it), then the
    retake.
 2. **Due work first**: graded items of the current course past their soft deadline, when
-   the predicted success is in reach.
+   the predicted success is in reach and a lesson on each of their topics is done (a
+   learner behind finishes the lecture before the overdue quiz on it).
 3. **Practice once it is unlocked**: a lab of the learner's current course, in their
    current or next week, whose prerequisite concepts are covered (the course graph
    unlocks it) and whose own concepts have been taught (a lesson on each is done) comes
@@ -237,8 +238,9 @@ def choose(
     open_items = [c for c in candidates if c.state != "done" and c.state != "locked"]
     short_first = model.risk >= HIGH_RISK
 
-    # 2. Due work of the current course, when in reach.
-    due = (c for c in open_items if c.due and not c.passed and c.course == state.current_course)
+    # 2. Due work of the current course, when in reach and its lessons are done.
+    due = (c for c in open_items if c.due and not c.passed and c.course == state.current_course
+           and all(_taught(candidates, c, concept) for concept in c.concepts))  # fmt: skip
     for c in sorted(due, key=lambda c: c.order):
         p = predicted_success(c, model)
         if p is None or p >= PRODUCTIVE_BAND[0]:

@@ -213,8 +213,10 @@ def _a_learner_home_with_the_promoted_model(analyst) -> None:
     from lms.progress.selectors import State
     from lms.recommendations.models import ModelVersion
     from lms.recommendations.selectors import learner_course_states
+    from lms.recommendations.serving import serving_forget
 
-    assert ModelVersion.objects.filter(status="active").exists()
+    active = ModelVersion.objects.get(status="active")
+    serving_forget()  # the live server's process looks the active version up at once
     learner = (User.objects.filter(enrollments__course=analyst.course, progress__completed__isnull=False)
                .distinct().order_by("pk")[5])  # fmt: skip
     states = {i.activity.slug: i for s in learner_course_states(learner=learner) for i in s.items}
@@ -236,6 +238,7 @@ def _a_learner_home_with_the_promoted_model(analyst) -> None:
             item = states[slug]
             assert item.activity.course_id == analyst.course.pk, slug
             assert item.state not in (State.LOCKED, State.DONE), (slug, item.state)
+        assert f"({active.label})" in page.locator("section.next-step").inner_text()  # the model chose
         reason = page.locator("#next-reason").inner_text()
         assert reason.startswith("Why:") and len(reason) > 20, reason
         page.screenshot(path=str(analyst.shots / "home-promoted-model.png"), full_page=True)
