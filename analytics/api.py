@@ -37,7 +37,7 @@ EVENT_COLUMNS = list(PARQUET_SCHEMA.names)  # the canonical export columns
 CHUNK_ROWS = 20_000
 _FIELDS = (
     "event_id", "learner_id", "time", "verb", "session_id", "course_id", "activity_id",
-    "payload", "source", "received",
+    "payload", "source", "received", "learner__username", "learner__external_source",
 )  # fmt: skip
 
 
@@ -53,6 +53,8 @@ def _pseudonymize(frame: pd.DataFrame, column: str = "learner_id") -> pd.DataFra
     if column in frame and pd.api.types.is_integer_dtype(frame[column]):
         pseudonyms = {i: learner_pseudonym(i) for i in frame[column].unique()}
         frame[column] = frame[column].map(pseudonyms).astype(object)
+        if "learner_key" in frame:  # an imported learner's id names them too
+            frame["learner_key"] = None
     return frame
 
 
@@ -126,6 +128,8 @@ def _events_chunk(rows: list[tuple], courses: dict[int, str], activities: dict[i
     frame = pd.DataFrame(rows, columns=list(_FIELDS))
     frame["event_id"] = frame["event_id"].astype(str)
     frame["learner_id"] = frame["learner_id"].astype("int64")
+    external = frame.pop("learner__external_source").astype(bool)
+    frame["learner_key"] = frame.pop("learner__username").where(external, None)
     frame["course"] = frame.pop("course_id").map(courses)
     frame["activity"] = frame.pop("activity_id").map(activities)
     frame["payload"] = frame["payload"].map(
@@ -145,6 +149,8 @@ def _events_file(path: Path) -> pd.DataFrame:
             frame[column] = pd.to_datetime(frame[column], utc=True)
     else:
         raise ValueError(f"{path}: read Parquet or CSV exports (edX and xAPI files are for other tools)")
+    if "learner_key" not in frame:  # an export written before learner_key
+        frame["learner_key"] = None
     missing = set(EVENT_COLUMNS) - set(frame.columns)
     if missing:
         raise ValueError(f"{path} is not an event export: no column {', '.join(sorted(missing))}")

@@ -10,7 +10,7 @@ is replaced by ``lms.accounts.roles.learner_pseudonym(id)``, a keyed hash (HMAC-
 ``SECRET_KEY`` with a fixed salt). The same learner gets the same pseudonym in every
 export and in ``analytics.api``; without the key it cannot be reversed. ``events_export``
 has no hook for this, so the file is rewritten after it is written: the ``learner_id``
-column (Parquet, CSV), the ``username`` of each edX line, the actor's account name of
+column (Parquet, CSV; ``learner_key``, an imported learner's id, is emptied), the ``username`` of each edX line, the actor's account name of
 each xAPI statement.
 """
 
@@ -172,6 +172,8 @@ def _rewrite(format: str, raw: Path, out: Path, queryset) -> None:
                         pa.field("learner_id", pa.string()),
                         pa.array([pseudonyms[i] for i in ids], pa.string()),
                     )
+                    key = table.schema.get_field_index("learner_key")  # an imported id names them too
+                    table = table.set_column(key, "learner_key", pa.nulls(len(table), pa.string()))
                 writer.write_table(table)
         raw.unlink()
         return

@@ -5,10 +5,9 @@ same training learners' question interactions (from ``quiz.graded``) and is scor
 the same held-out learners: AUC of p(correct) before each answer, and training
 throughput in question interactions per second of training time.
 
-pykt-toolkit is installed for the benchmark only (``pip install --no-deps --target
-var/bench/pykt pykt-toolkit==PYKT``; its package ``__init__`` imports wandb, so the two
-model files are loaded by path). They train as pykt trains them (Adam, BCE on the next
-response; AKT with its Rasch regulariser) on sequences of at most ``MAX_LEN``
+pykt-toolkit is installed for the benchmark only, and its model files loaded by path, by
+``recommender.benchmark.pykt_models.load_pykt_models``. They train as pykt trains them
+(Adam, BCE on the next response; AKT with its Rasch regulariser) on sequences of at most ``MAX_LEN``
 interactions, padded.
 
 Like for like:
@@ -30,11 +29,14 @@ about 5.7 events per question interaction here) and trains its three heads at on
 DKT and AKT read the question interactions only. A second Cairn row, labelled
 *KT-only input*, is the same library and model trained on the same learners'
 ``quiz.graded`` events alone (what DKT and AKT see; one event carries a whole quiz
-attempt, about 9 question interactions) with ``KT_ONLY``: a peak learning rate of 1e-2
-instead of 3e-3 (with ~90 times fewer events per interaction, the default rate left it
-under-trained in 5 epochs: AUC 0.698) and width 48 instead of 64. Both were chosen among
+attempt, about 9 question interactions) with the library's ``kt`` preset
+(``recommender.train.PRESETS``: its learning rate, width and feed-forward size): a peak
+learning rate of 1e-2 instead of 3e-3 (with ~90 times fewer events per interaction, the
+default rate left it under-trained in 5 epochs: AUC 0.698) and width 48 instead of 64. Both were chosen among
 eight settings on this benchmark's held-out AUC (widths 32 / 48 / 64 gave 0.701 / 0.703 /
-0.704). It is not the production configuration.
+0.704). It is not the production configuration. Both Cairn rows train on every training
+learner for ``EPOCHS`` epochs (``valid_frac=0``: no validation split, no early stopping),
+as the pykt models do.
 
 ``CAIRN_BENCH_THREADS`` and ``CAIRN_BENCH_KT_EPOCHS`` override the defaults.
 """
@@ -42,11 +44,8 @@ eight settings on this benchmark's held-out AUC (widths 32 / 48 / 64 gave 0.701 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -55,24 +54,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recommender.benchmark.pykt_models import load_pykt_models
+
 ROOT = Path(__file__).resolve().parents[1]
-PYKT = "0.0.38"
-TARGET = ROOT / "var" / "bench" / "pykt"
 LEARNERS, DAYS, SEED = 2000, 56, 8
 EPOCHS = int(os.environ.get("CAIRN_BENCH_KT_EPOCHS", "5"))
 BATCH, MAX_LEN = 64, 200
 THREADS = int(os.environ.get("CAIRN_BENCH_THREADS", "1"))
-KT_ONLY = {"lr": 1e-2, "d_model": 48, "d_ff": 96}  # TrainConfig overrides of the KT-only row
-
-
-def _pykt(name: str):
-    if not (TARGET / "pykt" / "models" / f"{name}.py").exists():
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(TARGET),
-                        f"pykt-toolkit=={PYKT}"], check=True)  # fmt: skip
-    spec = importlib.util.spec_from_file_location(f"pykt_{name}", TARGET / "pykt" / "models" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _cohort() -> tuple[pd.DataFrame, object]:
@@ -128,9 +116,9 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
 def _run_pykt(kind: str, train, test, n_q: int, n_c: int) -> dict:
     torch.manual_seed(0)
     if kind == "dkt":
-        model = _pykt("dkt").DKT(num_c=n_q + 1, emb_size=64)
+        model = load_pykt_models()["dkt"](num_c=n_q + 1, emb_size=64)
     else:
-        model = _pykt("akt").AKT(n_question=n_c + 1, n_pid=n_q + 1, d_model=64, n_blocks=1, dropout=0.1,
+        model = load_pykt_models()["akt"](n_question=n_c + 1, n_pid=n_q + 1, d_model=64, n_blocks=1, dropout=0.1,
                                  d_ff=128, final_fc_dim=128, num_attn_heads=4)  # fmt: skip
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     q, c, r, m = train
@@ -176,7 +164,9 @@ def _loss(kind, model, q, c, r, m):
     return torch.nn.functional.binary_cross_entropy(p[mask].clamp(1e-6, 1 - 1e-6), y[mask]) + regulariser
 
 
-def _run_ours(events: pd.DataFrame, holdout: list[int], expected: dict[int, list], **overrides) -> dict:
+def _run_ours(
+    events: pd.DataFrame, holdout: list[int], expected: dict[int, list], preset: str = "clickstream"
+) -> dict:
     from recommender.artifact import load_artifact
     from recommender.data import build_sequences, load_events, time_seconds
     from recommender.evaluate import evaluate
@@ -186,7 +176,10 @@ def _run_ours(events: pd.DataFrame, holdout: list[int], expected: dict[int, list
     with tempfile.TemporaryDirectory() as folder:
         ids = Path(folder) / "holdout.txt"
         ids.write_text("\n".join(map(str, holdout)))
-        cfg = TrainConfig(epochs=EPOCHS, holdout_file=str(ids), threads=THREADS, **overrides)
+        # like for like with pykt: every training learner, EPOCHS epochs (no validation split, no early stop)
+        cfg = TrainConfig.from_preset(
+            preset, epochs=EPOCHS, holdout_file=str(ids), threads=THREADS, valid_frac=0.0
+        )
         began = time.perf_counter()
         result = train(events, Path(folder) / "model", cfg, progress=False)
         end_to_end = time.perf_counter() - began
@@ -240,7 +233,7 @@ def run() -> None:
     ours = _run_ours(events, holdout, expected)
     rows["Cairn (whole clickstream, all heads)"] = ours
     rows["Cairn, KT-only input (quiz.graded events)"] = _run_ours(
-        events[events["verb"] == "quiz.graded"], holdout, expected, **KT_ONLY
+        events[events["verb"] == "quiz.graded"], holdout, expected, preset="kt"
     )
     rows["DKT (pykt), again"] = _run_pykt("dkt", train_set, test_set, len(questions), len(concepts))
     for row in rows.values():

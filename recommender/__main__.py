@@ -1,13 +1,20 @@
 """Command line for analysts: ``python -m recommender {train,evaluate,predict,bench}``.
 
-python -m recommender train --events X.parquet --out DIR [--seed 0]
-    [--holdout-frac 0.2 | --holdout-file ids.txt] [--epochs N] [--resume]
+python -m recommender train --events X.parquet --out DIR [--preset clickstream|kt] [--seed 0]
+    [--holdout-frac 0.2 | --holdout-file ids.txt] [--valid-frac 0.1 | --valid-file ids.txt]
+    [--epochs N] [--patience 3] [--early-stop-metric loss|kt_auc|next_hr10] [--resume]
 torchrun --nproc_per_node=2 -m recommender train ...      (DDP, gloo on CPU)
 python -m recommender evaluate --events X.parquet --model DIR --out REPORT_DIR [--syllabus S.json]
+    [--holdout-file ids.txt] [--metrics next,correctness,risk]
 python -m recommender predict --model DIR --events history.parquet [--learner ID] [--question KEY ...]
 python -m recommender bench --model DIR --events X.parquet
 python -m recommender ope --events X.parquet [--policy logging|syllabus|model:DIR ...] [--limit N]
 python -m recommender ope-check [--learners 150] [--days 56] [--seed 1]
+python -m recommender benchmark --task dropout --data DIR --layout kddcup2015|oulad [--holdout-frac 0.2]
+
+A learner id (--holdout-file, --valid-file, --learner) is the data set's own id (the
+events' ``learner_key``, e.g. ``u6256``) or a database ``learner_id``
+(``recommender.data.resolve_learner_ids``).
 """
 
 from __future__ import annotations
@@ -22,32 +29,51 @@ from recommender.artifact import ArtifactError
 
 
 def _train_parser(sub: argparse._SubParsersAction) -> None:
-    from recommender.train import TrainConfig
+    from recommender.train import EARLY_STOP_METRICS, PRESETS, TrainConfig
 
     p = sub.add_parser("train", help="train a model version into --out")
     p.add_argument("--events", required=True, help="events (.parquet or .csv, canonical export schema)")
     p.add_argument("--out", required=True, help="model directory to write (checkpoints in DIR/checkpoints)")
+    p.add_argument("--preset", choices=list(PRESETS), default="clickstream",
+                   help="named settings (recommender.train.PRESETS); explicit flags override them")  # fmt: skip
+    # Every TrainConfig setting is a flag; None means "not given", so that the preset's value stands.
     split = p.add_mutually_exclusive_group()
-    split.add_argument("--holdout-frac", type=float, default=TrainConfig.holdout_frac)
-    split.add_argument("--holdout-file", help="held-out learner ids, one per line (a published split)")
+    split.add_argument("--holdout-frac", type=float, help=f"default {TrainConfig.holdout_frac}")
+    split.add_argument("--holdout-file", help="held-out learners, one a line: learner_key or learner_id")
+    valid = p.add_mutually_exclusive_group()
+    valid.add_argument("--valid-frac", type=float, help=f"share of the training learners validated on "
+                       f"(default {TrainConfig.valid_frac}; 0: no validation, no early stopping)")  # fmt: skip
+    valid.add_argument("--valid-file", help="validation learners, one a line: learner_key or learner_id")
+    p.add_argument("--early-stop-metric", choices=list(EARLY_STOP_METRICS),
+                   help=f"default {TrainConfig.early_stop_metric} (the kt preset: kt_auc)")  # fmt: skip
     p.add_argument("--resume", action="store_true", help="continue from DIR/checkpoints/last.pt")
     p.add_argument("--code-version", help="recorded in the artifact (default: the library version)")
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
-    p.add_argument("--no-progress", action="store_true")
-    skip = {"holdout_frac", "holdout_file"}
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bars (epoch summaries still print)"
+    )
+    skip = {"holdout_frac", "holdout_file", "valid_frac", "valid_file", "early_stop_metric", "preset"}
     for f in fields(TrainConfig):
         if f.name in skip:
             continue
         flag = "--" + f.name.replace("_", "-")
         kind = type(f.default) if f.default is not None else str
-        p.add_argument(flag, type=kind, default=f.default, help=f"default {f.default}")
+        p.add_argument(flag, type=kind, help=f"default {f.default}")
+
+
+def train_config(args: argparse.Namespace):
+    """The TrainConfig of the command line: the defaults, then ``--preset``, then the flags given."""
+    from recommender.train import TrainConfig
+
+    names = {f.name for f in fields(TrainConfig)} - {"preset"}
+    given = {k: v for k, v in vars(args).items() if k in names and v is not None}
+    return TrainConfig.from_preset(args.preset, **given)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from recommender.train import TrainConfig, train
+    from recommender.train import train
 
-    names = {f.name for f in fields(TrainConfig)}
-    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    cfg = train_config(args)
     result = train(
         args.events,
         args.out,
@@ -58,8 +84,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         device=args.device,
     )
     if result.rank == 0:
-        last = result.history[-1] if result.history else {}
-        print(f"model written to {result.out_dir} (last epoch: {json.dumps(last)})")
+        kept = next((h for h in result.history if h["epoch"] == result.best_epoch), {})
+        print(f"model written to {result.out_dir} (preset {cfg.preset}; {result.stop_reason}; "
+              f"kept epoch: {json.dumps(kept)})")  # fmt: skip
     return 0
 
 
@@ -74,6 +101,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         holdout_file=args.holdout_file,
         progress=not args.no_progress,
         record_metrics=args.record_metrics,
+        metrics=args.metrics,
     )
     print((Path(args.out) / "report.md").read_text())
     print(f"report: {args.out}/report.json, report.md, reliability.png, metrics.png")
@@ -88,7 +116,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     ev = load_events(args.events)
     ids = sorted(ev["learner_id"].unique().tolist())
     if args.learner is not None:
-        ev = ev[ev["learner_id"] == args.learner]
+        learner = _one_learner(args.learner, ev)
+        ev = ev[ev["learner_id"] == learner] if learner is not None else ev.iloc[:0]
         if len(ev) == 0:
             print(f"no events for learner {args.learner}; predicting from an empty history", file=sys.stderr)
     elif len(ids) > 1:
@@ -128,6 +157,23 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         for key, p in correctness.items():
             print(f"  {key:<44} {p:.3f}")
     return 0
+
+
+def _one_learner(text: str, ev) -> int | None:
+    """``--learner``: a learner_key of the events or a learner_id (None: neither has events)."""
+    import warnings
+
+    from recommender.data import resolve_learner_ids
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            found = resolve_learner_ids([text], ev, source="--learner")
+        except ValueError as e:
+            if "match no learner" not in str(e):
+                raise
+            found = []
+    return found[0] if found else None
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -191,6 +237,22 @@ def _cmd_ope_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    if args.task == "dropout":
+        from recommender.benchmark import dropout as benchmark_dropout
+
+        if args.layout not in benchmark_dropout.LAYOUTS:
+            layouts = ", ".join(benchmark_dropout.LAYOUTS)
+            raise ValueError(f"--task dropout reads {layouts}, not {args.layout!r}")
+        return benchmark_dropout.main(args)
+    from recommender.benchmark import kt
+
+    args.layout = args.layout or "akt"
+    if args.layout not in kt.LAYOUTS:
+        raise ValueError(f"--task kt reads the {' or '.join(kt.LAYOUTS)} layout, not {args.layout!r}")
+    return kt.main(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recommender", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", required=True, help="model directory")
     p.add_argument("--out", required=True, help="report directory")
     p.add_argument("--syllabus", help="ordered activity slugs (.json list or .csv) for the syllabus baseline")
-    p.add_argument("--holdout-file", help="override the model's held-out learners")
+    p.add_argument(
+        "--holdout-file", help="override the model's held-out learners (learner_key or learner_id)"
+    )
+    p.add_argument("--metrics", help="comma-separated among next, correctness, risk (default: the heads the model "
+                   "was trained for); one without targets among the held-out learners is an error")  # fmt: skip
     p.add_argument(
         "--record-metrics", action="store_true", help="also store the metrics in the model's config"
     )
@@ -210,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("predict", help="rank next activities for one learner's history")
     p.add_argument("--model", required=True)
     p.add_argument("--events", required=True, help="the learner's events (.parquet or .csv)")
-    p.add_argument("--learner", type=int, help="learner id when the file holds several")
+    p.add_argument("--learner", help="the learner (learner_key or learner_id) when the file holds several")
     p.add_argument("--question", action="append", help="question key activity/question (repeatable)")
     p.add_argument("--top-k", type=int, default=10)
     p.add_argument("--json", action="store_true")
@@ -255,9 +321,25 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--content", default="course_content", help="the curriculum folder")
         p.add_argument("--course", action="append", help="course slug(s) (default: all)")
 
+    p = sub.add_parser(
+        "benchmark",
+        help="public data sets: --task kt (folds; pyKT side by side), --task dropout (KDD Cup 2015, OULAD)",
+    )
+    p.add_argument("--task", choices=("kt", "dropout"), default="kt")
+    p.add_argument("--data", required=True, help="the data set's folder")
+    p.add_argument("--layout", help="kt: akt (default) or pykt; dropout: kddcup2015 or oulad")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=10)
+    from recommender.benchmark import dropout as benchmark_dropout
+
+    benchmark_dropout.add_arguments(p, common=False)
+    from recommender.benchmark import kt as kt_benchmark
+
+    kt_benchmark.add_arguments(p)
+
     args = parser.parse_args(argv)
     handlers = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "bench": _cmd_bench,
-                "ope": _cmd_ope, "ope-check": _cmd_ope_check}  # fmt: skip
+                "ope": _cmd_ope, "ope-check": _cmd_ope_check, "benchmark": _cmd_benchmark}  # fmt: skip
     try:
         return handlers[args.command](args)
     except (ArtifactError, ValueError, FileNotFoundError) as e:  # OPEError is a ValueError

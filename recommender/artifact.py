@@ -35,6 +35,7 @@ import pandas as pd
 import torch
 
 from recommender.data import (
+    NONE,
     UNK,
     LearnerSequence,
     Vocabularies,
@@ -159,12 +160,12 @@ class LoadedArtifact:
     path: Path
 
     def holdout_ids(self) -> list[int] | None:
-        from recommender.data import read_learner_ids
+        from recommender.data import read_database_ids
 
         name = self.config.get("holdout_file")
         if not name or not (self.path / name).is_file():
             return None
-        return read_learner_ids(self.path / name)
+        return read_database_ids(self.path / name)
 
 
 def load_artifact(path: str | Path, *, device: str | torch.device = "cpu") -> LoadedArtifact:
@@ -305,17 +306,19 @@ class Recommender:
     def _correctness(self, prefix: torch.Tensor, counts: tuple, keys: list[str]) -> list[float]:
         if not keys:
             return []
-        succ, fail, per_q = counts
+        succ, fail, per_q, per_a = counts
         q_ids, a_ids, feats = [], [], []
         for key in keys:
             activity, _, _question = key.partition("/")
             q = self.vocabs.questions.stoi.get(key, UNK)
+            a = self.vocabs.activities.stoi.get(activity, UNK)
             q_ids.append(q)
-            a_ids.append(self.vocabs.activities.stoi.get(activity, UNK))
-            feats.append((succ, fail, *(per_q.get(q, (0, 0)) if q != UNK else (0, 0))))
+            a_ids.append(a)
+            feats.append((succ, fail, *(per_q.get(q, (0, 0)) if q != UNK else (0, 0)),
+                          *(per_a.get(a, (0, 0)) if a > NONE else (0, 0))))  # fmt: skip
         q = torch.tensor([q_ids], device=self.device)
         a = torch.tensor([a_ids], device=self.device)
-        c = torch.log1p(torch.tensor([feats], dtype=torch.float32, device=self.device))  # (1, K, 4)
+        c = torch.log1p(torch.tensor([feats], dtype=torch.float32, device=self.device))  # (1, K, N_KT_COUNTS)
         state = torch.full((1, len(keys)), prefix.size(1) - 1, device=self.device)
         return torch.sigmoid(self.model.kt_logits(prefix, state, q, a, c))[0].tolist()
 

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from recommender.data import DAY, NONE, PAD, UNK, LearnerSequence, Vocabularies
+from recommender.data import DAY, N_KT_COUNTS, NONE, PAD, UNK, LearnerSequence, Vocabularies
 from recommender.scoring import SequenceScores
 
 
@@ -247,8 +247,8 @@ class _LogReg(nn.Module):
 
 
 def pfa_features(seq: LearnerSequence) -> np.ndarray:
-    """(K, 4) log1p of the learner's prior successes / failures, overall and on the
-    same question, counting interactions of *earlier* graded events only
+    """(K, 6) log1p of the learner's prior successes / failures, overall, on the
+    same question and in the same activity, counting interactions of *earlier* graded events only
     (``recommender.data.kt_history_counts``)."""
     return seq.kt_counts.astype(np.float64)
 
@@ -257,11 +257,11 @@ class IRTBaseline:
     name = "irt_pfa"
 
     def __init__(self, n_questions: int, l2: float = 1e-3) -> None:
-        self.model = _LogReg(4, n_questions)
+        self.model = _LogReg(N_KT_COUNTS, n_questions)
         self.l2 = l2
 
     def fit(self, seqs: Sequence[LearnerSequence]) -> IRTBaseline:
-        x = np.concatenate([pfa_features(s) for s in seqs] or [np.zeros((0, 4))])
+        x = np.concatenate([pfa_features(s) for s in seqs] or [np.zeros((0, N_KT_COUNTS))])
         q = np.concatenate([s.kt_question for s in seqs] or [np.zeros(0, np.int64)])
         y = np.concatenate([s.kt_correct for s in seqs] or [np.zeros(0, np.float32)])
         self.model.fit(x, y, q, l2=self.l2)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from recommender.data import MAX_ANSWERS, N_RISK_FEATURES, LearnerSequence, windows
+from recommender.data import MAX_ANSWERS, N_KT_COUNTS, N_RISK_FEATURES, LearnerSequence, windows
 from recommender.model import Batch
 
 
@@ -107,7 +107,7 @@ def collate(seqs: Sequence[LearnerSequence], wins: Sequence[Window]) -> Batch:
     kt_q = np.zeros((b, k), np.int64)
     kt_a = np.zeros((b, k), np.int64)
     kt_y = np.zeros((b, k), np.float32)
-    kt_c = np.zeros((b, k, 4), np.float32)
+    kt_c = np.zeros((b, k, N_KT_COUNTS), np.float32)
     kt_m = np.zeros((b, k), bool)
     for i, w in enumerate(wins):
         s = seqs[w.seq]

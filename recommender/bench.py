@@ -3,6 +3,7 @@
     from recommender.bench import bench_inference, bench_training
     bench_inference("var/models/m1", events)   # {"median_ms": ..., "p99_ms": ..., ...}
     bench_training(events)                     # {"tokens_per_s": ..., ...}
+    peak_memory_mib()                          # the process's peak RSS so far, MiB
 
 or ``python -m recommender bench --model DIR --events X.parquet``.
 """
@@ -22,6 +23,23 @@ from recommender.artifact import Recommender
 from recommender.batching import collate, length_batches, make_windows
 from recommender.data import Vocabularies, build_sequences, load_events
 from recommender.model import LossWeights, SequenceModel, compute_loss
+
+
+def peak_memory_mib() -> float:
+    """The process's peak resident memory so far (``getrusage``'s ``ru_maxrss``), in
+    MiB: what a machine must have for the run, model, data and libraries together."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+def peak_gpu_memory_mib(device: torch.device | str | None = None) -> float | None:
+    """Peak CUDA memory allocated by PyTorch (MiB) when ``device`` is a GPU, else None."""
+    if device is None or torch.device(device).type != "cuda" or not torch.cuda.is_initialized():
+        return None
+    return round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
 
 
 def learner_history(events: pd.DataFrame, n_events: int = 200) -> pd.DataFrame:

@@ -2,8 +2,10 @@
 
 Input is the canonical export schema (``docs/events.md``; ``export_events --format parquet``):
 ``event_id, learner_id, time, verb, session_id, course, activity, payload (JSON text),
-source, received``. Only ``learner_id, time, verb, activity, payload`` are read; a
-DataFrame with extra or missing optional columns is fine.
+source, received`` and, for imported data sets, ``learner_key`` (the learner's id in the
+data set, which learner files may use: :func:`resolve_learner_ids`). Only ``learner_id,
+time, verb, activity, payload`` are read; a DataFrame with extra or missing optional
+columns is fine.
 
 Tokens
     One token per event, in time order per learner (ties keep input order). Each token
@@ -57,6 +59,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +82,7 @@ MAX_GAP_LOG2 = 23  # 2**23 s is ~97 days
 N_GAPS = 2 + MAX_GAP_LOG2 + 1
 
 MAX_ANSWERS = 8  # (question, correct) pairs kept per event as input features
+N_KT_COUNTS = 6  # prior correct / incorrect answers: overall, on the question, in the activity
 
 DAY = 86_400.0
 DEFAULT_HORIZON_DAYS = 14.0
@@ -189,7 +193,7 @@ class LearnerSequence:
     kt_question: np.ndarray  # (K,) question ids
     kt_activity: np.ndarray  # (K,) the quiz's activity id
     kt_correct: np.ndarray  # (K,) float32 0/1
-    kt_counts: np.ndarray  # (K, 4) float32 prior-answer counts (see kt_history_counts)
+    kt_counts: np.ndarray  # (K, N_KT_COUNTS) float32 prior-answer counts (see kt_history_counts)
     next_activity: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (T,) 0: none
     first_activity: int = 0  # the first real activity (target of the empty-history state)
     # disengagement prediction points (R of them; see prediction_points)
@@ -236,10 +240,22 @@ def load_events(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     else:
         df["time"] = pd.to_datetime(df["time"], utc=True)
     df["learner_id"] = df["learner_id"].astype("int64")
+    if "learner_key" in df.columns:  # the id in an imported data set: text (a CSV reads "78276" as a number)
+        keys = df["learner_key"].astype(object)
+        df["learner_key"] = keys.map({k: _key_text(k) for k in keys.dropna().unique()}).astype(object)
+        df["learner_key"] = df["learner_key"].where(df["learner_key"].notna(), None)
     df["activity"] = df["activity"].astype(object).where(df["activity"].notna(), None)
     df["verb"] = df["verb"].astype(str)
     df = df.sort_values(["learner_id", "time"], kind="stable").reset_index(drop=True)
     return df
+
+
+def _key_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def time_seconds(times: pd.Series) -> np.ndarray:
@@ -424,51 +440,64 @@ def encode_learner(
         kt_question=np.asarray(kt_q, np.int64),
         kt_activity=np.asarray(kt_a, np.int64),
         kt_correct=np.asarray(kt_y, np.float32),
-        kt_counts=kt_history_counts(kt_pos, kt_q, kt_y),
+        kt_counts=kt_history_counts(kt_pos, kt_q, kt_y, kt_a),
     )
     return seq, raw_acts
 
 
 def kt_history_counts(
-    kt_pos: Sequence[int], kt_question: Sequence[int], kt_correct: Sequence[float]
+    kt_pos: Sequence[int],
+    kt_question: Sequence[int],
+    kt_correct: Sequence[float],
+    kt_activity: Sequence[int] | None = None,
 ) -> np.ndarray:
-    """(K, 4) ``log1p`` of the learner's prior correct / incorrect answers, overall and
-    on the same question (PFA's features), counting *earlier* graded events only (the
-    questions of one graded event do not see each other). Unknown questions get no
-    per-question counts."""
+    """(K, N_KT_COUNTS) ``log1p`` of the learner's prior correct / incorrect answers:
+    overall, on the same question, and in the same activity (PFA's per-skill counts:
+    where the activity is a skill or a problem set, a learner's record on it says more
+    than on a question seen once), counting *earlier* graded events only (the questions
+    of one graded event do not see each other). Unknown questions and activities get no
+    counts of their own."""
     k = len(kt_pos)
-    feats = np.zeros((k, 4), np.float64)
+    acts = kt_activity if kt_activity is not None else [UNK] * k
+    feats = np.zeros((k, N_KT_COUNTS), np.float64)
     succ = fail = 0
     per_q: dict[int, list[int]] = {}
+    per_a: dict[int, list[int]] = {}
     i = 0
     while i < k:
         j = i
         while j < k and kt_pos[j] == kt_pos[i]:
             j += 1
         for m in range(i, j):
-            q = int(kt_question[m])
+            q, a = int(kt_question[m]), int(acts[m])
             sq, fq = per_q.get(q, (0, 0)) if q != UNK else (0, 0)
-            feats[m] = (succ, fail, sq, fq)
+            sa, fa = per_a.get(a, (0, 0)) if a > NONE else (0, 0)
+            feats[m] = (succ, fail, sq, fq, sa, fa)
         for m in range(i, j):
-            counts = per_q.setdefault(int(kt_question[m]), [0, 0])
-            if kt_correct[m] > 0.5:
-                succ += 1
-                counts[0] += 1
-            else:
-                fail += 1
-                counts[1] += 1
+            right = kt_correct[m] > 0.5
+            succ, fail = succ + right, fail + (not right)
+            for table, key in ((per_q, int(kt_question[m])), (per_a, int(acts[m]))):
+                counts = table.setdefault(key, [0, 0])
+                counts[0 if right else 1] += 1
         i = j
     return np.log1p(feats).astype(np.float32)
 
 
-def answer_counts(seq: LearnerSequence) -> tuple[int, int, dict[int, tuple[int, int]]]:
-    """All of a sequence's answers: (correct, incorrect, {question id: (correct, incorrect)})."""
+def answer_counts(
+    seq: LearnerSequence,
+) -> tuple[int, int, dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
+    """All of a sequence's answers: (correct, incorrect, {question id: (correct,
+    incorrect)}, {activity id: (correct, incorrect)})."""
     per_q: dict[int, tuple[int, int]] = {}
-    for q, y in zip(seq.kt_question.tolist(), seq.kt_correct.tolist(), strict=True):
-        s, f = per_q.get(q, (0, 0))
-        per_q[q] = (s + 1, f) if y > 0.5 else (s, f + 1)
+    per_a: dict[int, tuple[int, int]] = {}
+    for q, a, y in zip(
+        seq.kt_question.tolist(), seq.kt_activity.tolist(), seq.kt_correct.tolist(), strict=True
+    ):
+        for table, key in ((per_q, q), (per_a, a)):
+            s, f = table.get(key, (0, 0))
+            table[key] = (s + 1, f) if y > 0.5 else (s, f + 1)
     succ = int((seq.kt_correct > 0.5).sum())
-    return succ, len(seq.kt_correct) - succ, per_q
+    return succ, len(seq.kt_correct) - succ, per_q, per_a
 
 
 def encode_history(history: pd.DataFrame, vocabs: Vocabularies, learner_id: int = 0) -> LearnerSequence:
@@ -611,8 +640,22 @@ def split_learners(learner_ids: Iterable[int], holdout_frac: float, seed: int) -
     return [int(i) for i in ids if i not in hold], sorted(hold)
 
 
-def read_learner_ids(path: str | Path) -> list[int]:
-    """Learner ids from a file with one id per line (blank lines and ``#`` comments skipped)."""
+def read_learner_ids(path: str | Path) -> list[str]:
+    """The learner ids of a file, one a line, as written (blank lines and ``#`` comments
+    skipped; repeats dropped, file order kept). They may be the data set's own ids
+    (``learner_key``) or database ids (``learner_id``): :func:`resolve_learner_ids` maps
+    them to ``learner_id`` against the events."""
+    ids: dict[str, None] = {}
+    for line in Path(path).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            ids[line] = None
+    return list(ids)
+
+
+def read_database_ids(path: str | Path) -> list[int]:
+    """``learner_id`` integers (sorted, unique) from a file the library writes
+    (``holdout_learners.txt``, a frozen held-out set): every line must be an integer."""
     ids = []
     for n, line in enumerate(Path(path).read_text().splitlines(), 1):
         line = line.split("#", 1)[0].strip()
@@ -624,5 +667,106 @@ def read_learner_ids(path: str | Path) -> list[int]:
     return sorted(set(ids))
 
 
+DATABASE_IDS_HEADER = "# ids: learner_id"  # a file whose lines are database ids, taken as they are
+MAX_UNKNOWN_SHARE = 0.1  # unmatched lines of a learner file up to this share warn; more is an error
+
+
+def learner_keys(events: pd.DataFrame) -> dict[str, int]:
+    """``learner_key -> learner_id`` of the events that carry a key (imported data
+    sets; empty when the column is absent). A key naming two learners is an error."""
+    if "learner_key" not in events.columns:
+        return {}
+    pairs = events.loc[events["learner_key"].notna(), ["learner_key", "learner_id"]].drop_duplicates()
+    clash = pairs[pairs["learner_key"].duplicated(keep=False)]
+    if len(clash):
+        key = clash["learner_key"].iloc[0]
+        raise ValueError(
+            f"learner_key {key!r} names several learners: {sorted(clash['learner_id'].tolist())[:5]}"
+        )
+    return dict(
+        zip(pairs["learner_key"].astype(str), pairs["learner_id"].astype("int64").tolist(), strict=True)
+    )
+
+
+def resolve_learner_ids(
+    lines: Sequence[str], events: pd.DataFrame, *, source: str = "learner ids"
+) -> list[int]:
+    """Map learner ids as an analyst writes them to ``learner_id`` (sorted, unique).
+
+    Each line is, in this order:
+
+    * ``key:X``: the learner whose ``learner_key`` is X; ``id:N``: learner_id N;
+    * a ``learner_key`` of the events (the id in the imported data set, e.g. ``u6256``);
+    * an integer that is a ``learner_id`` of the events.
+
+    A plain line that is the key of one learner and the database id of another is
+    ambiguous: an error asks for the ``key:`` / ``id:`` form. Lines that match no learner
+    are an error when they are more than ``MAX_UNKNOWN_SHARE`` of the lines (or all of
+    them), naming the first few; fewer are a warning (a published split may name
+    learners a sliced import left out) and are dropped."""
+    keys = learner_keys(events)
+    ids = set(events["learner_id"].unique().tolist())
+    found: set[int] = set()
+    unknown: list[str] = []
+    ambiguous: list[str] = []
+    for raw in lines:
+        line = raw.strip()
+        kind, _, value = line.partition(":")
+        if kind in ("key", "id") and value:
+            if kind == "key":
+                learner = keys.get(value.strip())
+            else:
+                learner = _int_or_none(value)
+                learner = learner if learner in ids else None
+        else:
+            by_key, by_id = keys.get(line), _int_or_none(line)
+            by_id = by_id if by_id in ids else None
+            if by_key is not None and by_id is not None and by_key != by_id:
+                ambiguous.append(line)
+                continue
+            learner = by_key if by_key is not None else by_id
+        if learner is None:
+            unknown.append(line)
+        else:
+            found.add(int(learner))
+    if ambiguous:
+        raise ValueError(
+            f"{source}: {len(ambiguous)} line(s) are the learner_key of one learner and the learner_id of "
+            f"another: {', '.join(map(repr, ambiguous[:5]))}; write key:X or id:N"
+        )
+    if unknown:
+        example = f" (e.g. learner_key {next(iter(keys))!r})" if keys else " (the events have no learner_key)"
+        what = (
+            f"{source}: {len(unknown)} of {len(lines)} learner ids match no learner of the events, neither a "
+            f"learner_key nor a learner_id{example}: {', '.join(map(repr, unknown[:5]))}"
+            + (" ..." if len(unknown) > 5 else "")
+        )
+        if not found or len(unknown) > MAX_UNKNOWN_SHARE * len(lines):
+            raise ValueError(what)
+        warnings.warn(what + "; they are left out", stacklevel=2)
+    return sorted(found)
+
+
+def resolve_learner_file(path: str | Path, events: pd.DataFrame) -> list[int]:
+    """The ``learner_id`` of each learner a file names (:func:`resolve_learner_ids`).
+    A file with the :data:`DATABASE_IDS_HEADER` line (written by
+    :func:`write_learner_ids`) holds database ids, taken as they are, with or without
+    events (a frozen held-out set keeps learners who have since left the data)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no learner ids file at {path}")
+    if DATABASE_IDS_HEADER in (line.strip() for line in path.read_text().splitlines()):
+        return read_database_ids(path)
+    return resolve_learner_ids(read_learner_ids(path), events, source=str(path))
+
+
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
 def write_learner_ids(path: str | Path, ids: Iterable[int]) -> None:
-    Path(path).write_text("".join(f"{i}\n" for i in sorted(ids)))
+    """Database ids, one a line, under the :data:`DATABASE_IDS_HEADER` line."""
+    Path(path).write_text(DATABASE_IDS_HEADER + "\n" + "".join(f"{i}\n" for i in sorted(ids)))

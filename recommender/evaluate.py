@@ -9,6 +9,12 @@ excluded; a target unseen at training time is a miss); correctness is scored on 
 question interaction; disengagement on every uncensored prediction point (a daily
 check-in: see ``recommender.data``), and on those of learners active in the last 7 days
 alone (``roc_auc_recent``: who, among those still around, is about to leave).
+
+Which tasks are scored (``metrics``: ``next``, ``correctness``, ``risk``) defaults to
+those the model was trained for (the heads that had targets in its training data, as the
+artifact records); a requested task without a single target among the held-out learners
+is an error (:class:`NothingToScore`), never a table of ``n/a``. Training scores its
+validation learners with the same scorer and collector (:func:`validation_scores`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from recommender import artifact
 from recommender.baselines import (
@@ -31,13 +38,14 @@ from recommender.baselines import (
     SyllabusBaseline,
     read_syllabus,
 )
+from recommender.bench import peak_memory_mib
 from recommender.compare import AucMetric, RatioMetric
 from recommender.data import (
     NONE,
     LearnerSequence,
     build_sequences,
     load_events,
-    read_learner_ids,
+    resolve_learner_file,
     time_seconds,
 )
 from recommender.metrics import (
@@ -47,9 +55,59 @@ from recommender.metrics import (
     reliability,
     target_ranks,
 )
+from recommender.model import SequenceModel
 from recommender.scoring import ModelScorer, Scorer
 
 TASKS = ("next_activity", "correctness", "disengagement")
+METRICS = {"next": "next_activity", "correctness": "correctness", "risk": "disengagement"}  # name -> task
+_NO_TARGETS = {
+    "next": (
+        "no next-activity target (a later event on another activity)",
+        "do their events name an activity? see docs/events.md",
+    ),
+    "correctness": (
+        "no graded question interactions",
+        "is the correctness in quiz.answered events? see docs/events.md",
+    ),
+    "risk": (
+        "no disengagement prediction point whose horizon ends within the data",
+        "does the data run past the horizon after their events? see recommender/README.md",
+    ),
+}
+
+
+class NothingToScore(ValueError):
+    """A requested metric has no target among the learners scored."""
+
+
+def target_counts(seqs: Sequence[LearnerSequence]) -> dict[str, int]:
+    """Targets per metric: next-activity targets, graded question interactions
+    (``quiz.graded``), uncensored disengagement prediction points."""
+    return {
+        "next": int(sum(int((s.next_activity > 0).sum()) for s in seqs)),
+        "correctness": int(sum(len(s.kt_correct) for s in seqs)),
+        "risk": int(sum(int((s.risk_label >= 0).sum()) for s in seqs)),
+    }
+
+
+def default_metrics(training: dict[str, Any]) -> list[str] | None:
+    """The metrics of the heads a model was trained for (``training["targets"]``, the
+    target counts of its training data); None for a model that does not record them."""
+    targets = training.get("targets")
+    if not isinstance(targets, dict):
+        return None
+    return [m for m in METRICS if targets.get(m, 0) > 0]
+
+
+def parse_metrics(value: str | Sequence[str] | None) -> list[str] | None:
+    """``"next,correctness"`` (or a list) -> the metric names, checked; None stays None."""
+    if value is None:
+        return None
+    names = [m.strip() for m in (value.split(",") if isinstance(value, str) else value) if m.strip()]
+    unknown = [m for m in names if m not in METRICS]
+    if unknown or not names:
+        raise ValueError(f"unknown metric(s) {unknown or names}: choose among {', '.join(METRICS)}")
+    return [m for m in METRICS if m in names]
 
 
 class _Collector:
@@ -111,6 +169,68 @@ class _Collector:
         return out
 
 
+VALIDATION_KEYS = ("loss", "next", "kt", "risk", "kt_auc", "next_hr10", "risk_auc")
+
+
+def validation_scores(
+    model: SequenceModel,
+    seqs: Sequence[LearnerSequence],
+    *,
+    weights: tuple[float, float] = (1.0, 1.0),
+    device: str | torch.device = "cpu",
+    batch_size: int = 32,
+    chunk_learners: int = 256,
+) -> dict[str, float]:
+    """The model on validation learners, scored as :func:`evaluate` scores it
+    (``ModelScorer`` and the same collector): each head's mean loss (``next``
+    cross-entropy over the activity vocabulary, ``kt`` and ``risk`` binary
+    cross-entropy, NaN for a head without targets), ``loss`` = ``w_next * next + w_kt *
+    kt`` (``weights``: next, kt), and ``kt_auc``, ``next_hr10``, ``risk_auc``.
+
+    ``loss`` leaves the risk head's cross-entropy out: training refits that head's
+    calibration afterwards (Platt scaling), so its raw cross-entropy rises as its scores
+    spread even while its ranking (``risk_auc``) improves; on 300 synthetic learners it
+    stopped training at epoch 4 with epoch 1's weights (HR@10 0.977 instead of 0.992)."""
+    scorer = ModelScorer(model, batch_size=batch_size, device=device)
+    col = _Collector()
+    candidates = np.ones(model.cfg.n_activities, bool)
+    candidates[: NONE + 1] = False
+    sums = {"next": [0.0, 0], "kt": [0.0, 0], "risk": [0.0, 0]}
+    for i in range(0, len(seqs), chunk_learners):
+        chunk = seqs[i : i + chunk_learners]
+        scores = scorer.score(chunk)
+        col.add(chunk, scores, candidates)
+        for s, sc in zip(chunk, scores, strict=True):
+            pos = np.flatnonzero(s.next_activity > 0)
+            if len(pos):
+                logits = sc.next[pos].astype(np.float64)  # (n, V)
+                top = logits.max(axis=1)
+                lse = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+                sums["next"][0] += float((lse - logits[np.arange(len(pos)), s.next_activity[pos]]).sum())
+                sums["next"][1] += len(pos)
+            _add_bce(sums["kt"], s.kt_correct, sc.kt)
+            keep = s.risk_label >= 0
+            _add_bce(sums["risk"], s.risk_label[keep], sc.risk[keep])
+    parts = {k: (total / n if n else float("nan")) for k, (total, n) in sums.items()}
+    res = col.results()
+    out = {
+        "loss": float(sum(w * parts[k] for w, k in zip(weights, ("next", "kt"), strict=True)
+                          if not math.isnan(parts[k]))),
+        **parts,
+        "kt_auc": res.get("correctness", {}).get("auc", float("nan")),
+        "next_hr10": res.get("next_activity", {}).get("hr@10", float("nan")),
+        "risk_auc": res.get("disengagement", {}).get("roc_auc", float("nan")),
+    }  # fmt: skip
+    return {k: float(out[k]) for k in VALIDATION_KEYS}
+
+
+def _add_bce(acc: list, y: np.ndarray, p: np.ndarray) -> None:
+    if len(y):
+        p = np.clip(p.astype(np.float64), 1e-7, 1 - 1e-7)
+        acc[0] += float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).sum())
+        acc[1] += len(y)
+
+
 def evaluate(
     events: str | Path | pd.DataFrame,
     model_dir: str | Path,
@@ -123,10 +243,17 @@ def evaluate(
     progress: bool = True,
     record_metrics: bool = False,
     per_learner: bool = False,
+    metrics: str | Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Score the model in ``model_dir`` and the baselines; write the report into
     ``out_dir`` (``report.json``, ``report.md``, ``reliability.png``, ``metrics.png``)
     when given, and return the report as a dict.
+
+    ``holdout_file``: learner ids one a line, the data set's own (``learner_key``) or
+    database ids (``data.resolve_learner_file``). ``metrics``: which of ``next``,
+    ``correctness``, ``risk`` to score (default: those the model was trained for, or for
+    a model that does not record them, those with targets); :class:`NothingToScore`
+    when one of them has no target among the held-out learners.
 
     ``per_learner``: the returned report also has ``"per_learner"``, per scorer the gate
     metrics in a form the paired bootstrap can resample by learner
@@ -136,7 +263,7 @@ def evaluate(
     horizon = float(art.config.get("training", {}).get("horizon_days", 14.0))
     ev = load_events(events)
     dataset_end = float(time_seconds(ev["time"]).max())
-    holdout = read_learner_ids(holdout_file) if holdout_file else art.holdout_ids()
+    holdout = resolve_learner_file(holdout_file, ev) if holdout_file else art.holdout_ids()
     if holdout is None:
         raise ValueError(f"{model_dir} records no held-out learners: pass a holdout file")
     hold = set(holdout)
@@ -145,6 +272,20 @@ def evaluate(
         raise ValueError("none of the held-out learners has events in this file")
     train_seqs = build_sequences(ev[~is_test], vocabs, dataset_end=dataset_end, horizon_days=horizon)
     test_seqs = build_sequences(ev[is_test], vocabs, dataset_end=dataset_end, horizon_days=horizon)
+    counts = target_counts(test_seqs)
+    wanted = parse_metrics(metrics) or default_metrics(art.config.get("training", {}))
+    if wanted is None:  # a model that does not record its heads: whatever has targets
+        wanted = [m for m, n in counts.items() if n > 0]
+    for m in wanted:
+        if counts[m] == 0:
+            what, hint = _NO_TARGETS[m]
+            raise NothingToScore(
+                f"{m}: {what} among the {len(test_seqs)} held-out learners; nothing to score ({hint})"
+            )
+    if not wanted:
+        raise NothingToScore(
+            f"nothing to score: no metric has targets among the {len(test_seqs)} held-out learners"
+        )
 
     if isinstance(syllabus, str | Path):
         order = read_syllabus(syllabus)
@@ -176,10 +317,12 @@ def evaluate(
         for scorer in scorers:
             collectors[scorer.name].add(chunk, scorer.score(chunk), candidates)
 
-    results = {task: {} for task in TASKS}
+    tasks = [METRICS[m] for m in wanted]
+    results = {task: {} for task in tasks}
     for name, col in collectors.items():
-        for task, metrics in col.results().items():
-            results[task][name] = metrics
+        for task, values in col.results().items():
+            if task in results:
+                results[task][name] = values
     report = {
         "model_dir": str(model_dir),
         "code_version": art.config.get("code_version"),
@@ -192,6 +335,8 @@ def evaluate(
             "horizon_days": horizon,
             "syllabus": "file" if order is not None else "derived from training data",
             "unseen_targets": int(sum(int((s.next_activity == 1).sum()) for s in test_seqs)),
+            "metrics": wanted,
+            "peak_rss_mib": peak_memory_mib(),
         },
         "results": results,
         "syllabus_order": baselines[0].order,
@@ -243,6 +388,11 @@ def markdown_report(report: dict[str, Any]) -> str:
         "",
         "Every prediction at position t uses events up to t only. Best value per column in bold.",
     ]
+    if e.get("peak_rss_mib") is not None:
+        lines += [
+            "",
+            f"Peak memory of the evaluation (resident, whole process): {e['peak_rss_mib']:,.0f} MiB.",
+        ]
     titles = {
         "next_activity": "Next activity (rank among all activities)",
         "correctness": "Question correctness",

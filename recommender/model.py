@@ -49,7 +49,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from recommender.data import N_ELAPSED, N_GAPS, N_OUTCOMES, N_RISK_FEATURES, NONE, PAD, UNK
+from recommender.data import N_ELAPSED, N_GAPS, N_KT_COUNTS, N_OUTCOMES, N_RISK_FEATURES, NONE, PAD, UNK
 
 
 @dataclass
@@ -66,6 +66,10 @@ class ModelConfig:
     d_ff: int = 128  # feed-forward width inside a block
     dropout: float = 0.1
     max_len: int = 256  # events of context (learned positions)
+    # "full": a vector per question (and per (question, correct) answer); "rasch": the
+    # question's activity vector plus a learned difficulty times that activity's
+    # variation vector (AKT's Rasch embeddings), for data with many rarely seen questions
+    question_embedding: str = "full"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -88,7 +92,7 @@ class Batch:
     kt_state: torch.Tensor  # (B, K) long: prefix-state index of the anchor
     kt_question: torch.Tensor  # (B, K) long
     kt_activity: torch.Tensor  # (B, K) long
-    kt_counts: torch.Tensor  # (B, K, 4) float: log1p prior answer counts (PFA features)
+    kt_counts: torch.Tensor  # (B, K, N_KT_COUNTS) float: log1p prior answer counts (PFA features)
     kt_target: torch.Tensor  # (B, K) float
     kt_mask: torch.Tensor  # (B, K) bool
 
@@ -160,7 +164,16 @@ class SequenceModel(nn.Module):
         self.verb_emb = nn.Embedding(cfg.n_verbs, d, padding_idx=PAD)
         self.outcome_emb = nn.Embedding(cfg.n_outcomes, d, padding_idx=PAD)
         self.gap_emb = nn.Embedding(cfg.n_gaps, d, padding_idx=PAD)
-        self.answer_emb = nn.Embedding(2 * cfg.n_questions, d, padding_idx=PAD)  # (question, correct)
+        if cfg.question_embedding not in ("full", "rasch"):
+            raise ValueError(f"unknown question_embedding {cfg.question_embedding!r}")
+        self.rasch = cfg.question_embedding == "rasch"
+        if self.rasch:  # per question one scalar; the vectors belong to its activity
+            self.q_diff = nn.Embedding(cfg.n_questions, 1, padding_idx=PAD)
+            self.act_var = nn.Embedding(cfg.n_activities, d, padding_idx=PAD)
+            self.answer_emb = nn.Embedding(2 * cfg.n_activities, d)  # (activity, correct)
+            self.answer_var = nn.Embedding(2 * cfg.n_activities, d)
+        else:
+            self.answer_emb = nn.Embedding(2 * cfg.n_questions, d, padding_idx=PAD)  # (question, correct)
         self.correct_emb = nn.Embedding(3, d, padding_idx=PAD)  # 1 wrong, 2 right: shared across questions
         self.pos_emb = nn.Embedding(cfg.max_len, d)
         self.bos = nn.Parameter(torch.zeros(d))
@@ -176,13 +189,13 @@ class SequenceModel(nn.Module):
         self.ln_f = nn.LayerNorm(d)
         # heads
         self.next_head = nn.Linear(d, cfg.n_activities)
-        self.q_emb = nn.Embedding(cfg.n_questions, d, padding_idx=PAD)
+        self.q_emb = None if self.rasch else nn.Embedding(cfg.n_questions, d, padding_idx=PAD)
         self.q_bias = nn.Embedding(cfg.n_questions, 1, padding_idx=PAD)
         self.kt_query = nn.Linear(d, d)  # question-aware attention over the history (SAKT)
         self.kt_key = nn.Linear(d, d)
         self.kt_value = nn.Linear(d, d)
         self.kt_mlp = nn.Sequential(nn.Linear(4 * d, d), nn.GELU(), nn.Linear(d, 1))
-        self.kt_wide = nn.Linear(4, 1)  # the "wide" PFA part: prior answer counts
+        self.kt_wide = nn.Linear(N_KT_COUNTS, 1)  # the "wide" PFA part: prior answer counts
         self.risk_head = nn.Linear(d, 1)  # on the (detached) state: see risk_logits
         self.risk_elapsed = nn.Embedding(N_ELAPSED, 1)  # a bias per elapsed-time bucket
         self.risk_wide = nn.Linear(N_RISK_FEATURES, 1)
@@ -190,6 +203,8 @@ class SequenceModel(nn.Module):
         self.register_buffer("risk_shift", torch.zeros(()))
         self.apply(self._init)
         nn.init.zeros_(self.q_bias.weight)
+        if self.rasch:
+            nn.init.zeros_(self.q_diff.weight)
         nn.init.normal_(self.bos, std=0.02)
 
     @staticmethod
@@ -220,7 +235,7 @@ class SequenceModel(nn.Module):
             raise ValueError(f"window of {t} events exceeds max_len {self.cfg.max_len}")
         pos = torch.arange(t, device=activity.device)
         x = (
-            self.answers_embedding(answers)
+            self.answers_embedding(answers, activity)
             + self.act_emb(activity)
             + self.verb_emb(verb)
             + self.outcome_emb(outcome)
@@ -237,15 +252,23 @@ class SequenceModel(nn.Module):
         bos = self.ln_f(self.bos).expand(b, 1, -1)  # (B, 1, D)
         return torch.cat([bos, h], dim=1)  # (B, T+1, D)
 
-    def answers_embedding(self, answers: torch.Tensor) -> torch.Tensor:
-        """(B, T, M) answer ids -> (B, T, D): the mean over each event's answers of
-        ``answer_emb + correct_emb`` (zeros for an event without answers). One
-        ``embedding_bag`` (padding excluded from the mean) and the right / wrong shares
-        instead of (B, T, M, D) lookups: the same values, a fraction of the work."""
+    def answers_embedding(self, answers: torch.Tensor, activity: torch.Tensor) -> torch.Tensor:
+        """(B, T, M) answer ids, (B, T) activities -> (B, T, D): the mean over each
+        event's answers of ``answer_emb + correct_emb`` (zeros for an event without
+        answers). One ``embedding_bag`` (padding excluded from the mean) and the right /
+        wrong shares instead of (B, T, M, D) lookups: the same values, a fraction of the
+        work. Rasch: the answer's vector is that of (activity, correct) plus the
+        question's difficulty times the (activity, correct) variation."""
         b, t, m = answers.shape
-        flat = answers.reshape(b * t, m)
-        mean = F.embedding_bag(flat, self.answer_emb.weight, mode="mean", padding_idx=PAD)
         given = answers > 0
+        if self.rasch:
+            pair = (2 * activity.unsqueeze(-1) + answers % 2) * given  # (B, T, M)
+            diff = self.q_diff(answers // 2)  # (B, T, M, 1)
+            vec = (self.answer_emb(pair) + diff * self.answer_var(pair)) * given.unsqueeze(-1)
+            mean = vec.sum(2) / given.sum(-1, keepdim=True).clamp(min=1)  # (B, T, D)
+        else:
+            flat = answers.reshape(b * t, m)
+            mean = F.embedding_bag(flat, self.answer_emb.weight, mode="mean", padding_idx=PAD)
         n = given.sum(-1, keepdim=True).clamp(min=1)
         right = ((answers % 2 == 1) & given).sum(-1, keepdim=True) / n  # (B, T, 1)
         wrong = (given.sum(-1, keepdim=True) / n) - right
@@ -268,13 +291,16 @@ class SequenceModel(nn.Module):
         """Correctness logits (B, K) for questions asked after prefix state ``state``.
 
         prefix (B, T+1, D) prefix states; state (B, K) prefix index of each
-        interaction's anchor; question, activity (B, K) ids; counts (B, K, 4) the
+        interaction's anchor; question, activity (B, K) ids; counts (B, K, N_KT_COUNTS) the
         learner's prior answer counts (``data.kt_history_counts``). The question's query
         attends over the prefix states ``0..state`` only (causal), next to the anchor
         state itself.
         """
         d = prefix.size(-1)
-        query = self.q_emb(question) + self.act_emb(activity)  # (B, K, D)
+        if self.rasch:
+            query = self.act_emb(activity) + self.q_diff(question) * self.act_var(activity)  # (B, K, D)
+        else:
+            query = self.q_emb(question) + self.act_emb(activity)  # (B, K, D)
         anchor = torch.gather(prefix, 1, state.unsqueeze(-1).expand(-1, -1, d))  # (B, K, D)
         scores = self.kt_query(query) @ self.kt_key(prefix).transpose(1, 2) / math.sqrt(d)  # (B, K, T+1)
         future = torch.arange(prefix.size(1), device=prefix.device)[None, None, :] > state.unsqueeze(-1)

@@ -107,8 +107,8 @@ def test_pfa_features_count_prior_successes_and_failures_before_each_graded_even
     )
     seq = build_sequences(ev, Vocabularies.build(ev))[0]
     f = np.expm1(pfa_features(seq)).round().astype(int)
-    # columns: successes, failures, same-question successes, same-question failures
-    assert f.tolist() == [[0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 1, 0], [2, 1, 2, 0]]
+    # columns: successes, failures, on the same question, in the same activity (one quiz here)
+    assert f.tolist() == [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [1, 1, 1, 0, 1, 1], [2, 1, 2, 0, 2, 1]]
 
 
 def test_irt_learns_question_difficulty_and_learner_history():

@@ -23,8 +23,9 @@ from recommender.compare import (
     point_value,
     seed_spread,
 )
+from recommender.data import read_database_ids
 from recommender.metrics import hit_rate, roc_auc
-from recommender.train import frozen_holdout, read_learner_ids
+from recommender.train import frozen_holdout
 
 from .conftest import make_clickstream, tiny_config
 
@@ -183,7 +184,7 @@ def test_the_frozen_holdout_keeps_its_members_and_grows_by_the_keyed_hash(tmp_pa
     path = tmp_path / "holdout.txt"
     first = frozen_holdout(path, range(1, 1001))
     assert 150 < len(first) < 250  # about 20% of new learners
-    assert read_learner_ids(path) == first  # the file is a plain holdout_file too
+    assert read_database_ids(path) == first  # the file is a plain holdout_file too
     again = frozen_holdout(path, range(1, 1001))
     assert again == first  # the same learners: the same set
     grown = frozen_holdout(path, range(1, 2001), rate=0.9)  # the recorded rate wins over a new one

@@ -18,6 +18,7 @@ from recommender.data import (
     encode_history,
     gap_bucket,
     load_events,
+    read_database_ids,
     read_learner_ids,
     split_learners,
     time_seconds,
@@ -190,10 +191,12 @@ def test_split_by_learner_is_seeded_and_can_come_from_a_file(tmp_path):
     assert split_learners(ids, 0.2, seed=1)[1] != hold
     f = tmp_path / "ids.txt"
     f.write_text("# published split\n105\n\n101\n105\n")
-    assert read_learner_ids(f) == [101, 105]
+    assert read_learner_ids(f) == ["105", "101"]  # as written, repeats dropped
+    assert read_database_ids(f) == [101, 105]
     f.write_text("101\nabc\n")
+    assert read_learner_ids(f) == ["101", "abc"]  # "abc" may be a learner_key: resolved against the events
     with pytest.raises(ValueError, match=r"ids.txt:2"):
-        read_learner_ids(f)
+        read_database_ids(f)
 
 
 def test_synthetic_clickstream_has_every_target(clickstream):
@@ -207,3 +210,45 @@ def test_synthetic_clickstream_has_every_target(clickstream):
     kt = np.concatenate([s.kt_correct for s in seqs])
     assert 0.3 < kt.mean() < 0.8 and len(kt) > 1000
     assert isinstance(ev["time"].dtype, pd.DatetimeTZDtype)
+
+
+def _keyed_events(keys: dict[int, str | None]) -> pd.DataFrame:
+    """One event per learner_id, with its learner_key (None: a site learner)."""
+    ev = events_frame([(i, n, "navigation.page_viewed", None, {}) for n, i in enumerate(keys)])
+    return load_events(ev.assign(learner_key=[keys[i] for i in keys]))
+
+
+def test_learner_ids_resolve_by_the_data_sets_key_then_by_database_id():
+    from recommender.data import resolve_learner_ids
+
+    ev = _keyed_events({1: "u6256", 2: "78276", 3: None, 4: "4"})
+    assert resolve_learner_ids(["u6256", "78276", "3", "4"], ev) == [1, 2, 3, 4]  # key "4" is learner 4 too
+    assert resolve_learner_ids(["key:78276", "id:3"], ev) == [2, 3]
+    ev = _keyed_events({1: "u6256", 2: "3", 3: None})
+    with pytest.raises(ValueError, match=r"learner_key of one learner and the learner_id of another: '3'"):
+        resolve_learner_ids(["3"], ev)
+    assert resolve_learner_ids(["key:3", "id:3"], ev) == [2, 3]
+    with pytest.raises(ValueError, match=r"2 of 3 learner ids match no learner .* 'u1', 'u2'"):
+        resolve_learner_ids(["u1", "u2", "u6256"], ev)
+
+
+def test_a_few_unknown_learner_ids_warn_and_a_database_id_file_is_taken_as_it_is(tmp_path):
+    from recommender.data import resolve_learner_file, resolve_learner_ids, write_learner_ids
+
+    ev = _keyed_events({i: f"k{i}" for i in range(1, 21)})
+    with pytest.warns(UserWarning, match=r"1 of 20 learner ids match no learner .* 'k99'; they are left out"):
+        assert resolve_learner_ids([f"k{i}" for i in range(1, 20)] + ["k99"], ev) == list(range(1, 20))
+    f = tmp_path / "ids.txt"
+    write_learner_ids(f, [5, 3, 500])  # 500 has no events (an erased learner of a frozen held-out set)
+    assert resolve_learner_file(f, ev) == [3, 5, 500]
+    f.write_text("k5\nk3\n")
+    assert resolve_learner_file(f, ev) == [3, 5]
+    with pytest.raises(FileNotFoundError):
+        resolve_learner_file(tmp_path / "none.txt", ev)
+
+
+def test_learner_keys_stay_text_when_a_csv_reads_them_as_numbers(tmp_path):
+    ev = _keyed_events({1: "78276", 2: None})
+    ev.to_csv(tmp_path / "ev.csv", index=False)
+    back = load_events(tmp_path / "ev.csv")
+    assert back["learner_key"].tolist() == ["78276", None]

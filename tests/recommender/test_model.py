@@ -150,8 +150,41 @@ def test_answer_embedding_is_the_mean_over_the_answers_of_question_and_correctne
     n = (answers > 0).sum(-1, keepdim=True).clamp(min=1)
     correct = torch.where(answers > 0, 1 + answers % 2, 0)
     expected = (model.answer_emb(answers) + model.correct_emb(correct)).sum(-2) / n
-    torch.testing.assert_close(model.answers_embedding(answers), expected, atol=1e-6, rtol=1e-5)
-    assert model.answers_embedding(answers)[0, 0].abs().sum() == 0  # no answers: nothing added
+    activity = torch.randint(3, 12, (2, 5))
+    torch.testing.assert_close(model.answers_embedding(answers, activity), expected, atol=1e-6, rtol=1e-5)
+    assert model.answers_embedding(answers, activity)[0, 0].abs().sum() == 0  # no answers: nothing added
+
+
+def test_rasch_questions_share_their_activity_vectors_and_differ_by_one_difficulty():
+    """Rasch: a question's query is its activity's vector plus its difficulty times the
+    activity's variation; an answer's is the (activity, correct) vector plus the same
+    difficulty times its variation. Two questions of one activity differ only by that scalar."""
+    torch.manual_seed(0)
+    model = SequenceModel(
+        ModelConfig(
+            n_activities=12,
+            n_verbs=5,
+            n_questions=30,
+            d_model=8,
+            n_heads=2,
+            d_ff=16,
+            question_embedding="rasch",
+        )  # fmt: skip
+    )
+    assert model.q_emb is None and model.q_diff.weight.shape == (30, 1)
+    with torch.no_grad():
+        model.q_diff.weight[5] = 0.5
+        model.q_diff.weight[6] = -1.0
+    answers = torch.zeros(1, 2, 8, dtype=torch.long)
+    answers[0, 0, 0] = 2 * 5 + 1  # question 5, right
+    answers[0, 1, 0] = 2 * 6 + 1  # question 6, right
+    activity = torch.tensor([[4, 4]])
+    emb = model.answers_embedding(answers, activity)
+    pair = torch.tensor(2 * 4 + 1)
+    var = model.answer_var(pair)
+    torch.testing.assert_close(emb[0, 0] - emb[0, 1], (0.5 - (-1.0)) * var, atol=1e-6, rtol=1e-5)
+    with pytest.raises(ValueError, match="question_embedding"):
+        SequenceModel(ModelConfig(n_activities=12, n_verbs=5, n_questions=30, question_embedding="bag"))
 
 
 def test_empty_and_unseen_histories_predict(learner):

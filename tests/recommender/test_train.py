@@ -26,9 +26,8 @@ def test_train_save_load_predict_round_trip(small_parquet, small_clickstream, tm
     art = load_artifact(tmp_path / "m")
     assert _same_weights(art.model.state_dict(), result.model.state_dict())
     assert art.config["code_version"] == "test-1"
-    assert (
-        art.config["data_window"]["n_learners"] == 32 and art.config["data_window"]["n_holdout_learners"] == 8
-    )
+    window = art.config["data_window"]  # 40 learners: 8 held out, 3 of the other 32 validate (valid_frac 0.1)
+    assert (window["n_learners"], window["n_valid_learners"], window["n_holdout_learners"]) == (29, 3, 8)
     assert len(art.holdout_ids()) == 8
     assert load_checkpoint(tmp_path / "m")["epoch"] == 1
 
@@ -187,3 +186,105 @@ def test_small_data_gets_smaller_batches_so_an_epoch_has_enough_steps():
     assert batch_budget(cfg, 48_000) == 480  # 100 steps of 480 events
     assert batch_budget(cfg, 48_000, world_size=2) == 256  # never below one full window
     assert batch_budget(TrainConfig(min_steps=0), 1_000) == 16 * 256
+
+
+class _ScriptedValidation:
+    """Stands in for ``evaluate.validation_scores``: returns the next of ``losses`` as the
+    validation loss and keeps the weights it was shown, so a test knows each epoch's."""
+
+    def __init__(self, losses: list[float]) -> None:
+        self.losses, self.weights = list(losses), []
+
+    def __call__(self, model, seqs, **kwargs):
+        from recommender.evaluate import VALIDATION_KEYS
+
+        self.weights.append({k: v.clone() for k, v in model.state_dict().items()})
+        loss = self.losses[len(self.weights) - 1]
+        return {k: (loss if k == "loss" else 0.5) for k in VALIDATION_KEYS}
+
+
+def _without_risk_calibration(state: dict) -> dict:
+    return {k: v for k, v in state.items() if k not in ("risk_scale", "risk_shift")}  # fitted after training
+
+
+def test_early_stopping_stops_keeps_the_best_epoch_and_a_resume_does_not_train_on(
+    small_parquet, tmp_path, monkeypatch, capsys
+):
+    import recommender.train as train_module
+
+    scripted = _ScriptedValidation([3.0, 2.0, 2.5, 2.4, 2.6, 1.0])  # best at epoch 2, then 2 without a gain
+    monkeypatch.setattr(train_module, "validation_scores", scripted)
+    result = train(small_parquet, tmp_path / "m", tiny_config(epochs=8, patience=2), progress=False)
+    assert [h["epoch"] for h in result.history] == [1, 2, 3, 4]
+    assert [h["valid"]["loss"] for h in result.history] == [3.0, 2.0, 2.5, 2.4]
+    assert result.best_epoch == 2 and "did not improve for 2 epoch(s)" in result.stop_reason
+    kept = _without_risk_calibration(load_artifact(tmp_path / "m").model.state_dict())
+    assert _same_weights(kept, _without_risk_calibration(scripted.weights[1]))
+    assert not _same_weights(kept, _without_risk_calibration(scripted.weights[3]))
+    training = load_artifact(tmp_path / "m").config["training"]
+    assert training["best_epoch"] == 2 and training["stop_reason"] == result.stop_reason
+    assert "early stop after epoch 4" in capsys.readouterr().out
+    assert load_checkpoint(tmp_path / "m")["best"]["epoch"] == 2
+
+    resumed = train(
+        small_parquet, tmp_path / "m", tiny_config(epochs=8, patience=2), progress=False, resume=True
+    )
+    assert len(resumed.history) == 4 and resumed.best_epoch == 2  # it had stopped: no more epochs
+    assert _same_weights(_without_risk_calibration(resumed.model.state_dict()), kept)
+
+
+def test_a_higher_is_better_metric_and_patience_zero(small_parquet, tmp_path, monkeypatch):
+    import recommender.train as train_module
+
+    monkeypatch.setattr(train_module, "validation_scores", _ScriptedValidation([2.0, 1.0, 1.5, 0.5]))
+    r = train(small_parquet, tmp_path / "a", tiny_config(epochs=4, patience=1), progress=False)
+    assert (len(r.history), r.best_epoch) == (3, 2)  # loss: lower is better
+
+    class AUC(_ScriptedValidation):  # the same numbers as kt_auc: higher is better
+        def __call__(self, model, seqs, **kwargs):
+            out = super().__call__(model, seqs, **kwargs)
+            return {**out, "kt_auc": out["loss"], "loss": 1.0}
+
+    monkeypatch.setattr(train_module, "validation_scores", AUC([0.6, 0.7, 0.65, 0.8]))
+    r = train(small_parquet, tmp_path / "b", tiny_config(epochs=4, patience=1, early_stop_metric="kt_auc"),
+              progress=False)  # fmt: skip
+    assert (len(r.history), r.best_epoch) == (3, 2)
+    monkeypatch.setattr(train_module, "validation_scores", _ScriptedValidation([1.0, 2.0, 3.0]))
+    r = train(small_parquet, tmp_path / "c", tiny_config(epochs=3, patience=0), progress=False)
+    assert (len(r.history), r.best_epoch) == (3, 3)  # patience 0: every epoch, the last weights
+    assert all("valid" in h for h in r.history)  # still validated and recorded
+
+
+def test_validation_file_learners_are_left_out_of_training(small_parquet, small_clickstream, tmp_path):
+    learners = sorted(small_clickstream["learner_id"].unique())
+    held = tmp_path / "held.txt"
+    held.write_text("".join(f"{i}\n" for i in learners[:8]))
+    valid = tmp_path / "valid.txt"
+    valid.write_text("".join(f"{i}\n" for i in learners[8:13]))
+    result = train(small_parquet, tmp_path / "m", tiny_config(holdout_file=str(held), valid_file=str(valid)),
+                   progress=False)  # fmt: skip
+    window = load_artifact(tmp_path / "m").config["data_window"]
+    assert (window["n_learners"], window["n_valid_learners"], window["n_holdout_learners"]) == (27, 5, 8)
+    valid_scores = result.history[0]["valid"]
+    assert valid_scores["loss"] > 0 and 0.0 < valid_scores["kt_auc"] < 1.0
+    assert load_checkpoint(tmp_path / "m")["valid_ids"] == learners[8:13]
+    valid.write_text(f"{learners[0]}\n")
+    with pytest.raises(ValueError, match="also held out"):
+        train(small_parquet, tmp_path / "x", tiny_config(holdout_file=str(held), valid_file=str(valid)),
+              progress=False)  # fmt: skip
+
+
+def test_too_few_learners_skip_validation_with_a_note(small_clickstream, tmp_path, capsys):
+    few = small_clickstream[
+        small_clickstream["learner_id"].isin(sorted(small_clickstream["learner_id"].unique())[:12])
+    ]
+    result = train(few, tmp_path / "m", tiny_config(), progress=False)
+    assert "validation skipped: 10 training learners are too few" in capsys.readouterr().out
+    assert "valid" not in result.history[0] and result.best_epoch == 1
+    assert load_artifact(tmp_path / "m").config["data_window"]["n_valid_learners"] == 0
+
+
+def test_an_early_stop_metric_the_validation_learners_cannot_measure_is_an_error(small_clickstream, tmp_path):
+    ungraded = small_clickstream[small_clickstream["verb"] != "quiz.graded"]
+    with pytest.raises(ValueError, match="kt_auc: the 3 validation learners have no graded question"):
+        train(ungraded, tmp_path / "m", tiny_config(early_stop_metric="kt_auc"), progress=False)

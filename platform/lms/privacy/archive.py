@@ -29,8 +29,10 @@ data.json       your profile and, by table, every record that belongs to you:
                 recommendations shown to you and what you did with them, experiment
                 arms you were in, and your personalization (consent) setting.
 events.parquet  every event of your clickstream (one row per click, play, answer,
-                grade...): event_id, learner_id, time, verb, session_id, course,
-                activity, payload (JSON), source, received. Open it with pandas
+                grade...): event_id, learner_id, learner_key (empty unless your
+                account was imported from another platform's log), time, verb,
+                session_id, course, activity, payload (JSON), source, received.
+                Open it with pandas
                 (pandas.read_parquet) or any Parquet reader.
 
 Ids (learner_id, activity_id, ...) are Cairn's own; *_slug columns name the course or

@@ -163,7 +163,7 @@ def snapshots_erase(*, subject: Subject, plan: FilePlan) -> Counter:
     """Scrub the learner from every model version's folder under MODEL_REGISTRY_DIR:
     the exported events a retrain trains on (``events.parquet``, kept by a run that
     failed or is under way), the held-out learner lists and the resumable checkpoint
-    (which records the held-out ids). Weights and reports hold no learner."""
+    (which records the held-out and validation ids). Weights and reports hold no learner."""
     counts: Counter = Counter()
     root = Path(settings.MODEL_REGISTRY_DIR)
     if not root.is_dir():
@@ -211,9 +211,14 @@ def _checkpoint_scrub(path: Path, learner_id: int, plan: FilePlan) -> bool:
     import torch
 
     state = torch.load(path, map_location="cpu", weights_only=True)
-    ids = state.get("holdout_ids") if isinstance(state, dict) else None
-    if not ids or learner_id not in ids:
+    if not isinstance(state, dict):
         return False
-    state["holdout_ids"] = [i for i in ids if i != learner_id]
-    torch.save(state, plan.scrubbed_copy(path))
-    return True
+    changed = False
+    for key in ("holdout_ids", "valid_ids"):  # the held-out and the validation learners
+        ids = state.get(key)
+        if ids and learner_id in ids:
+            state[key] = [i for i in ids if i != learner_id]
+            changed = True
+    if changed:
+        torch.save(state, plan.scrubbed_copy(path))
+    return changed

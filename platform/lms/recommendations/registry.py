@@ -121,6 +121,7 @@ def _train_and_gate(version: ModelVersion, folder: Path) -> None:
     from lms.courses.models import Activity
     from lms.tracking.interop.export import events_export
     from recommender.compare import GateConfig
+    from recommender.data import write_learner_ids
     from recommender.evaluate import evaluate
     from recommender.train import TrainConfig, frozen_holdout, train
 
@@ -141,7 +142,7 @@ def _train_and_gate(version: ModelVersion, folder: Path) -> None:
     if not holdout.exists():  # a resumed run keeps its snapshot
         members = frozen_holdout(Path(settings.MODEL_REGISTRY_DIR) / HOLDOUT_FILE,
                                  pd.read_parquet(data, columns=["learner_id"])["learner_id"].unique())  # fmt: skip
-        holdout.write_text("".join(f"{i}\n" for i in members))
+        write_learner_ids(holdout, members)  # database ids, under the header that says so
 
     _stage(version, "training", 0.05)
     cfg = TrainConfig.from_dict(version.config.get("training", {}))  # as requested, else the defaults

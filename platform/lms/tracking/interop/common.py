@@ -66,6 +66,20 @@ def slug_like(key: str) -> bool:
     return 0 < len(key) <= 80 and _SLUG_OK.fullmatch(key) is not None
 
 
+def readable_slug(key: str) -> str:
+    """The key itself when it is a slug (``assist2015``, ``q52``), else its slugified
+    form (``Box and Whisker`` -> ``box-and-whisker``), at most 80 characters."""
+    if slug_like(key):
+        return key
+    return _NOT_SLUG.sub("-", key.lower()).strip("-_")[:80].strip("-_") or "x"
+
+
+def digested_slug(key: str, scope: str) -> str:
+    """``readable_slug(key)`` plus a digest of ``scope`` (which names the key fully):
+    the slug of a key whose readable slug belongs to another key."""
+    return f"{readable_slug(key)[:71].rstrip('-_')}-{digest(scope)}"
+
+
 _NAMESPACE_BYTES = NAMESPACE.bytes
 _VARIANT = {f"{d:x}": f"{(d & 0x3) | 0x8:x}" for d in range(16)}
 
@@ -166,6 +180,24 @@ class ImportReport:
             self.skip(reason, n)
         self.problems.extend(other.problems[: MAX_PROBLEMS - len(self.problems)])
 
+    @property
+    def rejected(self) -> int:
+        """Lines refused: unreadable, or mapped but invalid (skipped lines are not)."""
+        return self.bad + self.invalid
+
+    def failure(self) -> str | None:
+        """Why this import failed, or None: more than half of the lines read were
+        rejected, or nothing was stored and nothing was there already. Skipped lines
+        (event types with no canonical event, erased learners) are no rejection."""
+        if self.rejected * 2 > self.lines:
+            return f"{self.rejected} of {self.lines} lines read were rejected (bad or invalid)"
+        if self.stored == 0 and self.duplicates == 0:
+            if self.lines == 0:
+                return "nothing to import: the files hold no lines"
+            skipped = sum(self.skipped.values())
+            return f"nothing stored: {self.rejected} rejected, {skipped} skipped of {self.lines} lines read"
+        return None
+
     def summary(self) -> list[str]:
         lines = [
             f"{self.format} import: {self.files} file(s), {self.lines} lines read, "
@@ -196,10 +228,20 @@ class ExternalRecords:
     course is that course (our own exports read back); otherwise the course is the
     external record ``<prefix>-<key as slug>-<hash>``, created once. Activities likewise,
     within their course; new ones go into one "imported" week of the course.
+
+    ``readable=True`` (tables and data-set readers) names new records by the key itself,
+    or its slugified form (``readable_slug``: ``assist2015``, ``box-and-whisker``), titled
+    with the key. Only a slug that already belongs to another key (another course, an
+    activity of another course, or a key with the same slugified form) gets a digest
+    suffix (``digested_slug``). An imported record belongs to the key that is its title,
+    a native one to the key that is its slug (our own exports read back), so importing
+    again finds the same rows. The
+    prefix-and-digest names stay for edX and xAPI: their parallel import names records
+    in several processes at once, which only a name that depends on the key alone allows.
     """
 
-    def __init__(self, *, source: str, prefix: str, report: ImportReport) -> None:
-        self.source, self.prefix, self.report = source, prefix, report
+    def __init__(self, *, source: str, prefix: str, report: ImportReport, readable: bool = False) -> None:
+        self.source, self.prefix, self.report, self.readable = source, prefix, report, readable
         self.learners: dict[str, int] = {}
         self.courses: dict[str, tuple[int, str]] = {}  # key -> (id, slug)
         self.activities: dict[tuple[str, str], str] = {}  # (course key, key) -> slug
@@ -243,7 +285,34 @@ class ExternalRecords:
         return self.learners[record.learner]
 
     # courses -----------------------------------------------------------------------
+    @staticmethod
+    def _readable_slugs(
+        keys: list[str], owners: dict[str, tuple[str | None, bool]], scope: Callable[[str], str]
+    ) -> dict[str, tuple[str, bool]]:
+        """key -> (slug, exists) by the readable rule. ``owners`` maps each slug taken to
+        (the key it was imported for: the title of an external record of this scope,
+        else None; whether it is a native record of this scope, which a key claims by
+        being its slug: our own exports read back). ``scope`` names a key fully (the
+        digest suffix)."""
+        out: dict[str, tuple[str, bool]] = {}
+        taken = dict(owners)
+        for key in keys:  # sorted: the first of two keys with one readable slug gets it
+            plain = readable_slug(key)
+            owner = taken.get(plain)
+            if owner is not None and (owner[0] == key[:200] or (owner[1] and plain == key)):
+                out[key] = (plain, True)
+            elif owner is None:
+                out[key] = (plain, False)
+            else:
+                slug = digested_slug(key, scope(key))
+                out[key] = (slug, slug in taken)
+            taken.setdefault(out[key][0], (key[:200], False))
+        return out
+
     def _resolve_courses(self, keys: set[str]) -> None:
+        if self.readable:
+            self._resolve_courses_readable(sorted(keys))
+            return
         derived = {key: external_slug(self.prefix, key) for key in keys}
         wanted = set(derived.values()) | {key for key in keys if slug_like(key)}
         found = dict(Course.objects.filter(slug__in=wanted).values_list("slug", "pk"))
@@ -260,6 +329,28 @@ class ExternalRecords:
         for key in keys:
             slug = key if key in found else derived[key]
             self.courses[key] = (found[slug], slug)
+
+    def _resolve_courses_readable(self, keys: list[str]) -> None:
+        wanted = {readable_slug(k) for k in keys} | {digested_slug(k, k) for k in keys}
+        owners = {
+            slug: (title if source else None, not source)
+            for slug, title, source in Course.objects.filter(slug__in=wanted).values_list(
+                "slug", "title", "external_source"
+            )
+        }
+        slugs = self._readable_slugs(keys, owners, lambda key: key)
+        now = timezone.now()
+        new = [
+            Course(slug=slug, title=key[:200], external_source=self.source, imported_at=now)
+            for key, (slug, exists) in slugs.items()
+            if not exists
+        ]
+        if new:
+            Course.objects.bulk_create(new, ignore_conflicts=True)
+            self.report.courses_created += len(new)
+        ids = dict(Course.objects.filter(slug__in=[s for s, _ in slugs.values()]).values_list("slug", "pk"))
+        for key, (slug, _) in slugs.items():
+            self.courses[key] = (ids[slug], slug)
 
     def _week(self, course_id: int, course_slug: str) -> int:
         if course_id not in self.weeks:
@@ -280,6 +371,9 @@ class ExternalRecords:
 
     # activities --------------------------------------------------------------------
     def _resolve_activities(self, wanted: dict[tuple[str, str], Parsed]) -> None:
+        if self.readable:
+            self._resolve_activities_readable(wanted)
+            return
         derived = {pair: self._derived(pair) for pair in wanted}
         candidates = set(derived.values()) | {key for _, key in wanted if slug_like(key)}
         found = {
@@ -319,6 +413,57 @@ class ExternalRecords:
                 )  # fmt: skip
             )
             found[derived[pair]] = course_id
+        if new:
+            Activity.objects.bulk_create(new, ignore_conflicts=True)
+            self.report.activities_created += len(new)
+
+    def _resolve_activities_readable(self, wanted: dict[tuple[str, str], Parsed]) -> None:
+        candidates = {readable_slug(key) for _, key in wanted}
+        candidates |= {digested_slug(key, f"{course}|{key}") for course, key in wanted}
+        existing = {
+            slug: (course_id, title, not source)
+            for slug, course_id, title, source in Activity.objects.filter(slug__in=candidates).values_list(
+                "slug", "course_id", "title", "external_source"
+            )
+        }
+        by_course: dict[str, list[str]] = {}
+        for course, key in sorted(wanted):
+            by_course.setdefault(course, []).append(key)
+        new: list[Activity] = []
+        positions: dict[int, int] = {}
+        for course, keys in by_course.items():
+            course_id, course_slug = self.courses[course]
+            # a slug is a key's in this course only when its activity is in this course
+            owners = {
+                slug: (None if native else title, native) if owner_course == course_id else (None, False)
+                for slug, (owner_course, title, native) in existing.items()
+            }
+            slugs = self._readable_slugs(keys, owners, lambda key, course=course: f"{course}|{key}")
+            for key, (slug, exists) in slugs.items():
+                self.activities[(course, key)] = slug
+                if exists:
+                    continue
+                record = wanted[(course, key)]
+                week_id = self._week(course_id, course_slug)
+                if week_id not in positions:
+                    positions[week_id] = (
+                        Activity.objects.filter(week_id=week_id).aggregate(p=Max("position"))["p"] or 0
+                    )
+                positions[week_id] = min(positions[week_id] + 1, 32767)
+                kind = record.kind if record.kind in ACTIVITY_KINDS else Activity.Kind.READING
+                new.append(
+                    Activity(
+                        slug=slug,
+                        course_id=course_id,
+                        week_id=week_id,
+                        position=positions[week_id],
+                        kind=kind,
+                        title=(record.title or key)[:200],
+                        minutes=0,
+                        external_source=self.source,
+                    )  # fmt: skip
+                )
+                existing[slug] = (course_id, key[:200], False)
         if new:
             Activity.objects.bulk_create(new, ignore_conflicts=True)
             self.report.activities_created += len(new)

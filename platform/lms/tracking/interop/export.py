@@ -9,8 +9,11 @@ a learner (``learner_id``: their data download, ``lms.privacy``).
   ``edx.event_to_edx``; reading the file back with our importer gives the same events.
 * ``xapi``: a JSON array of statements, or JSON lines when the path ends in ``.jsonl``
   or ``.ndjson`` (``.gz`` allowed), see ``xapi.event_to_statement``.
-* ``parquet``: one row per event: ``event_id, learner_id, time, verb, session_id,
-  course, activity, payload`` (JSON text), ``source, received``; written in row groups.
+* ``parquet``: one row per event: ``event_id, learner_id, learner_key, time, verb,
+  session_id, course, activity, payload`` (JSON text), ``source, received``; written in
+  row groups. ``learner_key`` is the learner's id in the data an import read them from
+  (the username of a learner created by an import), null for the site's own learners:
+  their usernames are personal data and stay out of exports.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ PARQUET_SCHEMA = pa.schema(
     [
         ("event_id", pa.string()),
         ("learner_id", pa.int64()),
+        ("learner_key", pa.string()),
         ("time", pa.timestamp("us", tz="UTC")),
         ("verb", pa.string()),
         ("session_id", pa.string()),
@@ -54,7 +58,7 @@ PARQUET_SCHEMA = pa.schema(
 )
 _FIELDS = (
     "event_id", "learner_id", "learner__username", "time", "verb", "session_id",
-    "course_id", "activity_id", "payload", "source", "received",
+    "course_id", "activity_id", "payload", "source", "received", "learner__external_source",
 )  # fmt: skip
 
 
@@ -155,6 +159,7 @@ def events_export(
             payload,
             _src,
             _rec,
+            _external,
         ) in enumerate(rows, 1):
             course_slug, course_title = courses.get(cid, (None, None))
             activity_slug, kind, title = activities.get(aid, (None, None, None))
@@ -205,9 +210,12 @@ def _write_parquet(rows, out: Path, courses, activities, report, row_group_rows,
                 progress(n)
 
     with pq.ParquetWriter(out, PARQUET_SCHEMA, compression="zstd") as writer:
-        for event_id, learner_id, _username, time, verb, session, cid, aid, payload, source, received in rows:
+        for (
+            event_id, learner_id, username, time, verb, session, cid, aid, payload, source, received, external,
+        ) in rows:  # fmt: skip
             columns["event_id"].append(str(event_id))
             columns["learner_id"].append(learner_id)
+            columns["learner_key"].append(username if external else None)
             columns["time"].append(time)
             columns["verb"].append(verb)
             columns["session_id"].append(session)

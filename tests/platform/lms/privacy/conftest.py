@@ -172,5 +172,10 @@ def training_snapshot(folder: Path, holdout: list[int]) -> None:
     events_export(format="parquet", out=folder / "events.parquet")  # the registry's own call
     write_learner_ids(folder / "holdout.txt", holdout)
     write_learner_ids(folder / "model" / "holdout_learners.txt", holdout)
-    torch.save({"epoch": 0, "holdout_ids": sorted(holdout)}, folder / "model" / "checkpoints" / "last.pt")
+    state = {
+        "epoch": 0,
+        "holdout_ids": sorted(holdout),
+        "valid_ids": sorted(holdout),
+    }  # as train() saves them
+    torch.save(state, folder / "model" / "checkpoints" / "last.pt")
     (folder / "syllabus.json").write_text("[]")

@@ -519,7 +519,7 @@ def test_played_segments_parse_and_format():
 
 
 # tables ----------------------------------------------------------------------------
-def test_assistments_like_csv_gets_synthetic_times_in_order(tmp_path):
+def test_assistments_like_csv_gets_synthetic_times_in_order_and_graded_questions(tmp_path):
     path = tmp_path / "skill_builder.csv"
     path.write_text(
         "order_id,assignment_id,user_id,problem_id,correct,skill_name\n"
@@ -530,47 +530,38 @@ def test_assistments_like_csv_gets_synthetic_times_in_order(tmp_path):
         ",277618,64525,51999,1,Box and Whisker\n"
         "35450296,220674,,59268,1,Circle Graph\n"
     )
-    summary = run(
-        "import_events",
-        "--format",
-        "table",
-        str(path),
-        "--learner-prefix",
-        "assist-",
-        "--course",
-        "assistments-2009",
-    )
+    args = ["import_events", "--format", "table", str(path), "--learner-prefix", "assist-"]
+    summary = run(*args, "--course", "assistments-2009")
     assert "events stored:       4" in summary and "bad lines:           2" in summary
     assert f"{path}:6: order is not a number" in summary and f"{path}:7: no learner" in summary
     learner = User.objects.get(username="assist-64525")
     events = stored(learner=learner)
     epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     assert [e.time for e in events] == [epoch + dt.timedelta(minutes=m) for m in range(3)]
-    assert [e.payload["question"] for e in events] == ["51424", "51430", "51459"]  # by order_id
-    assert [e.payload["correct"] for e in events] == [True, True, False]
+    # each row is one graded question: the problem is the question, the skill the activity
+    assert {e.verb for e in events} == {"quiz.graded"} and {e.source for e in events} == {"table"}
+    assert [e.payload["questions"] for e in events] == [
+        [{"question": "51424", "correct": True}],
+        [{"question": "51430", "correct": True}],
+        [{"question": "51459", "correct": False}],
+    ]  # by order_id
     assert events[2].payload == {
-        "question": "51459",
-        "answer": None,
-        "correct": False,
+        "attempt": 1,
+        "score": 0.0,
+        "questions": [{"question": "51459", "correct": False}],
         "concepts": ["Box and Whisker", "Median"],
     }
-    assert {e.verb for e in events} == {"quiz.answered"} and {e.source for e in events} == {"table"}
     course = Course.objects.get(pk=events[0].course_id)
-    assert (
-        course.slug.startswith("table-assistments-2009-")
-        and Activity.objects.filter(course=course).count() == 4
-    )
-    again = run(
-        "import_events",
-        "--format",
-        "table",
-        str(path),
-        "--learner-prefix",
-        "assist-",
-        "--course",
-        "assistments-2009",
-    )
+    assert (course.slug, course.title) == ("assistments-2009", "assistments-2009")
+    activities = Activity.objects.filter(course=course)
+    assert sorted(activities.values_list("slug", "title", "kind")) == [
+        ("box-and-whisker", "Box and Whisker", "quiz"),
+        ("circle-graph", "Circle Graph", "quiz"),
+    ]
+    assert {e.activity.slug for e in events} == {"box-and-whisker"}
+    again = run(*args, "--course", "assistments-2009")
     assert "events stored:       0" in again and "duplicates:          4" in again
+    assert "courses created:     0" in again and "activities created:  0" in again
 
 
 def test_parquet_table_with_times_and_kinds(tmp_path):
@@ -599,22 +590,22 @@ def test_parquet_table_with_times_and_kinds(tmp_path):
     assert [e.verb for e in events] == [
         "video.completed",
         "lab.graded",
-        "quiz.answered",
+        "quiz.graded",
         "navigation.page_viewed",
     ]
     assert events[0].time == dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.UTC)
     assert events[0].payload == {"position": 0, "concepts": ["loops"]}
     assert events[1].payload == {"score": 0.75, "tests": [], "concepts": ["loops", "recursion"]}
-    assert events[2].payload == {
-        "question": "quiz-1",
-        "answer": None,
+    assert events[2].payload == {  # a quiz row with a score: one graded question of its concept
+        "attempt": 1,
         "score": 1.0,
+        "questions": [{"question": "quiz-1", "correct": True}],
         "concepts": ["recursion"],
     }
     assert events[3].payload == {"path": "read-1"}
-    kinds = dict(Activity.objects.values_list("title", "kind"))
-    assert kinds == {"vid-1": "video", "lab-1": "lab", "quiz-1": "quiz", "read-1": "reading"}
-    assert Course.objects.get().title == "interactions"
+    kinds = dict(Activity.objects.values_list("slug", "kind"))
+    assert kinds == {"vid-1": "video", "lab-1": "lab", "recursion": "quiz", "read-1": "reading"}
+    assert Course.objects.values_list("slug", "title").get() == ("interactions", "interactions")
 
 
 # export ----------------------------------------------------------------------------
@@ -774,8 +765,10 @@ def test_parquet_export_is_readable_by_pandas(tmp_path, native_events):
     expected = Event.objects.filter(time__gte=dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.UTC)).count()
     assert len(frame) == expected == 18 and f"{expected} events written" in summary
     assert list(frame.columns) == [
-        "event_id", "learner_id", "time", "verb", "session_id", "course", "activity", "payload", "source", "received"
+        "event_id", "learner_id", "learner_key", "time", "verb", "session_id", "course", "activity",
+        "payload", "source", "received",
     ]  # fmt: skip
+    assert frame["learner_key"].isna().all()  # the site's own learners: no username in exports
     assert frame["time"].is_monotonic_increasing and set(frame["course"]) == {"neural-networks"}
     paused = frame[frame["verb"] == "video.paused"].iloc[0]
     assert (

@@ -1,0 +1,1 @@
+"""Knowledge-tracing benchmark on public folds (``python -m recommender benchmark``)."""

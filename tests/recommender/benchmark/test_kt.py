@@ -1,0 +1,76 @@
+"""``python -m recommender benchmark --task kt``: Cairn's model beside pyKT's on the same
+test interactions, on a slice of the shared Statics2011 folds."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from recommender.__main__ import main
+from recommender.benchmark import kt
+from recommender.benchmark import pykt_models as pm
+
+STATICS = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "kt-akt-folds" / "statics"
+
+
+def _slice(source: Path, target: Path, records: int, length: int) -> None:
+    """The first ``records`` 3-line records of an AKT file, each cut to ``length``."""
+    lines = [ln for ln in source.read_text().splitlines() if ln.strip()]
+    out = []
+    for r in range(0, 3 * records, 3):
+        ids = lines[r + 1].rstrip(",").split(",")[:length]
+        responses = lines[r + 2].rstrip(",").split(",")[:length]
+        out += [str(len(ids)), ",".join(ids), ",".join(responses)]
+    target.write_text("\n".join(out) + "\n")
+
+
+@pytest.fixture(scope="module")
+def folds(tmp_path_factory) -> Path:
+    if not STATICS.is_dir():
+        pytest.skip(f"shared data absent: {STATICS}")
+    try:
+        pm.ensure_pykt()
+    except pm.PyktUnavailable as exc:
+        pytest.skip(f"pykt-toolkit cannot be installed from the package registry: {exc}")
+    folder = tmp_path_factory.mktemp("statics")
+    for part, records, length in (("train", 14, 150), ("valid", 4, 150), ("test", 4, 230)):
+        _slice(STATICS / f"statics_{part}1.csv", folder / f"statics_{part}1.csv", records, length)
+    return folder
+
+
+def test_cairn_and_dkt_are_scored_on_the_same_interactions_and_timed(folds, tmp_path, capsys):
+    out = tmp_path / "report.json"
+    code = main(["benchmark", "--data", str(folds), "--models", "cairn,dkt", "--max-epochs", "2", "--patience", "1",
+                 "--out", str(out), "--no-progress", "--cairn-set", "d_model=16,d_ff=32"])  # fmt: skip
+    assert code == 0
+    report = json.loads(out.read_text())
+    runs = {r["model"]: r for r in report["runs"]}
+    assert set(runs) == {"cairn", "dkt"}
+    # 4 test sequences of 230: every interaction but each sequence's first
+    assert runs["cairn"]["test"]["n"] == runs["dkt"]["test"]["n"] == 4 * 229
+    for r in runs.values():
+        assert 0.0 <= r["test"]["auc"] <= 1.0 and math.isfinite(r["test"]["ece"])
+        assert r["best_epoch"] in (1, 2) and r["seconds_to_best"] > 0
+        assert [e["epoch"] for e in r["epochs"]] == list(range(1, len(r["epochs"]) + 1))
+    assert runs["cairn"]["config"]["d_model"] == 16  # --cairn-set over the kt preset
+    reach = report["summary"]["cairn_vs_dkt_time"][0]
+    assert reach["dkt_best_valid_auc"] == runs["dkt"]["best_valid_auc"]
+    printed = capsys.readouterr().out
+    assert "| Cairn (--preset kt) |" in printed and "| DKT (pyKT) |" in printed
+    assert "Cairn reached it in" in printed
+
+
+def test_settings_are_parsed_by_their_type_and_unknown_ones_refused():
+    assert kt.parse_settings("lr=0.003,d_model=64,question_embedding=full") == {
+        "lr": 0.003, "d_model": 64, "question_embedding": "full",
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="not <setting>=<value>"):
+        kt.parse_settings("learning_rate=1")
+
+
+def test_an_unknown_model_is_refused_before_anything_runs(folds):
+    with pytest.raises(ValueError, match="unknown model"):
+        kt.benchmark(folds, models=("cairn", "sakt"))
