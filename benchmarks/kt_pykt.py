@@ -30,11 +30,11 @@ DKT and AKT read the question interactions only. A second Cairn row, labelled
 *KT-only input*, is the same library and model trained on the same learners'
 ``quiz.graded`` events alone (what DKT and AKT see; one event carries a whole quiz
 attempt, about 9 question interactions) with the library's ``kt`` preset
-(``recommender.train.PRESETS``: its learning rate, width and feed-forward size): a peak
-learning rate of 1e-2 instead of 3e-3 (with ~90 times fewer events per interaction, the
-default rate left it under-trained in 5 epochs: AUC 0.698) and width 48 instead of 64. Both were chosen among
-eight settings on this benchmark's held-out AUC (widths 32 / 48 / 64 gave 0.701 / 0.703 /
-0.704). It is not the production configuration. Both Cairn rows train on every training
+(``recommender.train.PRESETS``). The figures of 2026-12-06 in docs/benchmarks.md were
+measured with that preset's first values (a Transformer, peak learning rate 1e-2, width 48,
+chosen among eight settings on this benchmark's held-out AUC); since issue 16 the preset is
+the one chosen on public folds (a GRU with Rasch question embeddings; docs/benchmarks.md,
+"kt_public"). It is not the production configuration. Both Cairn rows train on every training
 learner for ``EPOCHS`` epochs (``valid_frac=0``: no validation split, no early stopping),
 as the pykt models do.
 

@@ -19,12 +19,17 @@ embeddings (the answers' averaged) are summed with a learned position embedding.
 Heads
     * next activity: ``Linear(D, n_activities)`` on each prefix state;
     * correctness: the ``query`` is the question embedding plus its quiz's activity
-      embedding (an unseen question of a known quiz still gets the quiz's information);
+      embedding (an unseen question of a known quiz still gets the quiz's information;
+      with ``question_embedding="rasch"``, AKT's Rasch embeddings: the activity's vector
+      plus the question's one learned difficulty times the activity's variation vector,
+      for data with many questions each seen a few times, such as ASSISTments' 17k
+      problems);
       it attends over the prefix states up to the interaction's anchor (the last event
       before the attempt; SAKT-style question-aware attention) giving ``context``; an
       MLP on ``[anchor state, query, anchor state * query, context]`` ("deep") plus
       a PFA-style "wide" part (a per-question bias and a linear term on the
-      learner's prior correct / incorrect counts, overall and on that question)
+      learner's prior correct / incorrect counts, overall, on that question and in
+      that activity: ``data.kt_history_counts``)
       gives the logit. The wide part is what IRT/PFA knows, available from the first
       step; the deep part adds what the sequence tells (videos watched, attempts);
     * disengagement, at each prediction point (``data.prediction_points``: a daily

@@ -393,25 +393,7 @@ class ExternalRecords:
             self.activities[pair] = derived[pair]
             if derived[pair] in found:
                 continue
-            week_id = self._week(course_id, course_slug)
-            if week_id not in positions:
-                positions[week_id] = (
-                    Activity.objects.filter(week_id=week_id).aggregate(p=Max("position"))["p"] or 0
-                )
-            positions[week_id] = min(positions[week_id] + 1, 32767)
-            kind = record.kind if record.kind in ACTIVITY_KINDS else Activity.Kind.READING
-            new.append(
-                Activity(
-                    slug=derived[pair],
-                    course_id=course_id,
-                    week_id=week_id,
-                    position=positions[week_id],
-                    kind=kind,
-                    title=(record.title or key)[:200],
-                    minutes=0,
-                    external_source=self.source,
-                )  # fmt: skip
-            )
+            new.append(self._new_activity(derived[pair], course_id, course_slug, key, record, positions))
             found[derived[pair]] = course_id
         if new:
             Activity.objects.bulk_create(new, ignore_conflicts=True)
@@ -444,29 +426,33 @@ class ExternalRecords:
                 if exists:
                     continue
                 record = wanted[(course, key)]
-                week_id = self._week(course_id, course_slug)
-                if week_id not in positions:
-                    positions[week_id] = (
-                        Activity.objects.filter(week_id=week_id).aggregate(p=Max("position"))["p"] or 0
-                    )
-                positions[week_id] = min(positions[week_id] + 1, 32767)
-                kind = record.kind if record.kind in ACTIVITY_KINDS else Activity.Kind.READING
-                new.append(
-                    Activity(
-                        slug=slug,
-                        course_id=course_id,
-                        week_id=week_id,
-                        position=positions[week_id],
-                        kind=kind,
-                        title=(record.title or key)[:200],
-                        minutes=0,
-                        external_source=self.source,
-                    )  # fmt: skip
-                )
+                new.append(self._new_activity(slug, course_id, course_slug, key, record, positions))
                 existing[slug] = (course_id, key[:200], False)
         if new:
             Activity.objects.bulk_create(new, ignore_conflicts=True)
             self.report.activities_created += len(new)
+
+    def _new_activity(
+        self, slug: str, course_id: int, course_slug: str, key: str, record: Parsed, positions: dict[int, int]
+    ) -> Activity:
+        """An activity first seen in a log, last in its course's week of imported
+        activities (``positions``: the week's last position so far, updated)."""
+        week_id = self._week(course_id, course_slug)
+        if week_id not in positions:
+            positions[week_id] = (
+                Activity.objects.filter(week_id=week_id).aggregate(p=Max("position"))["p"] or 0
+            )
+        positions[week_id] = min(positions[week_id] + 1, 32767)
+        return Activity(
+            slug=slug,
+            course_id=course_id,
+            week_id=week_id,
+            position=positions[week_id],
+            kind=record.kind if record.kind in ACTIVITY_KINDS else Activity.Kind.READING,
+            title=(record.title or key)[:200],
+            minutes=0,
+            external_source=self.source,
+        )
 
     def _derived(self, pair: tuple[str, str]) -> str:
         course_key, key = pair

@@ -4,31 +4,18 @@ read by ``recommender.datasets`` is stored row for row (fixtures for OULAD and K
 
 from __future__ import annotations
 
-import io
 import shutil
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from lms.tracking.models import Event
-from lms.tracking.services import catalog_index_forget
+from tests.platform.lms.tracking.importing import fresh_catalog_index, run  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parents[4] / "tests" / "recommender" / "datasets" / "fixtures"
 EDNET = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "ednet-kt4-sample"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog_index():
-    catalog_index_forget()
-
-
-def run(*args: str) -> str:
-    out = io.StringIO()
-    call_command("import_events", *args, "--no-progress", stdout=out, stderr=io.StringIO())
-    return out.getvalue()
 
 
 def _ednet_slice(tmp_path: Path) -> Path:

@@ -4,32 +4,19 @@ readers' own tests are in tests/recommender/datasets)."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from lms.tracking.models import Event
-from lms.tracking.services import catalog_index_forget
 from recommender.datasets.assistments import read_assistments
 from recommender.datasets.junyi import read_junyi
 from recommender.datasets.pykt import read_pykt
+from tests.platform.lms.tracking.importing import fresh_catalog_index, run  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parents[3] / "recommender" / "datasets" / "fixtures"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog_index():
-    catalog_index_forget()
-
-
-def run(*args: str) -> str:
-    out = io.StringIO()
-    call_command("import_events", *args, "--no-progress", stdout=out, stderr=io.StringIO())
-    return out.getvalue()
 
 
 def test_pykt_train_valid_and_test_import_every_answer_once():

@@ -21,23 +21,13 @@ from lms.courses.models import Activity, Course
 from lms.tracking.interop import events_import
 from lms.tracking.interop.common import digest
 from lms.tracking.models import Event
-from lms.tracking.services import catalog_index_forget, events_ingest_many
+from lms.tracking.services import events_ingest_many
 from tests.factories import ActivityFactory, CourseFactory, UserFactory
+from tests.platform.lms.tracking.importing import fresh_catalog_index, run  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 AKT_DIR = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "kt-akt-folds" / "assist2009_pid"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog_index():
-    catalog_index_forget()
-
-
-def run(*args: str) -> str:
-    out = io.StringIO()
-    call_command("import_events", *args, "--no-progress", stdout=out, stderr=io.StringIO())
-    return out.getvalue()
 
 
 def run_failing(*args: str) -> tuple[str, str]:
