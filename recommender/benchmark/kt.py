@@ -85,8 +85,9 @@ def run_cairn(
     key_of = {name: sorted(set(f["learner"].astype(str))) for name, f in parts.items()}
     with tempfile.TemporaryDirectory(prefix="cairn-kt-") as tmp:
         work = Path(tmp)
-        (work / "test.txt").write_text("".join(f"{k}\n" for k in key_of["test"]))
-        (work / "valid.txt").write_text("".join(f"{k}\n" for k in key_of["valid"]))
+        # "key:": the data set's ids (a numeric one may also be another learner's learner_id)
+        (work / "test.txt").write_text("".join(f"key:{k}\n" for k in key_of["test"]))
+        (work / "valid.txt").write_text("".join(f"key:{k}\n" for k in key_of["valid"]))
         cfg = TrainConfig.from_preset(
             "kt", seed=seed, epochs=max_epochs, patience=patience, threads=threads,
             holdout_file=str(work / "test.txt"), valid_file=str(work / "valid.txt"), **(overrides or {}),

@@ -74,3 +74,23 @@ def test_settings_are_parsed_by_their_type_and_unknown_ones_refused():
 def test_an_unknown_model_is_refused_before_anything_runs(folds):
     with pytest.raises(ValueError, match="unknown model"):
         kt.benchmark(folds, models=("cairn", "sakt"))
+
+
+def test_numeric_learner_ids_of_a_data_set_are_never_read_as_database_ids(tmp_path):
+    """AKT's ASSIST2009 headers carry numeric user ids; some equal another learner's
+    ``learner_id`` in the events (measured: user "14" on fold 2). The fold's learners are
+    passed to training as keys, so they are those learners and no others."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for part, users in (("train", range(1, 15)), ("valid", range(15, 19)), ("test", range(19, 23))):
+        lines = []
+        for u in users:
+            n = 30
+            lines += [f"{u},{u}", ",".join(str(q) for q in rng.permutation(n) + 1),  # no repeats to merge
+                      ",".join(str(s) for s in rng.integers(1, 4, n)), ",".join(str(y) for y in rng.integers(0, 2, n))]  # fmt: skip
+        (tmp_path / f"toy_{part}1.csv").write_text("\n".join(lines) + "\n")
+    report = kt.benchmark(tmp_path, models=("cairn",), max_epochs=1, patience=1, progress=False,
+                          cairn_overrides={"d_model": 8, "d_ff": 16})  # fmt: skip
+    (run,) = report["runs"]
+    assert run["test"]["n"] == 4 * 29  # the 4 test learners, every answer but each one's first
