@@ -699,8 +699,10 @@ def resolve_learner_ids(
     * a ``learner_key`` of the events (the id in the imported data set, e.g. ``u6256``);
     * an integer that is a ``learner_id`` of the events.
 
-    A plain line that is the key of one learner and the database id of another is
-    ambiguous: an error asks for the ``key:`` / ``id:`` form. Lines that match no learner
+    A plain line that is the key of one learner and the database id of another is read as
+    the key (the ids of an imported data set are what an analyst has at hand: AKT's
+    ASSIST2009 user "14" beside learner_id 14), with a warning naming the ``id:N`` form.
+    Lines that match no learner
     are an error when they are more than ``MAX_UNKNOWN_SHARE`` of the lines (or all of
     them), naming the first few; fewer are a warning (a published split may name
     learners a sliced import left out) and are dropped."""
@@ -723,16 +725,17 @@ def resolve_learner_ids(
             by_id = by_id if by_id in ids else None
             if by_key is not None and by_id is not None and by_key != by_id:
                 ambiguous.append(line)
-                continue
             learner = by_key if by_key is not None else by_id
         if learner is None:
             unknown.append(line)
         else:
             found.add(int(learner))
     if ambiguous:
-        raise ValueError(
+        warnings.warn(
             f"{source}: {len(ambiguous)} line(s) are the learner_key of one learner and the learner_id of "
-            f"another: {', '.join(map(repr, ambiguous[:5]))}; write key:X or id:N"
+            f"another: {', '.join(map(repr, ambiguous[:5]))}; read as learner_key (write id:N for a "
+            "database id)",
+            stacklevel=2,
         )
     if unknown:
         example = f" (e.g. learner_key {next(iter(keys))!r})" if keys else " (the events have no learner_key)"

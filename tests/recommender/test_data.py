@@ -225,8 +225,8 @@ def test_learner_ids_resolve_by_the_data_sets_key_then_by_database_id():
     assert resolve_learner_ids(["u6256", "78276", "3", "4"], ev) == [1, 2, 3, 4]  # key "4" is learner 4 too
     assert resolve_learner_ids(["key:78276", "id:3"], ev) == [2, 3]
     ev = _keyed_events({1: "u6256", 2: "3", 3: None})
-    with pytest.raises(ValueError, match=r"learner_key of one learner and the learner_id of another: '3'"):
-        resolve_learner_ids(["3"], ev)
+    with pytest.warns(UserWarning, match=r"learner_key of one learner and the learner_id of another: '3'"):
+        assert resolve_learner_ids(["3"], ev) == [2]  # the data set's id wins; id:3 names learner 3
     assert resolve_learner_ids(["key:3", "id:3"], ev) == [2, 3]
     with pytest.raises(ValueError, match=r"2 of 3 learner ids match no learner .* 'u1', 'u2'"):
         resolve_learner_ids(["u1", "u2", "u6256"], ev)
