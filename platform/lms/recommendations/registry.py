@@ -235,29 +235,16 @@ def gate(*, version: ModelVersion, folder: Path, config, scores: dict, twin: dic
 
     mine, baselines = split(scores)
     active_mine = split(active_scores)[0] if active_scores else None
-    differences: list[Difference] = [
-        dataclasses.replace(d, subject=this)
-        for d in compare(
-            mine,
-            active=active_mine,
-            active_name=active_name,
-            baselines=baselines,
-            n_boot=config.n_boot,
-            seed=config.seed,
-        )  # fmt: skip
-    ]
+
+    def against_active_and_baselines(scores_of: dict, subject: str) -> list[Difference]:
+        found = compare(scores_of, active=active_mine, active_name=active_name, baselines=baselines,
+                        n_boot=config.n_boot, seed=config.seed)  # fmt: skip
+        return [dataclasses.replace(d, subject=subject) for d in found]
+
+    differences = against_active_and_baselines(mine, this)
     if twin is not None:  # the twin answers one question: is the gain more than the seed's luck?
-        differences += [
-            dataclasses.replace(d, subject=f"{this} retrained with another seed")
-            for d in compare(
-                {m: v for m, v in split(twin)[0].items() if m == PRIMARY},
-                active=active_mine,
-                active_name=active_name,
-                baselines=baselines,
-                n_boot=config.n_boot,
-                seed=config.seed,
-            )  # fmt: skip
-        ]
+        primary = {m: v for m, v in split(twin)[0].items() if m == PRIMARY}
+        differences += against_active_and_baselines(primary, f"{this} retrained with another seed")
     t_bootstrap = time.perf_counter() - began
 
     # Policies in simulation: the same simulated learners under each policy.

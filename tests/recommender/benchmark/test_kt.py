@@ -11,9 +11,7 @@ import pytest
 
 from recommender.__main__ import main
 from recommender.benchmark import kt
-from recommender.benchmark import pykt_models as pm
-
-STATICS = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "kt-akt-folds" / "statics"
+from tests.recommender.benchmark.conftest import STATICS, statics_with_pykt
 
 
 def _slice(source: Path, target: Path, records: int, length: int) -> None:
@@ -29,12 +27,7 @@ def _slice(source: Path, target: Path, records: int, length: int) -> None:
 
 @pytest.fixture(scope="module")
 def folds(tmp_path_factory) -> Path:
-    if not STATICS.is_dir():
-        pytest.skip(f"shared data absent: {STATICS}")
-    try:
-        pm.ensure_pykt()
-    except pm.PyktUnavailable as exc:
-        pytest.skip(f"pykt-toolkit cannot be installed from the package registry: {exc}")
+    statics_with_pykt()
     folder = tmp_path_factory.mktemp("statics")
     for part, records, length in (("train", 14, 150), ("valid", 4, 150), ("test", 4, 230)):
         _slice(STATICS / f"statics_{part}1.csv", folder / f"statics_{part}1.csv", records, length)

@@ -4,7 +4,6 @@ epoch on a small slice of the statics fold and scored on the window-evaluation p
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +11,7 @@ import pytest
 
 from recommender.benchmark import pykt_models as pm
 from recommender.benchmark.pykt_models import Window, encode_fold, predicted_rows, window_plan
-
-STATICS = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "kt-akt-folds" / "statics"
+from tests.recommender.benchmark.conftest import STATICS, statics_with_pykt
 
 
 def test_window_plan_small_maxlen():
@@ -67,12 +65,7 @@ def test_encode_fold_refuses_bad_responses():
 
 @pytest.fixture(scope="module")
 def statics_slice():
-    if not STATICS.is_dir():
-        pytest.skip(f"shared data absent: {STATICS}")
-    try:
-        pm.ensure_pykt()
-    except pm.PyktUnavailable as exc:
-        pytest.skip(f"pykt-toolkit cannot be installed from the package registry: {exc}")
+    statics_with_pykt()
     from recommender.datasets.akt import akt_folds, read_akt
 
     files = akt_folds(STATICS)[0]
