@@ -11,8 +11,10 @@ from typing import Any
 
 from rest_framework import serializers
 
+from lms.tracking import bounds
 from lms.tracking.apis import MAX_BATCH_BYTES
 from lms.tracking.services import MAX_BATCH_EVENTS
+from lms.tracking.validation import CLIENT_MAX_AGE, MAX_FUTURE, MAX_PAYLOAD_KEYS
 from lms.tracking.vocabulary import SERVER_ONLY_VERBS, VALIDATORS
 
 ERROR = {
@@ -43,7 +45,11 @@ def _event() -> dict[str, Any]:
             "session": {"type": "string", "maxLength": 64},
             "course": {"type": "string", "minLength": 1, "maxLength": 80},
             "activity": {"type": "string", "minLength": 1, "maxLength": 80},
-            "payload": {"type": "object", "description": "verb-specific (tracking/vocabulary.py)"},
+            "payload": {
+                "type": "object",
+                "maxProperties": MAX_PAYLOAD_KEYS,
+                "description": "verb-specific (tracking/vocabulary.py)",
+            },
         },
         "required": ["id", "time", "verb"],
     }
@@ -82,7 +88,17 @@ def events_path(result: dict[str, Any], generator, request, public) -> dict[str,
             "description": (
                 f"At most {MAX_BATCH_EVENTS} events and {MAX_BATCH_BYTES} bytes. Authenticated by the "
                 "session cookie; instead of a CSRF token (navigator.sendBeacon cannot send one) "
-                "a browser's Origin must be this site."
+                "a browser's Origin (scheme, host and port) must be this site.\n\n"
+                "Every bad value is an entry of `errors` and the batch's valid events are still "
+                "stored: a NUL character, a lone surrogate, NaN or Infinity anywhere; a payload "
+                f"nested deeper than {bounds.MAX_DEPTH} levels, a string (key or value) longer than "
+                f"{bounds.MAX_STRING_CHARS} characters, more than {MAX_PAYLOAD_KEYS} payload keys, "
+                f"a payload over {bounds.MAX_PAYLOAD_BYTES} bytes as JSON; an event time more than "
+                f"{CLIENT_MAX_AGE.days} days in the past or {int(MAX_FUTURE.total_seconds() // 60)} "
+                "minutes in the future (imports keep history through their own path). Personal "
+                "data in a payload (names, e-mail addresses, IP addresses, user agents) is removed "
+                "before storage. Only a body that cannot be read as a whole (invalid JSON, nesting "
+                "beyond the parser's limit) is a 400."
             ),
             "tags": ["events"],
             "requestBody": {
