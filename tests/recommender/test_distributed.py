@@ -1,12 +1,19 @@
 """Scale-out: two CPU processes under torchrun (DDP, gloo) train one model; both ranks
-end with identical weights and only rank 0 writes the model directory."""
+end with identical weights and only rank 0 writes the model directory.
+
+Launched twice: as one node with two processes (``--standalone``), and as two "nodes" of
+one process each that meet through torchrun's c10d rendezvous on localhost, the launch
+line recommender/README.md gives for several machines (there each node runs it with the
+first node's address as ``--rdzv-endpoint``)."""
 
 import os
+import socket
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import torch
 
 from recommender.artifact import load_artifact
@@ -27,7 +34,24 @@ WORKER = textwrap.dedent(
 )
 
 
-def test_two_processes_under_torchrun_end_with_identical_weights(small_parquet, tmp_path):
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _launches(mode: str) -> list[list[str]]:
+    run = [sys.executable, "-m", "torch.distributed.run"]
+    if mode == "one-node":
+        return [[*run, "--standalone", "--nproc_per_node=2"]]
+    endpoint = f"127.0.0.1:{_free_port()}"
+    node = [*run, "--nnodes=2", "--nproc_per_node=1", "--rdzv-backend=c10d",
+            f"--rdzv-endpoint={endpoint}", "--rdzv-id=cairn-test"]  # fmt: skip
+    return [node, node]  # the same line on each "machine"
+
+
+@pytest.mark.parametrize("mode", ["one-node", "two-nodes"])
+def test_two_processes_under_torchrun_end_with_identical_weights(small_parquet, tmp_path, mode):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     out = tmp_path / "model"
@@ -38,16 +62,24 @@ def test_two_processes_under_torchrun_end_with_identical_weights(small_parquet, 
         "OMP_NUM_THREADS": "1",
         "GLOO_SOCKET_IFNAME": "lo",
     }
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    proc = subprocess.run(
-        [*cmd, str(script), small_parquet, str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    procs = [
+        subprocess.Popen(
+            [*launch, str(script), small_parquet, str(out)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for launch in _launches(mode)
+    ]
+    try:
+        for proc in procs:
+            output, _ = proc.communicate(timeout=240)
+            assert proc.returncode == 0, output[-4000:]
+    finally:
+        for proc in procs:
+            proc.kill()  # a no-op for those that ended
     r0 = torch.load(tmp_path / "model-ranks" / "rank0.pt", weights_only=True)
     r1 = torch.load(tmp_path / "model-ranks" / "rank1.pt", weights_only=True)
     assert r0.keys() == r1.keys()
