@@ -29,6 +29,7 @@ import pandas as pd
 
 from lms.courses.models import Activity, Course
 from lms.tracking.interop.export import PARQUET_SCHEMA, events_queryset
+from lms.tracking.scrub import payload_scrub, session_scrub
 
 from .exports import learner_pseudonym
 from .models import QuizItem, VideoSummary
@@ -132,9 +133,12 @@ def _events_chunk(rows: list[tuple], courses: dict[int, str], activities: dict[i
     frame["learner_key"] = frame.pop("learner__username").where(external, None)
     frame["course"] = frame.pop("course_id").map(courses)
     frame["activity"] = frame.pop("activity_id").map(activities)
-    frame["payload"] = frame["payload"].map(
-        lambda p: json.dumps(p, separators=(",", ":"), ensure_ascii=False)
-    )
+    # The exports' scrubber (lms.tracking.scrub): rows stored before a rule leave clean.
+    frame["payload"] = [
+        json.dumps(payload_scrub(p, verb=v), separators=(",", ":"), ensure_ascii=False)
+        for p, v in zip(frame["payload"], frame["verb"], strict=True)
+    ]
+    frame["session_id"] = frame["session_id"].map(session_scrub)
     for column in ("time", "received"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame[EVENT_COLUMNS]

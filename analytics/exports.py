@@ -11,7 +11,8 @@ is replaced by ``lms.accounts.roles.learner_pseudonym(id)``, a keyed hash (HMAC-
 export and in ``analytics.api``; without the key it cannot be reversed. ``events_export``
 has no hook for this, so the file is rewritten after it is written: the ``learner_id``
 column (Parquet, CSV; ``learner_key``, an imported learner's id, is emptied), the ``username`` of each edX line, the actor's account name of
-each xAPI statement.
+each xAPI statement. Every file's payloads and sessions have already been through the
+ingestion's scrubber (``lms.tracking.scrub``), which ``events_export`` runs on each row.
 """
 
 from __future__ import annotations

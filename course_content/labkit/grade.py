@@ -13,6 +13,9 @@ Flow of :func:`grade` (docs/content-format.md, /work/shared/reference/grading.md
    subprocess with rlimits; a bubblewrap runner can replace :class:`SubprocessRunner`).
    When the process dies mid-run (CPU limit, segfault, ``os._exit``), the test it was
    running is marked crashed and the remaining tests run again in a fresh process.
+   The outputs are read back by :func:`read_outputs`: a separate, memory- and
+   time-limited process (``readback.py``) validates them within a per-run budget of
+   items, bytes and arrays, and the worker loads only its small, checked copies.
 4. :func:`compare` decides each test outside the sandbox, stopping at the first failing
    check: type, shape (named patterns), dtype, NaN/Inf, values, then the author's
    ``check``. For failing tests, the known mistakes run (trusted subprocess,
@@ -44,8 +47,9 @@ from typing import Any
 
 import numpy as np
 
-from . import Mistake, Test
+from . import Mistake, Test, readback
 from . import harness as hz
+from .messages import MAX_HINT, MAX_NAME, MAX_TEXT, MAX_TRACEBACK, clean_text
 from .notebook import make_starter
 
 HARNESS_FILE = Path(hz.__file__).resolve()
@@ -53,7 +57,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CPU_SECONDS = 20.0
 IMPORT_SLACK_S = 5.0  # process CPU on top of the lab's budget: interpreter, numpy, torch
 VALID_STATUSES = {"ok", "error", "not_implemented", "timeout", "missing"}
-MAX_OUTPUT_BYTES = 256 << 20
 EARLY_EXIT = "the process ended before the test finished (os._exit() or a crash?)"
 
 
@@ -491,13 +494,16 @@ def to_val(structure: Any, arrays: Mapping[str, np.ndarray], depth: int = 0) -> 
     if t == "bool" and isinstance(structure.get("v"), bool):
         return Val("bool", "bool", structure["v"])
     if t == "int" and type(structure.get("v")) is int:
-        return Val("int", "int", structure["v"])
+        return _int_val(structure["v"])
     if t == "float":
         v = structure.get("v")
         if isinstance(v, str) and v in hz._FLOAT_WORDS:
             return Val("float", "float", hz._FLOAT_WORDS[v])
         if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return Val("float", "float", float(v))
+            try:
+                return Val("float", "float", float(v))
+            except OverflowError:
+                return _too_large(v)
         return bad
     if t == "str" and isinstance(structure.get("v"), str):
         return Val("str", "str", structure["v"])
@@ -519,6 +525,29 @@ def to_val(structure: Any, arrays: Mapping[str, np.ndarray], depth: int = 0) -> 
     if t == "unsupported":
         return Val("unsupported", (py or "object")[:100])
     return bad
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _int_val(v: int) -> Val:
+    """A Python int as compared: itself within int64, a float beyond (numpy would make an
+    object array of it), "too large" where no float holds it (10**400)."""
+    if INT64_MIN <= v <= INT64_MAX:
+        return Val("int", "int", v)
+    try:
+        return Val("int", "int", float(v))
+    except OverflowError:
+        return _too_large(v)
+
+
+def _too_large(v: int) -> Val:
+    digits = int(v.bit_length() * 0.30103) + 1
+    return Val(
+        "unsupported",
+        f"number too large to compare (an integer of about {digits} digits; the grader compares "
+        "numbers as 64-bit floats, which stop near 1.8e308)",
+    )
 
 
 @dataclass
@@ -571,15 +600,108 @@ def _str(data: dict, key: str, limit: int = 4000) -> str:
 
 def _num(data: dict, key: str) -> float:
     value = data.get(key)
-    return float(value) if isinstance(value, (int, float)) and np.isfinite(value) else 0.0
+    try:
+        number = float(value) if isinstance(value, (int, float)) else 0.0
+    except OverflowError:
+        return 0.0
+    return number if np.isfinite(number) else 0.0
 
 
-def read_result(tid: str, out_dir: Path) -> TestRun | None:
-    """The harness's result for ``tid``; None if never started, ``running`` -> crashed."""
-    data = _read_json(out_dir / f"{tid}.json")
-    if data is None:
-        return None
-    status = data.get("status")
+READBACK_FILE = Path(readback.__file__).resolve()
+READBACK_MEMORY = 1 << 30  # RLIMIT_AS of the reader: python -S plus a bounded JSON parse
+READBACK_CPU_S = 20
+READBACK_WALL_S = 40.0
+
+
+def read_outputs(
+    out_dir: Path, tids: list[str], budget: readback.Budget
+) -> tuple[dict | None, dict[str, TestRun]]:
+    """``(module status, {test id: run})`` of one sandbox run, read back by ``readback.py``
+    in its own limited process; a test the harness never reached has no entry.
+
+    ``budget`` is what this grading may still read (items, bytes, arrays, characters); it
+    is charged with what the reader kept, or emptied when the reader itself was stopped.
+    The worker then loads only the reader's validated records and arrays.
+    """
+    dest = Path(tempfile.mkdtemp(prefix="cairn-readback-"))
+    try:
+        argv = [
+            sys.executable, "-I", "-S", "-B", str(READBACK_FILE),
+            "--out", str(out_dir), "--dest", str(dest), "--tests", ",".join(tids),
+            "--memory", str(READBACK_MEMORY), "--cpu", str(READBACK_CPU_S),
+        ]  # fmt: skip
+        for cap, value in budget.as_dict().items():
+            argv += [f"--{cap}", str(value)]
+        death = ""
+        try:
+            proc = subprocess.run(
+                argv, cwd=dest, env=sandbox_env(dest), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=READBACK_WALL_S,
+            )  # fmt: skip
+            if proc.returncode != 0:
+                death = ProcessRun(proc.returncode, 0.0, "").death or ""
+        except subprocess.TimeoutExpired:
+            death = "it ran past the wall-clock time limit"
+        module, records, used = _read_records(dest / readback.RECORDS)
+        for cap in readback.Budget.CAPS:
+            spent = used.get(cap) if used is not None else None
+            left = getattr(budget, cap) - spent if type(spent) is int and spent >= 0 else 0
+            setattr(budget, cap, max(0, left))
+        runs: dict[str, TestRun] = {}
+        arrays_path = dest / readback.ARRAYS
+        bound = readback.MAX_BYTES + 4096 * readback.MAX_MEMBERS  # data + the reader's npy headers
+        usable = arrays_path.is_file() and arrays_path.stat().st_size <= bound
+        arrays = open(arrays_path, "rb") if usable else None  # noqa: SIM115
+        try:
+            for tid in tids:
+                record = records.get(tid)
+                if record is not None:
+                    runs[tid] = _run_from_record(tid, record, arrays)
+                elif used is None:
+                    runs[tid] = TestRun(
+                        tid,
+                        "error",
+                        "OutputError",
+                        "your output could not be read back within the grader's limits "
+                        f"({READBACK_MEMORY >> 20} MiB of memory, {READBACK_CPU_S} s of CPU): "
+                        f"{death or 'the reader stopped'}",
+                    )
+        finally:
+            if arrays is not None:
+                arrays.close()
+        return module, runs
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+
+
+def _read_records(path: Path) -> tuple[dict | None, dict[str, dict], dict | None]:
+    """``(module status, {test id: record}, used budget or None if the reader stopped)``."""
+    module, records, used = None, {}, None
+    limit = 6 * readback.MAX_CHARS + (4 << 20)
+    try:
+        if path.stat().st_size > limit:
+            return None, {}, None
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return None, {}, None
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            break  # the last line of a reader that was stopped mid-write
+        if not isinstance(entry, dict):
+            break
+        if isinstance(entry.get("module"), dict):
+            module = entry["module"]
+        elif isinstance(entry.get("test"), dict) and isinstance(entry["test"].get("id"), str):
+            records[entry["test"]["id"]] = entry["test"]
+        elif isinstance(entry.get("done"), dict):
+            used = entry["done"]
+    return module, records, used
+
+
+def _run_from_record(tid: str, record: dict, arrays: Any) -> TestRun:
+    status = record.get("status")
     if status == "running":
         return TestRun(tid, "crashed")
     if status not in VALID_STATUSES:
@@ -587,19 +709,28 @@ def read_result(tid: str, out_dir: Path) -> TestRun | None:
     run = TestRun(
         tid,
         status,
-        _str(data, "exc_type", 100),
-        _str(data, "message"),
-        _str(data, "traceback", 8000),
-        _num(data, "wall_s"),
-        _num(data, "cpu_s"),
+        _str(record, "exc_type", 100),
+        _str(record, "message", MAX_TEXT),
+        _str(record, "traceback", MAX_TRACEBACK),
+        _num(record, "wall_s"),
+        _num(record, "cpu_s"),
     )
-    if status == "ok":
+    if status != "ok":
+        return run
+    offsets, structure = record.get("arrays"), record.get("structure")
+    unreadable = TestRun(tid, "error", "OutputError", "the output could not be read back")
+    if not isinstance(offsets, list) or not isinstance(structure, dict):
+        return unreadable
+    loaded: dict[str, np.ndarray] = {}
+    for offset in offsets:
+        if type(offset) is not int or offset < 0 or arrays is None:
+            return unreadable
+        arrays.seek(offset)
         try:
-            structure, arrays = hz.load_npz(out_dir / f"{tid}.npz", max_bytes=MAX_OUTPUT_BYTES)
-            run.output, run.structure = to_val(structure, arrays), structure
-        except Exception as exc:  # noqa: BLE001 - missing, truncated or hostile file
-            run.status, run.exc_type = "error", "OutputError"
-            run.message = f"the output could not be read back ({type(exc).__name__})"
+            loaded[f"@{offset}"] = np.lib.format.read_array(arrays, allow_pickle=False)
+        except (ValueError, OSError, EOFError):
+            return unreadable
+    run.output, run.structure = to_val(structure, loaded), structure
     return run
 
 
@@ -633,6 +764,7 @@ def execute(
         runs: dict[str, TestRun] = {}
         module_status: dict = {}
         processes: list[ProcessRun] = []
+        budget = readback.Budget()  # what all the runs' outputs together may hold
         attempt = 0
         while pending:
             left = budget_s - (time.perf_counter() - start)
@@ -653,7 +785,7 @@ def execute(
             proc = run_harness(code_path, drivers_path, prepared.dir, out_dir, limits, runner)
             processes.append(proc)
             attempt += 1
-            status = _read_json(out_dir / "_module.json")
+            status, results = read_outputs(out_dir, pending, budget)
             if attempt == 1:
                 module_status = _clean_module_status(status, proc)
             if status and status.get("status") == "syntax_error":
@@ -661,7 +793,7 @@ def execute(
             progressed = False
             still: list[str] = []
             for tid in pending:
-                run = read_result(tid, out_dir)
+                run = results.get(tid)
                 if run is None:
                     still.append(tid)
                     continue
@@ -745,9 +877,16 @@ def _describe(v: Val) -> str:
     return {"none": "None", "str": "a string", "dict": "a dict"}.get(v.t, f"a {v.py}")
 
 
+FMT_STR = 60  # characters of each string shown in a message
+
+
 def _fmt(x: Any) -> str:
     if isinstance(x, np.ndarray):
+        if x.dtype.kind in "US" and x.dtype.itemsize > FMT_STR * 4:
+            x = x.astype(f"{x.dtype.kind}{FMT_STR}")  # cuts every element (shown values only)
         return np.array2string(x, precision=6, threshold=20, edgeitems=3)
+    if isinstance(x, str) and len(x) > FMT_STR:
+        return repr(x[:FMT_STR]) + f"… ({len(x) - FMT_STR:,} more characters)"
     if isinstance(x, (float, np.floating)):
         return f"{float(x):.6g}"
     return repr(x.item() if isinstance(x, np.generic) else x)
@@ -971,7 +1110,7 @@ def compare(
     if exp.t == "str":
         if got.value == exp.value:
             return None
-        shown = f": got {got.value!r}, expected {exp.value!r}" if public else ""
+        shown = f": got {_fmt(got.value)}, expected {_fmt(exp.value)}" if public else ""
         return Failure("value", f"{label} is a different string{shown}")
     if exp.t in ("list", "tuple", "dict"):
         if exp.t == "dict":
@@ -979,9 +1118,9 @@ def compare(
             missing = [k for k in ed if k not in gd]
             extra = [k for k in gd if k not in ed]
             if missing:
-                return Failure("type", f"{label} is missing the key(s) {', '.join(map(repr, missing))}")
+                return Failure("type", f"{label} is missing the key(s) {_keys(missing)}")
             if extra:
-                return Failure("type", f"{label} has unexpected key(s) {', '.join(map(repr, extra))}")
+                return Failure("type", f"{label} has unexpected key(s) {_keys(extra)}")
             pairs = [(f"[{k!r}]", gd[k], e) for k, e in ed.items()]
         else:
             gi, ei = got.items or [], exp.items or []
@@ -1004,6 +1143,11 @@ def compare(
                 return sub
         return None
     return _numeric_failure(got, exp, label, rtol, atol, public, inputs)
+
+
+def _keys(keys: list) -> str:
+    shown = ", ".join(_fmt(k) for k in keys[:10])
+    return shown + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
 
 
 def _as_array_if_numeric(v: Val, other: Val) -> Val:
@@ -1095,8 +1239,7 @@ def mistake_outputs(
         budget = IMPORT_SLACK_S + sum(cpu[tid] for ids in plan_ids.values() for tid in ids)
         spawn(argv, cwd=REPO_ROOT, env=env, limits=Limits(cpu_s=budget, wall_s=2 * budget + 10))
         return {
-            int(m): {tid: run for tid in ids if (run := read_result(tid, out_dir / f"m{m}")) is not None}
-            for m, ids in plan_ids.items()
+            int(m): read_outputs(out_dir / f"m{m}", ids, readback.Budget())[1] for m, ids in plan_ids.items()
         }
     finally:
         shutil.rmtree(job, ignore_errors=True)
@@ -1123,6 +1266,13 @@ class TestResult:
     wall_s: float = 0.0
     cpu_s: float = 0.0
 
+    def clean(self) -> None:
+        """Every text bounded and storable (``messages.clean_text``)."""
+        self.name = clean_text(self.name, MAX_NAME)
+        self.message = clean_text(self.message, MAX_TEXT)
+        self.hint = clean_text(self.hint, MAX_HINT)
+        self.traceback = clean_text(self.traceback, MAX_TRACEBACK)
+
 
 @dataclass
 class GradeResult:
@@ -1139,6 +1289,13 @@ class GradeResult:
     public_only: bool
     wall_s: float
     notebook_error: str = ""  # top-level exception of the notebook, if any
+
+    def __post_init__(self) -> None:
+        # Built once every test is decided: the one place the learner's texts are bounded.
+        self.reason = clean_text(self.reason, MAX_TEXT)
+        self.notebook_error = clean_text(self.notebook_error, MAX_TRACEBACK)
+        for test in self.tests:
+            test.clean()
 
     @property
     def passed_all(self) -> bool:
@@ -1192,6 +1349,28 @@ def _run_failure(run: TestRun, test: Test) -> tuple[str, str]:
     if run.exc_type == "SystemExit":
         return "error", "your code called sys.exit() / exit(): remove it (the grader keeps running)"
     return "error", f"{run.exc_type}: {run.message}" if run.message else run.exc_type
+
+
+def _compare_safely(
+    got: Val, exp: Val, test: Test, inputs: Mapping[str, Any] | None, public: bool | None = None
+) -> Failure | None:
+    """:func:`compare`, where data that defeats a comparison fails the test instead of
+    the grading (an exception here would leave the submission without a grade)."""
+    try:
+        return compare(
+            got,
+            exp,
+            rtol=test.rtol,
+            atol=test.atol,
+            public=test.public if public is None else public,
+            inputs=inputs,
+        )
+    except (ArithmeticError, ValueError, TypeError, MemoryError, RecursionError) as exc:
+        return Failure(
+            "value",
+            f"the returned value could not be compared with the expected one ({type(exc).__name__}): "
+            "return numbers, numpy arrays, lists or dicts of them",
+        )
 
 
 def _check_failure(test: Test, output: Any, inputs: Mapping[str, Any]) -> str | None:
@@ -1296,14 +1475,7 @@ def grade(
             if result.kind == "missing" and notebook_error:
                 result.message += " (your notebook raised an error while loading; see above)"
             continue
-        failure = compare(
-            run.output,
-            ref.output,
-            rtol=test.rtol,
-            atol=test.atol,
-            public=test.public,
-            inputs=learner.inputs[tid],
-        )  # type: ignore[arg-type]
+        failure = _compare_safely(run.output, ref.output, test, learner.inputs[tid])  # type: ignore[arg-type]
         if failure is None:
             message = _check_failure(test, run.python_value(), learner.inputs[tid])
             failure = Failure("check", message) if message else None
@@ -1376,6 +1548,6 @@ def _attach_hints(
             run = outputs.get(m, {}).get(tid)
             if run is None or run.status != "ok" or run.output is None or got is None:
                 continue
-            if compare(got, run.output, rtol=test.rtol, atol=test.atol, public=False) is None:
+            if _compare_safely(got, run.output, test, None, public=False) is None:
                 by_index[index].hint = mistake.hint
                 break

@@ -235,6 +235,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Jobs that will never finish (a worker killed mid-run, a message lost for too long)
+    # end failed with a reason the page shows (lms.core.sweep).
+    "labs-sweep": {"task": "labs.sweep_stale", "schedule": 120.0, "options": {"expires": 110}},
+    "exports-sweep": {"task": "analytics.exports_sweep", "schedule": 600.0, "options": {"expires": 590}},
+    "privacy-sweep": {"task": "privacy.sweep_stale", "schedule": 600.0, "options": {"expires": 590}},
+    "retrain-sweep": {"task": "recommendations.sweep_stale", "schedule": 600.0, "options": {"expires": 590}},
 }
 
 # --- Logging -------------------------------------------------------------------------
@@ -287,9 +293,15 @@ RATE_LIMITS = {
     "login-ip": env.str("CAIRN_RATE_LOGIN_IP", default="30/m"),
     "login-username": env.str("CAIRN_RATE_LOGIN_USERNAME", default="10/15m"),
     "signup-ip": env.str("CAIRN_RATE_SIGNUP_IP", default="10/h"),
+    # Password reset (lms.accounts.views.password_reset): per client and per address asked for.
+    "password-reset-ip": env.str("CAIRN_RATE_PASSWORD_RESET_IP", default="20/h"),
+    "password-reset-email": env.str("CAIRN_RATE_PASSWORD_RESET_EMAIL", default="5/h"),
     "events-user": env.str("CAIRN_RATE_EVENTS_USER", default="120/m"),
     "lab-submissions-user": env.str("CAIRN_RATE_LAB_SUBMISSIONS_USER", default="20/m"),
     "lab-submissions-ip": env.str("CAIRN_RATE_LAB_SUBMISSIONS_IP", default="120/m"),
+    # Reading an uploaded notebook costs up to seconds of web CPU (2 MiB at most).
+    "lab-notebook-user": env.str("CAIRN_RATE_LAB_NOTEBOOK_USER", default="6/m"),
+    "lab-notebook-ip": env.str("CAIRN_RATE_LAB_NOTEBOOK_IP", default="30/m"),
 }
 # Behind a reverse proxy, the header whose right-most address is the client's (for
 # example X-Forwarded-For); empty: REMOTE_ADDR.

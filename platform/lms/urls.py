@@ -7,6 +7,7 @@ from lms.accounts import views as account_views
 from lms.core.access import EVERYONE, access
 from lms.core.ratelimit import by_ip, by_posted, rate_limited
 
+handler400 = "lms.core.views.bad_request"
 handler404 = "lms.core.views.not_found"
 handler500 = "lms.core.views.server_error"
 
@@ -23,11 +24,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", access(EVERYONE)(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/signup/", account_views.signup, name="signup"),
-    path(
-        "accounts/password-reset/",
-        access(EVERYONE)(auth_views.PasswordResetView.as_view()),
-        name="password_reset",
-    ),
+    path("accounts/password-reset/", account_views.password_reset, name="password_reset"),
     path(
         "accounts/password-reset/sent/",
         access(EVERYONE)(auth_views.PasswordResetDoneView.as_view()),

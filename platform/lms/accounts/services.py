@@ -1,5 +1,6 @@
 """Write-side operations on accounts."""
 
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
@@ -47,3 +48,17 @@ def demo_users_ensure() -> dict[str, tuple[str, str]]:
             analyst_grant(user=user)
         logins[role] = (username, password)
     return logins
+
+
+def password_reset_send(*, email: str, domain: str, use_https: bool) -> int:
+    """Mail a reset link to each active account with a usable password at ``email``
+    (Django's ``PasswordResetForm``: same tokens, templates and rules as its view); how
+    many were sent. Runs in ``password_reset_send_task``, never in the request: the page
+    answers the same, in the same time, whether or not the address is known."""
+    form = PasswordResetForm({"email": email})
+    if not form.is_valid():
+        return 0
+    sent = len(list(form.get_users(form.cleaned_data["email"])))
+    if sent:
+        form.save(domain_override=domain, use_https=use_https)
+    return sent

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
@@ -13,6 +15,22 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"error": "no such API resource"}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400 (``handler400``): Django refused the request before any view could (a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``: 413, too many fields or files, a bad host...). JSON
+    under /api/, as every API answer is, with a message a page can show; the page elsewhere."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        size = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit // 1024} KiB"
+        message = f"the request is larger than the {size} the server accepts; send less"
+        return JsonResponse({"error": message}, status=413)
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        return JsonResponse({"error": "the request has too many fields or files"}, status=400)
+    return JsonResponse({"error": "bad request: the server could not read it"}, status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -100,7 +100,7 @@ def _lab_page(request: HttpRequest, activity) -> HttpResponse:
     from markdown_it import MarkdownIt
 
     from course_content.labkit.notebook import make_starter, parse_cells
-    from lms.labs.notebooks import NotebookRefused, notebook_upload_code
+    from lms.labs.notebooks import NotebookRefused, notebook_upload_code, notebook_upload_wait
     from lms.labs.selectors import latest_submission
 
     lab_dir = Path(settings.CONTENT_ROOT) / activity.lab_path
@@ -111,7 +111,11 @@ def _lab_page(request: HttpRequest, activity) -> HttpResponse:
     last = latest_submission(learner=request.user, activity=activity)
     enrollment = request.cairn_enrollment  # looked up once by activity_detail
     code, upload_message, upload_error, status = last.code if last else starter, "", False, 200
-    if request.method == "POST":
+    wait = notebook_upload_wait(request) if request.method == "POST" else None
+    if wait is not None:
+        upload_message = f"Too many uploads: try again in {wait} seconds."
+        upload_error, status = True, 429
+    elif request.method == "POST":
         try:
             code = notebook_upload_code(upload=request.FILES.get("notebook"), lab_dir=lab_dir)
             upload_message = "Loaded your code from the notebook: Run or Submit it to grade it."

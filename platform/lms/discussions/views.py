@@ -1,6 +1,7 @@
 """The discussion of an activity: server-rendered pages and POST handlers that redirect
 back (post/redirect/get). A refused post re-renders its page with the error and the text
-as typed, so nothing is lost."""
+as typed, so nothing is lost. Analysts not granted learners' identities see every
+author as a pseudonym (``selectors.pseudonymous``, ``selectors.authors_label``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from lms.courses.models import Activity
 from lms.courses.selectors import activity_for_learner
 
 from .models import Post, Thread
-from .selectors import participation, thread_detail, thread_list
+from .selectors import authors_label, participation, pseudonymous, thread_detail, thread_list
 from .services import BODY_MAX, TITLE_MAX, DiscussionRefused, post_create, thread_create, thread_mark_answered
 
 
@@ -34,13 +35,17 @@ def _thread(activity: Activity, thread_id: int) -> Thread:
 
 
 def _list_page(request, activity: Activity, *, form=None, error: str = "", status: int = 200) -> HttpResponse:
+    threads = list(thread_list(activity=activity))
+    authors_label(
+        items=threads, viewer=request.user, pseudonymous=pseudonymous(user=request.user, activity=activity)
+    )
     return render(
         request,
         "discussions/thread_list.html",
         {
             "activity": activity,
             "course": activity.course,
-            "threads": thread_list(activity=activity),
+            "threads": threads,
             "may": participation(user=request.user, activity=activity),
             "form": form or {},
             "error": error,
@@ -55,6 +60,11 @@ def _thread_page(
     request, activity: Activity, thread: Thread, *, body: str = "", error: str = "", status: int = 200
 ) -> HttpResponse:
     may = participation(user=request.user, activity=activity)
+    authors_label(
+        items=[thread, *thread.posts.all()],
+        viewer=request.user,
+        pseudonymous=pseudonymous(user=request.user, activity=activity),
+    )
     return render(
         request,
         "discussions/thread_detail.html",

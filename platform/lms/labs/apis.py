@@ -46,6 +46,13 @@ class SubmissionOutput(serializers.ModelSerializer):
 ERROR = ErrorSerializer
 # DRF's own refusals (invalid fields, not logged in, not found) carry other keys than "error".
 PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description='{"error": ...}, {"detail": ...} or field errors')
+PENDING = OpenApiResponse(
+    inline_serializer(
+        "SubmissionPending",
+        {"error": serializers.CharField(), "pending": serializers.UUIDField(required=False)},
+    ),
+    description="the learner's previous submission of this lab is still queued or running (its id)",
+)
 
 
 @access(OWNER, STUDENT)  # learners enrolled in the lab's course; anyone else: 403
@@ -58,7 +65,16 @@ class SubmissionCreateApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses={202: SubmissionOutput, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 415: PROBLEM, 429: ERROR},
+        responses={
+            202: SubmissionOutput,
+            400: PROBLEM,
+            403: PROBLEM,
+            404: PROBLEM,
+            409: PENDING,
+            413: ERROR,
+            415: PROBLEM,
+            429: ERROR,
+        },
         summary="Run (public tests) or Submit (graded) this lab's code; poll the submission",
     )
     def post(self, request, activity: str):
@@ -69,7 +85,10 @@ class SubmissionCreateApi(APIView):
             submission = submission_create(learner=request.user, activity=lab, **data.validated_data)
         except SubmissionRefused as exc:
             headers = {"Retry-After": "60"} if exc.status == status.HTTP_429_TOO_MANY_REQUESTS else None
-            return Response({"error": str(exc)}, status=exc.status, headers=headers)
+            body = {"error": str(exc)}
+            if exc.pending is not None:  # the page follows that one instead
+                body["pending"] = str(exc.pending.pk)
+            return Response(body, status=exc.status, headers=headers)
         return Response(SubmissionOutput(submission).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -107,7 +126,9 @@ class NotebookUploadApi(APIView):
             400: ERROR,
             403: PROBLEM,
             404: PROBLEM,
+            413: ERROR,
             415: PROBLEM,
+            429: ERROR,
         },
         summary="A completed .ipynb of this lab as its code for the editor (nothing is stored)",
     )
@@ -120,3 +141,8 @@ class NotebookUploadApi(APIView):
         except NotebookRefused as exc:
             return Response({"error": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"code": code})
+
+
+notebook_upload_api = rate_limited(("lab-notebook-user", by_user), ("lab-notebook-ip", by_ip))(
+    NotebookUploadApi.as_view()
+)

@@ -4,6 +4,7 @@ turning a labkit GradeResult into what learners see and what the event store kee
 from __future__ import annotations
 
 import logging
+import math
 import socket
 from typing import Any
 
@@ -59,28 +60,44 @@ class SandboxBroken(RuntimeError):
 
 def feedback(result: dict[str, Any]) -> dict[str, Any]:
     """What the learner sees: the labkit result minus anything internal. Hidden tests
-    never carry expected values (labkit never puts them in messages)."""
+    never carry expected values (labkit never puts them in messages).
+
+    Every text goes through ``clean_text`` again (labkit already did): this dict is stored
+    in PostgreSQL and sent on every poll, so a NUL, a lone surrogate or a megabyte message
+    must not reach it whatever produced the result. Numbers are finite floats.
+    """
+    from course_content.labkit.messages import MAX_HINT, MAX_NAME, MAX_TEXT, MAX_TRACEBACK, clean_text
+
     tests = [
         {
-            "name": t["name"],
-            "public": t["public"],
-            "passed": t["passed"],
-            "points": t["points"],
-            "max_points": t["max_points"],
-            "kind": t["kind"],
-            "message": t["message"],
-            "hint": t["hint"],
-            "traceback": t["traceback"],
-            "seconds": round(t["wall_s"], 3),
+            "name": clean_text(t["name"], MAX_NAME),
+            "public": bool(t["public"]),
+            "passed": bool(t["passed"]),
+            "points": _finite(t["points"]),
+            "max_points": _finite(t["max_points"]),
+            "kind": clean_text(t["kind"], 40),
+            "message": clean_text(t["message"], MAX_TEXT),
+            "hint": clean_text(t["hint"], MAX_HINT),
+            "traceback": clean_text(t["traceback"], MAX_TRACEBACK),
+            "seconds": round(_finite(t["wall_s"]), 3),
         }
         for t in result["tests"]
     ]
     return {
-        "gradable": result["gradable"],
-        "reason": result["reason"],
-        "score": result["score"],
-        "points": result["points"],
-        "max_points": result["max_points"],
-        "notebook_error": result["notebook_error"],
+        "gradable": bool(result["gradable"]),
+        "reason": clean_text(result["reason"], MAX_TEXT),
+        "score": _finite(result["score"]),
+        "points": _finite(result["points"]),
+        "max_points": _finite(result["max_points"]),
+        "notebook_error": clean_text(result["notebook_error"], MAX_TRACEBACK),
         "tests": tests,
     }
+
+
+def _finite(value: Any) -> float:
+    """A number JSON and PostgreSQL accept (NaN, infinities and non-numbers become 0)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0

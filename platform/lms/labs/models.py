@@ -2,7 +2,9 @@
 
 A submission is a learner's notebook source sent with Run (public tests only, never
 graded) or Submit (all tests, recorded grade). Its status moves queued -> running ->
-graded | not_gradable | failed; the lab page polls it.
+graded | not_gradable | failed; the lab page polls it. A learner has at most one
+submission queued or running per lab; one stuck past its limit is failed by the sweeper
+(``labs.sweep_stale``).
 """
 
 import uuid
@@ -43,6 +45,15 @@ class Submission(models.Model):
         ordering = ["-created"]
         indexes = [
             models.Index(fields=["learner", "activity", "-created"], name="submission_learner_activity")
+        ]
+        constraints = [
+            # Fairness: one learner's burst cannot fill the grading queue. A partial unique
+            # index (PostgreSQL and SQLite both have them) backs the check in submission_create.
+            models.UniqueConstraint(
+                fields=["learner", "activity"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_pending_submission",
+            )
         ]
 
     def __str__(self) -> str:

@@ -225,6 +225,17 @@ def _read_upload(upload: Any) -> Any:
     return notebook
 
 
+def notebook_upload_wait(request) -> int | None:
+    """Count one notebook upload of this learner and address against the same limits as
+    the notebook API (``lab-notebook-user``, ``lab-notebook-ip``): reading a 2 MiB notebook
+    costs seconds of web CPU. The seconds to wait when over, else None."""
+    from lms.core.ratelimit import by_ip, by_user, rate_hit
+
+    waits = [rate_hit(scope, key) for scope, key in (("lab-notebook-user", by_user(request)),
+                                                     ("lab-notebook-ip", by_ip(request))) if key]  # fmt: skip
+    return max((w for w in waits if w is not None), default=None)
+
+
 def notebook_upload_code(*, upload: Any, lab_dir: str | Path) -> str:
     """The code of an uploaded notebook (a Django ``UploadedFile``) for the lab in ``lab_dir``.
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from course_content.rules import lab_passed
@@ -17,15 +19,40 @@ from lms.tracking.services import event_record
 
 from .models import Submission
 
+log = logging.getLogger(__name__)
 MAX_CODE_BYTES = 256 * 1024
+MAX_ERROR_CHARS = 2000
+PENDING = (Submission.Status.QUEUED, Submission.Status.RUNNING)
+# What a learner reads when grading stopped on something we did not foresee (the details
+# go to the log): what happened, that it cost nothing, and what to do next.
+GRADER_CRASHED = (
+    "grading stopped on an unexpected error ({kind}); no attempt was used. Check that your "
+    "functions return ordinary numbers or arrays and raise no unusual errors, then run again"
+)
+NOT_STORABLE = (
+    "your code's output could not be stored (it holds characters such as NUL or an invalid "
+    "Unicode character, often from an error message or a printed value); no attempt was used. "
+    "Remove them and run again"
+)
 
 
 class SubmissionRefused(Exception):
-    """A submission the learner may not make (clear message, nothing stored)."""
+    """A submission the learner may not make (clear message, nothing stored); ``pending``
+    is the learner's submission still being graded when that is the reason."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, pending: Submission | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.pending = pending
+
+
+def text_safe(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text`` as PostgreSQL text and JSON accept it: no NUL, no lone surrogate (each
+    becomes U+FFFD), at most ``limit`` characters. The grader's cleaner does the same for
+    feedback; this one guards what the labs app itself stores."""
+    text = str(text).replace("\x00", "\ufffd")
+    text = text.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @transaction.atomic
@@ -48,15 +75,33 @@ def submission_create(*, learner, activity: Activity, code: str, mode: str) -> S
         raise SubmissionRefused(
             "graded Submit belongs to the verified track; auditors can Run the public tests", 403
         )
+    # The learner's row lock makes the two checks below and the insert one step: concurrent
+    # requests of one learner wait here in turn, so neither limit can be overrun by a burst.
+    get_user_model().objects.select_for_update().filter(pk=learner.pk).first()
+    pending = submission_pending(learner=learner, activity=activity)
+    if pending is not None:
+        raise SubmissionRefused(
+            "your previous run of this lab is still being graded; wait for its result, then send again",
+            409,
+            pending=pending,
+        )
     recent = Submission.objects.filter(
         learner=learner, created__gte=timezone.now() - dt.timedelta(minutes=1)
     ).count()
     if recent >= settings.LAB_SUBMISSIONS_PER_MINUTE:
         raise SubmissionRefused("too many runs in the last minute; wait a moment", 429)
 
-    submission = Submission.objects.create(
-        learner=learner, activity=activity, mode=mode, code=code, seed=secrets.randbelow(2**31)
-    )
+    try:
+        with transaction.atomic():  # the one_pending_submission constraint backs the check above
+            submission = Submission.objects.create(
+                learner=learner, activity=activity, mode=mode, code=code, seed=secrets.randbelow(2**31)
+            )
+    except IntegrityError as exc:
+        raise SubmissionRefused(
+            "your previous run of this lab is still being graded; wait for its result, then send again",
+            409,
+            pending=submission_pending(learner=learner, activity=activity),
+        ) from exc
     event_record(
         learner_id=learner.pk,
         verb="lab.ran" if mode == Submission.Mode.RUN else "lab.submitted",
@@ -65,6 +110,10 @@ def submission_create(*, learner, activity: Activity, code: str, mode: str) -> S
     )
     task_send_on_commit(grade_submission_task, str(submission.pk))  # broker down: re-sent later
     return submission
+
+
+def submission_pending(*, learner, activity: Activity) -> Submission | None:
+    return Submission.objects.filter(learner=learner, activity=activity, status__in=PENDING).first()
 
 
 def submission_grade(*, submission_id: str) -> Submission | None:
@@ -86,25 +135,43 @@ def submission_grade(*, submission_id: str) -> Submission | None:
         submission.status, submission.started = Submission.Status.RUNNING, timezone.now()
         submission.save(update_fields=["status", "started"])
 
-    activity = submission.activity
     try:
         result = grade(
-            Path(settings.CONTENT_ROOT) / activity.lab_path,
+            Path(settings.CONTENT_ROOT) / submission.activity.lab_path,
             submission.code,
             seed=submission.seed,
             public_only=submission.mode == Submission.Mode.RUN,
             runner=sandbox_runner(),
         ).to_dict()
+        shown = feedback(result)
     except (SandboxBroken, LabError) as exc:
-        submission.status, submission.error, submission.finished = (
-            Submission.Status.FAILED,
-            str(exc),
-            timezone.now(),
+        return submission_fail(submission=submission, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - whatever it was, the learner gets an answer
+        log.exception("grading of submission %s crashed", submission.pk)
+        return submission_fail(submission=submission, error=GRADER_CRASHED.format(kind=type(exc).__name__))
+    try:
+        with transaction.atomic():
+            _graded_record(submission, result, shown)
+    except Exception as exc:  # noqa: BLE001 - e.g. DataError: text PostgreSQL refuses
+        log.exception("storing the grade of submission %s failed", submission.pk)
+        unstorable = isinstance(exc, (DataError, UnicodeError))
+        return submission_fail(
+            submission=submission,
+            error=NOT_STORABLE if unstorable else GRADER_CRASHED.format(kind=type(exc).__name__),
         )
-        submission.save(update_fields=["status", "error", "finished"])
-        return submission
+    return submission
 
-    shown = feedback(result)
+
+def _graded_record(submission: Submission, result: dict, shown: dict) -> None:
+    """Store the feedback and score, record ``lab.graded`` and move progress (one transaction).
+    A submission the sweeper failed meanwhile (this run outlived its limit) keeps that answer."""
+    still_running = Submission.objects.select_for_update().filter(
+        pk=submission.pk, status=Submission.Status.RUNNING
+    )
+    if not still_running.values_list("pk", flat=True).first():
+        submission.refresh_from_db()
+        return
+    activity = submission.activity
     submission.result, submission.finished = shown, timezone.now()
     submission.score = result["score"] if result["gradable"] else None
     submission.status = Submission.Status.GRADED if result["gradable"] else Submission.Status.NOT_GRADABLE
@@ -131,7 +198,33 @@ def submission_grade(*, submission_id: str) -> Submission | None:
         },
     )
     _progress_record(submission, result)
-    return submission
+
+
+def submission_fail(*, submission: Submission, error: str) -> Submission | None:
+    """Mark a queued or running submission failed with ``error`` (stored cleaned), record
+    ``lab.graded`` as not gradable (no score, no attempt used) and return it; a submission
+    already finished is left as it is (the sweeper and the task may both get here)."""
+    error = text_safe(error)
+    with transaction.atomic():
+        locked = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("activity")
+            .filter(pk=submission.pk, status__in=PENDING)
+            .first()
+        )
+        if locked is None:
+            return Submission.objects.filter(pk=submission.pk).first()
+        locked.status, locked.error, locked.finished = Submission.Status.FAILED, error, timezone.now()
+        locked.result, locked.score = None, None
+        locked.save(update_fields=["status", "error", "finished", "result", "score"])
+        event_record(
+            learner_id=locked.learner_id,
+            verb="lab.graded",
+            activity=locked.activity.slug,
+            payload={"submission": str(locked.pk), "mode": locked.mode, "gradable": False, "score": 0.0,
+                     "tests": [], "failed": True},
+        )  # fmt: skip
+    return locked
 
 
 def _progress_record(submission: Submission, result: dict) -> None:

@@ -1,3 +1,7 @@
+import datetime as dt
+
+from django.db.models import Q
+
 from celery import shared_task
 
 from .services import submission_grade
@@ -20,3 +24,32 @@ def redispatch_queued() -> int:
 
     return queued_redispatch(queued=Submission.objects.filter(status=Submission.Status.QUEUED),
                              task=grade_submission)  # fmt: skip
+
+
+# A learner waits for a Run on the page: after this long queued it is not worth grading.
+QUEUED_FOR = dt.timedelta(minutes=30)
+STUCK_RUNNING = "grading took longer than its limit and was stopped (the grader may have restarted); no attempt was used. Run again"
+STUCK_QUEUED = "the grader did not take this run in time (it is busy or down); no attempt was used. Run again"
+
+
+@shared_task(name="labs.sweep_stale", time_limit=120)
+def sweep_stale() -> int:
+    """Beat: fail the submissions running past the grading task's time limit or queued
+    for more than :data:`QUEUED_FOR` (lms.core.sweep); running twice fails each once."""
+    from lms.core.sweep import run_limit, stale_jobs_fail
+
+    from .models import Submission
+    from .services import submission_fail
+
+    def fail(submission: Submission) -> None:
+        running = submission.status == Submission.Status.RUNNING
+        submission_fail(submission=submission, error=STUCK_RUNNING if running else STUCK_QUEUED)
+
+    return stale_jobs_fail(
+        jobs=Submission.objects.all(),
+        queued=Q(status=Submission.Status.QUEUED),
+        running=Q(status=Submission.Status.RUNNING),
+        queued_for=QUEUED_FOR,
+        running_for=run_limit(grade_submission),
+        fail=fail,
+    )

@@ -4,6 +4,8 @@ log; files are only planned (``hooks.FilePlan``) and change after the commit.
 
 1. Rows: each foreign key to the user, by its rule (``inventory.RULES``): deleted,
    set to null, or (discussions) kept as "[deleted]" under the placeholder author.
+   First the admin history (``inventory.TEXT_COPIES``): entries about the learner or
+   their rows deleted, entries naming them elsewhere redacted.
 2. Events: deleted from every monthly partition of ``tracking_event`` (SQL, one
    partition at a time so the audit log counts each).
 3. Sessions: every session of the learner ended (rows here, cache after the commit).
@@ -15,7 +17,10 @@ log; files are only planned (``hooks.FilePlan``) and change after the commit.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from functools import reduce
+from operator import or_
 from pathlib import Path
 
 from django.conf import settings
@@ -25,7 +30,8 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Q, TextField
+from django.db.models.functions import Cast
 
 from lms.accounts.roles import learner_pseudonym
 from lms.discussions.models import Post, Thread
@@ -34,7 +40,16 @@ from lms.tracking.interop.common import learner_pseudonym as xapi_pseudonym
 from lms.tracking.models import Event
 
 from .hooks import FilePlan, Subject
-from .inventory import DELETE, DISCUSSION, EVENTS, PRIVACY, SET_NULL, user_references
+from .inventory import (
+    ADMIN_LOG_ABOUT,
+    ADMIN_LOG_NAMING,
+    DELETE,
+    DISCUSSION,
+    EVENTS,
+    PRIVACY,
+    SET_NULL,
+    user_references,
+)
 from .models import DataRequest, ErasedLearner
 from .selectors import erased_key
 
@@ -114,9 +129,57 @@ def sessions_end(*, user) -> list[str]:
     return keys
 
 
+def _names_of(user) -> list[str]:
+    """The strings that name the learner in text, longest first (a full name before the
+    first name it contains)."""
+    names = {user.get_full_name(), user.display_name, user.username, user.email, str(user)}
+    return sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True)
+
+
+def admin_log_erase(*, user) -> Counter:
+    """The admin history (``django_admin_log``), which no foreign key to the user finds:
+    entries whose object is the learner or one of the rows erasure deletes or anonymises
+    (enrollments, threads, posts, submissions...) are deleted; any other entry whose
+    ``object_repr`` or ``change_message`` names the learner (full name, display name,
+    username, e-mail; as a whole word, any case) is redacted to "[deleted]", keeping the
+    record of what staff did. One query per table that points at users, whatever the
+    learner's number of rows; runs before those rows go."""
+    counts: Counter = Counter()
+    about = [Q(content_type=ContentType.objects.get_for_model(type(user)), object_id=str(user.pk))]
+    for ref in user_references():
+        meta = ref.model._meta  # no admin for composite keys (rollups) nor M2M tables
+        if (
+            ref.rule is None
+            or ref.rule.erase not in (DELETE, DISCUSSION)
+            or meta.auto_created
+            or meta.is_composite_pk
+        ):
+            continue
+        ids = (
+            ref.model._default_manager.filter(**{ref.field: user})
+            .annotate(cairn_object_id=Cast("pk", TextField()))
+            .values("cairn_object_id")
+        )
+        about.append(Q(content_type=ContentType.objects.get_for_model(ref.model), object_id__in=ids))
+    counts[ADMIN_LOG_ABOUT] = LogEntry.objects.filter(reduce(or_, about)).delete()[0]
+    names = _names_of(user)
+    if names:
+        pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in names), re.IGNORECASE)
+        naming = reduce(or_, (Q(object_repr__icontains=n) | Q(change_message__icontains=n) for n in names))
+        for entry in LogEntry.objects.filter(naming).only("object_repr", "change_message"):
+            repr_, message = (
+                pattern.sub(DELETED, entry.object_repr),
+                pattern.sub(DELETED, entry.change_message),
+            )
+            if (repr_, message) != (entry.object_repr, entry.change_message):
+                LogEntry.objects.filter(pk=entry.pk).update(object_repr=repr_[:200], change_message=message)
+                counts[ADMIN_LOG_NAMING] += 1
+    return counts
+
+
 def rows_erase(*, user) -> Counter:
     """Every foreign key to the user, by its rule; the user row itself last."""
-    counts: Counter = Counter()
+    counts: Counter = admin_log_erase(user=user)
     for ref in user_references():
         if ref.rule is None:
             raise RuntimeError(f"{ref.key} points at users but has no privacy rule (lms.privacy.inventory)")
@@ -129,10 +192,6 @@ def rows_erase(*, user) -> Counter:
             counts.update(discussions_erase(user=user))
         elif ref.rule.erase == EVENTS:
             counts.update(events_erase(learner_id=user.pk))
-    user_type = ContentType.objects.get_for_model(type(user))
-    counts["admin.LogEntry (about the user)"] = LogEntry.objects.filter(
-        content_type=user_type, object_id=str(user.pk)
-    ).delete()[0]
     counts["accounts.User"] = type(user).objects.filter(pk=user.pk).delete()[1].get(user._meta.label, 0)
     return +counts  # drop the zeros
 

@@ -12,6 +12,11 @@ A rule says whether the rows go into the learner's download and what erasure doe
   shared placeholder author; the rest of the learner's threads and replies go.
 - ``EVENTS``: the event store, deleted partition by partition with SQL.
 - ``PRIVACY``: the requests' own table (``learner`` set to null after erasure).
+
+Copies no foreign key finds are listed in ``TEXT_COPIES``: Django's admin history
+(``django_admin_log``) names its objects in text (``object_repr``: "Zelda Quartz in
+Course (verified)", a thread's title) and points at them by ``content_type`` and
+``object_id``. ``erasure.admin_log_erase`` reaches them; the labels are the audit log's.
 """
 
 from __future__ import annotations
@@ -68,6 +73,18 @@ RULES: dict[str, Rule] = {
     "inbox.Message.recipient": Rule(True, DELETE),  # messages sent to the learner
     "inbox.Message.sender": Rule(False, SET_NULL, "a message the user wrote to someone else, kept for them"),
     "analytics.LearnerRisk.learner": Rule(True, DELETE),  # the learner's predicted risk and its signals
+}
+
+
+# Copies of the learner outside any foreign key to them: label (as counted in the
+# erasure's audit log) -> what erasure does.
+ADMIN_LOG_ABOUT = "admin.LogEntry (about the learner or their rows)"
+ADMIN_LOG_NAMING = "admin.LogEntry (named the learner: redacted)"
+TEXT_COPIES: dict[str, str] = {
+    ADMIN_LOG_ABOUT: "deleted: the object is the learner or a row erasure deletes or anonymises "
+    "(an enrollment, a thread, a post, a submission...; found by content type and object id)",
+    ADMIN_LOG_NAMING: "object_repr and change_message of any other row: the learner's full name, "
+    "display name, username and e-mail replaced by [deleted]; the staff act itself is kept",
 }
 
 

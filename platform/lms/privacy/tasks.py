@@ -39,3 +39,38 @@ def redispatch_queued() -> int:
     return queued_redispatch(
         queued=queued.filter(kind=DataRequest.Kind.DOWNLOAD), task=download_build_task
     ) + queued_redispatch(queued=queued.filter(kind=DataRequest.Kind.ERASURE), task=erasure_run_task)
+
+
+@shared_task(name="privacy.sweep_stale", time_limit=120)
+def sweep_stale_task() -> int:
+    """Beat: fail the requests running past their task's time limit (a killed worker) or
+    queued for more than a day (lms.core.sweep), each with its audit entry; the learner
+    can ask again."""
+    import datetime as dt
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from lms.core.sweep import run_limit, stale_jobs_fail
+
+    from .models import AuditEntry, DataRequest
+    from .services import audit_record
+
+    def fail(request: DataRequest) -> None:
+        reason = ("stopped before it finished (its worker was stopped or restarted); ask again"
+                  if request.status == DataRequest.Status.RUNNING else
+                  "never started (the workers were down for a day); ask again")  # fmt: skip
+        DataRequest.objects.filter(pk=request.pk).update(
+            status=DataRequest.Status.FAILED, stage="failed", error=reason, finished=timezone.now()
+        )
+        audit_record(request=request, action=AuditEntry.Action.FAILED, detail=reason)
+
+    limit = max(run_limit(download_build_task), run_limit(erasure_run_task))
+    return stale_jobs_fail(
+        jobs=DataRequest.objects.all(),
+        queued=Q(status=DataRequest.Status.QUEUED),
+        running=Q(status=DataRequest.Status.RUNNING),
+        queued_for=dt.timedelta(days=1),
+        running_for=limit,
+        fail=fail,
+    )

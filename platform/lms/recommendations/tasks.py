@@ -30,3 +30,39 @@ def ope_estimate(version_id: int) -> str:
 
     data = ope_compute(version_id=version_id)
     return data["status"] if data else "gone"
+
+
+@shared_task(name="recommendations.sweep_stale", time_limit=120)
+def sweep_stale() -> int:
+    """Beat: fail a retrain stuck in training (lms.core.sweep), which would otherwise
+    refuse every later retrain (one training version at a time): queued (never started)
+    for a day, or started and still training past the day plus the task's time limit.
+    A version has no start time, so a running one is measured from its creation."""
+    import datetime as dt
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from lms.core.sweep import run_limit, stale_jobs_fail
+
+    from .models import ModelVersion
+
+    queued_for = dt.timedelta(days=1)
+
+    def fail(version: ModelVersion) -> None:
+        version.reason = ("training stopped before it finished (its worker was stopped or restarted)"
+                          if version.stage != "queued" else
+                          "training never started (the training workers were down for a day)")  # fmt: skip
+        version.status, version.stage, version.finished = ModelVersion.Status.FAILED, "failed", timezone.now()
+        version.save(update_fields=["status", "reason", "stage", "finished"])
+
+    training = Q(status=ModelVersion.Status.TRAINING)
+    return stale_jobs_fail(
+        jobs=ModelVersion.objects.all(),
+        queued=training & Q(stage="queued"),
+        running=training & ~Q(stage="queued"),
+        queued_for=queued_for,
+        running_for=queued_for + run_limit(retrain),
+        fail=fail,
+        started_field="created",
+    )

@@ -14,14 +14,14 @@ The actor is never part of the event: it is the authenticated user. An event tha
 someone else (``actor``, ``user``, ``username``, ``user_id`` or ``learner``, at the top
 or in the payload) is refused. Events carry no e-mail or name: a payload's identity and
 personal keys (``PERSONAL_KEYS``: the learner naming themselves, an e-mail, a name, an
-address) are dropped before storage, and an e-mail address inside any payload text is
-replaced by ``[e-mail removed]``.
+address), at any depth and in any case, are dropped before storage, and e-mail addresses
+(plain or URL-encoded) in any payload text or the session are replaced: see ``scrub.py``,
+the one scrubber, which the exports run again on the way out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -29,17 +29,10 @@ from typing import Any
 import fastjsonschema
 
 from .bounds import MAX_PAYLOAD_BYTES, MAX_TRUSTED_PAYLOAD_BYTES, BoundError, payload_check, text_problem
+from .scrub import IDENTITY_KEYS, PERSONAL_KEYS, payload_scrub, session_scrub  # noqa: F401 (re-exported)
 from .vocabulary import SERVER_ONLY_VERBS, VALIDATORS
 
 FIELDS = frozenset({"id", "time", "verb", "session", "course", "activity", "payload"})
-IDENTITY_KEYS = frozenset({"actor", "user", "username", "user_id", "learner", "learner_id"})
-# Never stored in a payload: who did it, and how to reach or find them.
-PERSONAL_KEYS = IDENTITY_KEYS | {
-    "email", "e_mail", "mbox", "name", "full_name", "first_name", "last_name", "display_name",
-    "name_hash", "ip", "agent", "user_agent", "host", "referer", "accept_language",
-}  # fmt: skip
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-EMAIL_REMOVED = "[e-mail removed]"
 MAX_FUTURE = dt.timedelta(minutes=5)  # client clock skew we tolerate
 # Browser events are accepted only from this far back (a tracker keeps unsent events in
 # localStorage until a later visit): older ones, and any time the browser makes up, get
@@ -87,23 +80,6 @@ def _names_someone_else(value: Any, identities: frozenset) -> bool:
     if value is None:
         return False
     return not isinstance(value, str | int) or isinstance(value, bool) or value not in identities
-
-
-def _without_emails(value: Any) -> Any:
-    """``value`` with every e-mail address in its strings (nested in dicts and lists)
-    replaced; numbers and other values unchanged (played segments stay as they are)."""
-    if isinstance(value, str):
-        return _EMAIL.sub(EMAIL_REMOVED, value) if "@" in value else value
-    if isinstance(value, dict):
-        return {k: _without_emails(v) for k, v in value.items()}
-    if isinstance(value, list) and value and not isinstance(value[0], int | float | list):
-        return [_without_emails(v) for v in value]
-    return value
-
-
-def payload_scrub(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload as stored: no personal keys, no e-mail addresses."""
-    return {k: _without_emails(v) for k, v in payload.items() if k not in PERSONAL_KEYS}
 
 
 def event_clean(
@@ -185,4 +161,6 @@ def event_clean(
     for name, value in (("course", course), ("activity", activity)):
         if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 80):
             return error(name, f"{name} must be a slug of at most 80 characters")
-    return CleanEvent(event_id, time, verb, session, course, activity, payload_scrub(payload))
+    return CleanEvent(
+        event_id, time, verb, session_scrub(session), course, activity, payload_scrub(payload, verb=verb)
+    )

@@ -14,6 +14,10 @@ a learner (``learner_id``: their data download, ``lms.privacy``).
   row groups. ``learner_key`` is the learner's id in the data an import read them from
   (the username of a learner created by an import), null for the site's own learners:
   their usernames are personal data and stay out of exports.
+
+Every format writes each event's payload and session through ``lms.tracking.scrub`` (the
+scrubber ingestion runs), so a row stored before a scrubbing rule existed leaves without
+the personal data the rule removes.
 """
 
 from __future__ import annotations
@@ -30,9 +34,15 @@ from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from django.conf import settings
+from django.db.models import FloatField, Max
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.utils import translation
 
 from lms.courses.models import Activity, Course
 from lms.tracking.models import Event
+from lms.tracking.scrub import payload_scrub, session_scrub
 
 from .common import learner_pseudonym, site_url
 from .edx import event_to_edx
@@ -143,6 +153,8 @@ def events_export(
         _write_parquet(rows, out, courses, activities, report, row_group_rows, progress)
         return report
     pseudonyms: dict[int, str] = {}
+    lengths = video_lengths(course_id) if format == "xapi" else {}
+    language = translation.to_locale(settings.LANGUAGE_CODE).replace("_", "-")
     with _text_out(out) as stream:
         as_array = format == "xapi" and not out.name.removesuffix(".gz").endswith((".jsonl", ".ndjson"))
         if as_array:
@@ -161,6 +173,7 @@ def events_export(
             _rec,
             _external,
         ) in enumerate(rows, 1):
+            payload, session = payload_scrub(payload, verb=verb), session_scrub(session)
             course_slug, course_title = courses.get(cid, (None, None))
             activity_slug, kind, title = activities.get(aid, (None, None, None))
             if format == "edx":
@@ -178,7 +191,7 @@ def events_export(
                     event_id=str(event_id), pseudonym=pseudonyms[learner_id], time=time, verb=verb,
                     session=session, course=course_slug, course_title=course_title,
                     activity=activity_slug, activity_kind=kind, activity_title=title,
-                    payload=payload, site=site,
+                    payload=payload, site=site, video_length=lengths.get(aid), language=language,
                 )  # fmt: skip
                 if as_array:
                     stream.write(",\n" if report.written else "\n")
@@ -194,6 +207,36 @@ def events_export(
     if progress is not None:
         progress(report.written % chunk_size)
     return report
+
+
+def video_lengths(course_id: int | None = None) -> dict[int, float]:
+    """Each video's length in seconds, which the xAPI Video Profile requires on several
+    statements: the course content's duration; for a video without one (an imported
+    course), the longest duration its events reported, else the furthest position they
+    reached (a lower bound)."""
+    videos = Activity.objects.filter(kind="video")
+    if course_id is not None:
+        videos = videos.filter(course_id=course_id)
+    lengths = {
+        pk: float(d) for pk, d in videos.exclude(duration_seconds=None).values_list("pk", "duration_seconds")
+    }
+    unknown = list(videos.filter(duration_seconds=None).values_list("pk", flat=True))
+    if not unknown:
+        return lengths
+
+    def largest(key: str) -> Max:
+        return Max(Cast(KeyTextTransform(key, "payload"), FloatField()))
+
+    seen = (
+        Event.objects.filter(activity_id__in=unknown, verb__startswith="video.")
+        .values("activity_id")
+        .annotate(duration=largest("duration"), position=largest("position"), new_time=largest("new_time"))
+    )
+    for row in seen:
+        found = row["duration"] or max(row["position"] or 0.0, row["new_time"] or 0.0)
+        if found:
+            lengths[row["activity_id"]] = found
+    return lengths
 
 
 def _write_parquet(rows, out: Path, courses, activities, report, row_group_rows, progress) -> None:
@@ -218,10 +261,10 @@ def _write_parquet(rows, out: Path, courses, activities, report, row_group_rows,
             columns["learner_key"].append(username if external else None)
             columns["time"].append(time)
             columns["verb"].append(verb)
-            columns["session_id"].append(session)
+            columns["session_id"].append(session_scrub(session))
             columns["course"].append(courses[cid][0] if cid in courses else None)
             columns["activity"].append(activities[aid][0] if aid in activities else None)
-            columns["payload"].append(_dumps(payload))
+            columns["payload"].append(_dumps(payload_scrub(payload, verb=verb)))
             columns["source"].append(source)
             columns["received"].append(received)
             report.written += 1

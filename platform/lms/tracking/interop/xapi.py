@@ -19,7 +19,8 @@ adl initialized                                 video.loaded (duration = length)
 adl interacted, speed changed                   video.speed_changed
 adl interacted, cc-enabled changed              video.transcript_shown / _hidden
 adl answered, acrossx evaluated                 quiz.answered (response, success, score)
-dod-isd navigated                               navigation.page_viewed
+tincan viewed, dod-isd navigated (a page)       navigation.page_viewed
+adl terminated (a page)                         navigation.page_closed
 adl registered / tincan unregistered            enrollment.activated / deactivated
 <site>/xapi/verbs/<verb> (our own export)       <verb>
 ==============================================  ===============================
@@ -61,8 +62,12 @@ ASSESSMENT_TYPE = "http://adlnet.gov/expapi/activities/question"
 COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
 PAGE_TYPE = "http://activitystrea.ms/schema/1.0/page"
 NAVIGATED = "https://w3id.org/xapi/dod-isd/verbs/navigated"
+VIEWED = "http://id.tincanapi.com/verb/viewed"
 EVALUATED = "https://w3id.org/xapi/acrossx/verbs/evaluated"
 UNREGISTERED = "http://id.tincanapi.com/verb/unregistered"
+PROFILE_TYPE = "http://adlnet.gov/expapi/activities/profile"
+LMS_CATEGORY = "https://w3id.org/xapi/lms"
+LMS_ROLE = "https://w3id.org/xapi/lms/extensions/role"
 
 VERB_IDS = {
     VIDEO_VERBS + "played": "played",
@@ -75,6 +80,7 @@ VERB_IDS = {
     ADL + "answered": "answered",
     EVALUATED: "evaluated",
     NAVIGATED: "navigated",
+    VIEWED: "navigated",
     ADL + "registered": "registered",
     UNREGISTERED: "unregistered",
 }
@@ -89,7 +95,8 @@ EXPORT_VERBS = {
     "video.transcript_shown": (ADL + "interacted", "interacted"),
     "video.transcript_hidden": (ADL + "interacted", "interacted"),
     "quiz.answered": (ADL + "answered", "answered"),
-    "navigation.page_viewed": (NAVIGATED, "navigated"),
+    "navigation.page_viewed": (VIEWED, "viewed"),
+    "navigation.page_closed": (ADL + "terminated", "terminated"),
     "enrollment.activated": (ADL + "registered", "registered"),
     "enrollment.deactivated": (UNREGISTERED, "unregistered"),
 }
@@ -261,6 +268,10 @@ class XapiReader:
             carried = ext.get("payload")
             payload = dict(carried) if isinstance(carried, dict) else {}
             kind = {"video": "video", "quiz": "quiz", "lab": "lab"}.get(canonical.split(".")[0], "reading")
+        elif short == "terminated" and definition.get("type") == PAGE_TYPE:
+            canonical, kind = "navigation.page_closed", "reading"
+            path = object_id[len(self.site) :] if object_id.startswith(self.site + "/") else object_id
+            payload = {"path": path[:500]}
         elif short in ("played", "paused", "terminated", "seeked", "initialized") or (
             short == "completed" and is_video
         ):
@@ -357,7 +368,8 @@ class XapiReader:
             event_id = None
         if event_id is None:
             event_id = stable_id(json.dumps(statement, sort_keys=True, separators=(",", ":")))
-        session = ext.get("session-id") or context.get("registration") or ""
+        session = (ext.get("session") if own_context else None) or ext.get("session-id")
+        session = session or context.get("registration") or ""
         raw = {
             "id": event_id,
             "time": when,
@@ -476,6 +488,21 @@ def _array(stream: Any, path: Path, report: ImportReport) -> Iterator[tuple[Any,
 
 
 # canonical event -> statement ------------------------------------------------------
+def _profile(category: str) -> dict[str, Any]:
+    """A ``contextActivities.category`` entry naming the xAPI profile a statement follows."""
+    return {"id": category, "objectType": "Activity", "definition": {"type": PROFILE_TYPE}}
+
+
+def session_uuid(session: str) -> str:
+    """The Video Profile's ``session-id`` must be a UUID: ours is any short string, so
+    a session that is not a UUID is named by a stable uuid5 of it (the original travels
+    in Cairn's own ``session`` extension)."""
+    try:
+        return str(uuid.UUID(session))
+    except ValueError:
+        return str(uuid.uuid5(NAMESPACE, f"session:{session}"))
+
+
 def event_to_statement(
     *,
     event_id: str,
@@ -490,7 +517,17 @@ def event_to_statement(
     activity_title: str | None,
     payload: dict[str, Any],
     site: str,
+    video_length: float | None = None,
+    language: str = "en",
 ) -> dict[str, Any]:
+    """One event as an xAPI 1.0.3 statement that follows the profile of its kind, as
+    Ralph (the Open edX LRS) models it: the Video Profile for video events, the LMS
+    Profile for (un)registration, Activity Streams pages for page views. Other verbs are
+    plain statements with Cairn's own verb IRI and the payload as an extension.
+
+    ``video_length`` is the video's length when the event does not carry it (the
+    profile requires it on initialized, paused and completed); ``language`` the caption
+    language of a transcript toggle (the course's language)."""
     site = site.rstrip("/")
     cairn_ext = f"{site}/xapi/extensions/"
     verb_id, display = EXPORT_VERBS.get(verb, (f"{site}/xapi/verbs/{verb}", verb))
@@ -505,8 +542,8 @@ def event_to_statement(
             object_id += f"/questions/{payload['question']}"
         object_type = VIDEO_TYPE if video else ASSESSMENT_TYPE if activity_kind == "quiz" else None
         name = activity_title or activity
-    elif verb == "navigation.page_viewed":
-        path = str(payload.get("path", ""))
+    elif verb in ("navigation.page_viewed", "navigation.page_closed"):
+        path = str(payload.get("path") or "/")
         object_id = f"{site}{path}" if path.startswith("/") else f"{site}/{path}"
         object_type, name = PAGE_TYPE, path
     else:
@@ -519,10 +556,12 @@ def event_to_statement(
             result_ext[VIDEO_EXT + "time"] = position
         if payload.get("segments"):
             result_ext[VIDEO_EXT + "played-segments"] = segments_format(payload["segments"])
-        if payload.get("duration") is not None:
-            context_ext[VIDEO_EXT + "length"] = payload["duration"]
+        length = payload.get("duration") if payload.get("duration") is not None else video_length
+        if length is not None:
+            context_ext[VIDEO_EXT + "length"] = length
         if session:
-            context_ext[VIDEO_EXT + "session-id"] = session
+            context_ext[VIDEO_EXT + "session-id"] = session_uuid(session)
+            context_ext[cairn_ext + "session"] = session
     if verb == "video.seeked":
         result_ext[VIDEO_EXT + "time-from"] = payload["old_time"]
         result_ext[VIDEO_EXT + "time-to"] = payload["new_time"]
@@ -530,14 +569,15 @@ def event_to_statement(
         context_ext[VIDEO_EXT + "speed"] = f"{_num_text(payload['new_speed'])}x"
         result_ext[cairn_ext + "old-speed"] = payload["old_speed"]
     elif verb in ("video.transcript_shown", "video.transcript_hidden"):
-        context_ext[VIDEO_EXT + "cc-enabled"] = verb == "video.transcript_shown"
+        result_ext[VIDEO_EXT + "cc-enabled"] = verb == "video.transcript_shown"
+        context_ext[VIDEO_EXT + "cc-subtitle-lang"] = str(payload.get("language") or language)
     elif verb == "video.played" and payload.get("speed"):
         context_ext[VIDEO_EXT + "speed"] = f"{_num_text(payload['speed'])}x"
     elif verb == "video.completed":
         result["completion"] = True
-        duration = payload.get("duration")
-        if duration:
-            result_ext[VIDEO_EXT + "progress"] = round(min(position / duration, 1.0), 3)
+        length = context_ext.get(VIDEO_EXT + "length")
+        progress = min(position / length, 1.0) if length and position is not None else 1.0
+        result_ext[VIDEO_EXT + "progress"] = round(progress, 3)
     elif verb == "quiz.answered":
         answer = payload.get("answer")
         result["response"] = answer if isinstance(answer, str) else json.dumps(answer)
@@ -547,8 +587,10 @@ def event_to_statement(
             result["score"] = {"scaled": payload["score"]}
         if payload.get("attempt"):
             result_ext[cairn_ext + "attempt"] = payload["attempt"]
-    elif verb == "enrollment.activated":
-        context_ext[cairn_ext + "mode"] = payload.get("mode", payload["track"])
+    elif verb.startswith("enrollment.") and verb in EXPORT_VERBS:
+        context_ext[LMS_ROLE] = "learner"
+        if verb == "enrollment.activated":
+            context_ext[cairn_ext + "mode"] = payload.get("mode", payload["track"])
     elif verb not in EXPORT_VERBS:
         context_ext[cairn_ext + "payload"] = payload
     if result_ext:
@@ -563,7 +605,9 @@ def event_to_statement(
     if parents:
         activities["parent"] = parents
     if video:
-        activities["category"] = [{"id": VIDEO_CATEGORY, "objectType": "Activity"}]
+        activities["category"] = [_profile(VIDEO_CATEGORY)]
+    elif verb in ("enrollment.activated", "enrollment.deactivated"):
+        activities["category"] = [_profile(LMS_CATEGORY)]
     if activities:
         context["contextActivities"] = activities
     statement: dict[str, Any] = {

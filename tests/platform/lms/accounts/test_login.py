@@ -33,19 +33,3 @@ def test_sign_up_logs_the_new_learner_in(client):
         "/accounts/signup/", {"username": "newbie", "email": "x", "password1": "1", "password2": "2"}
     )
     assert refused.status_code == 200 and "already exists" in refused.content.decode()
-
-
-def test_password_reset_by_email_console_backend(client, mailoutbox):
-    UserFactory(username="forgetful", email="forgetful@example.org")
-    assert client.post("/accounts/password-reset/", {"email": "forgetful@example.org"}).status_code == 302
-    [message] = mailoutbox
-    link = next(line for line in message.body.splitlines() if "/accounts/reset/" in line).strip()
-    path = link[link.index("/accounts/reset/") :]
-    form = client.get(path, follow=True)
-    assert form.status_code == 200 and "Choose a new password" in form.content.decode()
-    done = client.post(
-        form.redirect_chain[-1][0],
-        {"new_password1": "brand-new-phrase-77", "new_password2": "brand-new-phrase-77"},
-    )
-    assert done.status_code == 302
-    assert client.login(username="forgetful", password="brand-new-phrase-77")

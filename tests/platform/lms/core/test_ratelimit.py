@@ -100,11 +100,12 @@ def test_event_batches_are_limited_per_learner_with_json(client):
 def test_lab_submissions_are_limited_per_learner_with_json(client, settings):
     settings.LAB_SUBMISSIONS_PER_MINUTE = 100  # the database-side limit is not the one tested here
     lab = ActivityFactory(slug="rl-lab", kind=Activity.Kind.LAB, lab_path="x")
+    other = ActivityFactory(slug="rl-lab-2", kind=Activity.Kind.LAB, lab_path="x", week=lab.week)
     user = UserFactory()
     Enrollment.objects.create(user=user, course=lab.course, track=Enrollment.Track.AUDIT)
     client.force_login(user)
-    for _ in range(2):
-        response = client.post(f"/api/labs/{lab.slug}/submissions", {"code": "x = 1", "mode": "run"},
+    for one in (lab, other):  # one pending submission per lab: two labs
+        response = client.post(f"/api/labs/{one.slug}/submissions", {"code": "x = 1", "mode": "run"},
                                content_type="application/json")  # fmt: skip
         assert response.status_code == 202, response.content
     response = client.post(f"/api/labs/{lab.slug}/submissions", {"code": "x = 1", "mode": "run"},

@@ -25,6 +25,12 @@ ANSWER = "Z = np.dot(W, A) + b"
 @pytest.fixture
 def lab(settings):
     settings.CONTENT_ROOT = FIXTURES
+    # These tests upload many files a minute; the limit itself: test_submission_limits.py.
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "lab-notebook-user": "1000/m",
+        "lab-notebook-ip": "1000/m",
+    }
     return ActivityFactory(
         slug="upload-lab", kind=Activity.Kind.LAB, lab_path="matrix-lab", week__course__slug="c7"
     )

@@ -48,12 +48,21 @@ def assert_scale_failed(result, *kinds):
 
 
 def nobody_processes() -> list[str]:
-    """Live processes of the sandbox user (zombies waiting for the host's init to reap
-    them hold no resources and run nothing)."""
-    out = subprocess.run(
-        ["ps", "-u", "nobody", "-o", "pid=,stat=,comm="], capture_output=True, text=True
-    ).stdout
-    return [line for line in out.splitlines() if line.split() and not line.split()[1].startswith("Z")]
+    """Live processes left by THIS test process's sandbox runs, and their cgroups. Every
+    run's processes sit in a cgroup named ``cairn-run-<our pid>-...`` (other sessions may
+    be grading on this machine at the same time); zombies waiting for the host's init to
+    reap them hold no resources and run nothing."""
+    mine = f"cairn-run-{os.getpid()}-"
+    out = subprocess.run(["ps", "-e", "-o", "pid=,stat=,comm="], capture_output=True, text=True).stdout
+    left = []
+    for line in out.splitlines():
+        pid, stat = line.split()[:2]
+        try:
+            if mine in Path(f"/proc/{pid}/cgroup").read_text() and not stat.startswith("Z"):
+                left.append(line)
+        except OSError:
+            pass  # gone meanwhile
+    return left + [str(p) for p in Path("/sys/fs/cgroup").glob(f"**/{mine}*")]
 
 
 def test_the_sandbox_self_test_passes_here(monkeypatch):

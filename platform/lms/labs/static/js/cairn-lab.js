@@ -1,6 +1,8 @@
 /*
  * Lab page: Run / Submit the notebook, then follow the grading live
- * (queued -> running -> graded) by polling the submission, and show per-test feedback.
+ * (queued -> running -> graded | not_gradable | failed) by polling the submission, and show
+ * per-test feedback or why it could not be graded. Refusals (a run still going, too many,
+ * too large) are shown as the server words them.
  * The editor is CodeMirror when cairn-editor.js could attach it, else the plain textarea;
  * an uploaded .ipynb is turned into code by the server and fills the editor.
  */
@@ -24,6 +26,20 @@
   function setCode(text) {
     if (editor) { editor.setValue(text); editor.save(); }
     else code.value = text;
+  }
+
+  // A reply as {ok, status, body}: the JSON body, or an {error} that says what the server
+  // answered when it was not JSON (a proxy's page, a body refused before the API saw it).
+  function reply(r) {
+    return r.text().then(function (text) {
+      var body;
+      try { body = JSON.parse(text); } catch (e) { body = null; }
+      if (!body || typeof body !== "object") {
+        body = {error: r.status === 413 ? "The notebook is too large for the server to accept"
+                                        : "The server could not handle this (HTTP " + r.status + ")"};
+      }
+      return {ok: r.ok, status: r.status, body: body};
+    });
   }
 
   function el(tag, cls, text) {
@@ -55,8 +71,19 @@
 
   function poll(id) {
     fetch(form.dataset.statusUrl + id, {credentials: "same-origin"})
-      .then(function (r) { return r.json(); })
-      .then(function (sub) {
+      .then(reply)
+      .then(function (answer) {
+        if (answer.status >= 500 || answer.status === 429) {  // passing trouble: keep following
+          setTimeout(function () { poll(id); }, 2000);
+          return;
+        }
+        if (!answer.ok) {
+          status.textContent = (answer.body.error || answer.body.detail || "This run can no longer be followed") +
+                               ". Reload the page to see your last result.";
+          status.dataset.status = "error";
+          return;
+        }
+        var sub = answer.body;
         show(sub);
         if (sub.status === "queued" || sub.status === "running") setTimeout(function () { poll(id); }, 500);
       })
@@ -71,12 +98,18 @@
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
         body: JSON.stringify({code: getCode(), mode: button.dataset.mode})
-      }).then(function (r) {
-        return r.json().then(function (body) { return {ok: r.ok, body: body}; });
-      }).then(function (reply) {
-        if (!reply.ok) { status.textContent = reply.body.error || "Refused"; return; }
-        show(reply.body);
-        poll(reply.body.id);
+      }).then(reply).then(function (answer) {
+        if (!answer.ok) {
+          status.textContent = answer.body.error || answer.body.detail || "Refused";
+          status.dataset.status = "refused";
+          if (answer.body.pending) {  // the previous run is still going: follow it
+            status.textContent += " (following it below)";
+            setTimeout(function () { poll(answer.body.pending); }, 1500);
+          }
+          return;
+        }
+        show(answer.body);
+        poll(answer.body.id);
       }).catch(function () { status.textContent = "Network error: nothing was sent. Try again."; });
     });
   });
@@ -103,15 +136,13 @@
     data.append("notebook", file);
     fetch(upload.dataset.uploadUrl, {
       method: "POST", credentials: "same-origin", headers: {"X-CSRFToken": csrf}, body: data
-    }).then(function (r) {
-      return r.json().then(function (body) { return {ok: r.ok, body: body}; });
-    }).then(function (reply) {
-      if (!reply.ok) {
-        say("Could not use " + file.name + ": " + (reply.body.error || reply.body.detail || "refused") +
+    }).then(reply).then(function (answer) {
+      if (!answer.ok) {
+        say("Could not use " + file.name + ": " + (answer.body.error || answer.body.detail || "refused") +
             ". Your code was not changed.", "error");
         return;
       }
-      setCode(reply.body.code);
+      setCode(answer.body.code);
       say("Loaded your code from " + file.name + ": Run or Submit it to grade it.", "ok");
     }).catch(function () {
       say("The upload failed (network or server error). Your code was not changed.", "error");
