@@ -374,13 +374,7 @@ def spawn(
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
-    timed_out = False
-    try:
-        proc.wait(timeout=limits.wall_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc)
-        proc.wait()
+    timed_out = wait_or_kill(proc, limits.wall_s, lambda: _kill_group(proc))
     _kill_group(proc)  # leftovers: children that outlived the harness
     reader.join(timeout=5)
     if proc.stdout:
@@ -395,6 +389,27 @@ def spawn(
         timed_out=timed_out,
         flooded=flooded.is_set(),
     )
+
+
+def wait_or_kill(proc: subprocess.Popen, timeout_s: float, kill: Callable[[], None]) -> bool:
+    """Wait for ``proc``, calling ``kill`` if it outlives ``timeout_s``; whether it did.
+
+    ``Popen.wait(timeout=...)`` polls with sleeps of up to 50 ms, which a grading pays on
+    every process it starts; a blocking wait with a timer returns when the process ends."""
+    fired = threading.Event()
+
+    def on_timeout() -> None:
+        fired.set()
+        kill()
+
+    timer = threading.Timer(timeout_s, on_timeout)
+    timer.daemon = True
+    timer.start()
+    try:
+        proc.wait()
+    finally:
+        timer.cancel()
+    return fired.is_set()
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -614,10 +629,12 @@ READBACK_WALL_S = 40.0
 
 
 def read_outputs(
-    out_dir: Path, tids: list[str], budget: readback.Budget
+    out_dir: Path, tids: list[str], budget: readback.Budget, *, trusted: bool = False
 ) -> tuple[dict | None, dict[str, TestRun]]:
     """``(module status, {test id: run})`` of one sandbox run, read back by ``readback.py``
-    in its own limited process; a test the harness never reached has no entry.
+    in its own limited process; a test the harness never reached has no entry. The
+    outputs of trusted code (the reference solution, the registered mistakes) are read
+    by the same code in this process: no learner code wrote them.
 
     ``budget`` is what this grading may still read (items, bytes, arrays, characters); it
     is charged with what the reader kept, or emptied when the reader itself was stopped.
@@ -625,6 +642,11 @@ def read_outputs(
     """
     dest = Path(tempfile.mkdtemp(prefix="cairn-readback-"))
     try:
+        if trusted:
+            readback.read_all(
+                out_dir, tids, dest, readback.Budget(*(getattr(budget, c) for c in readback.Budget.CAPS))
+            )
+            return _load_records(dest, tids, budget, "")
         argv = [
             sys.executable, "-I", "-S", "-B", str(READBACK_FILE),
             "--out", str(out_dir), "--dest", str(dest), "--tests", ",".join(tids),
@@ -633,45 +655,51 @@ def read_outputs(
         for cap, value in budget.as_dict().items():
             argv += [f"--{cap}", str(value)]
         death = ""
-        try:
-            proc = subprocess.run(
-                argv, cwd=dest, env=sandbox_env(dest), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=READBACK_WALL_S,
-            )  # fmt: skip
-            if proc.returncode != 0:
-                death = ProcessRun(proc.returncode, 0.0, "").death or ""
-        except subprocess.TimeoutExpired:
+        proc = subprocess.Popen(
+            argv, cwd=dest, env=sandbox_env(dest), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        if wait_or_kill(proc, READBACK_WALL_S, proc.kill):
             death = "it ran past the wall-clock time limit"
-        module, records, used = _read_records(dest / readback.RECORDS)
-        for cap in readback.Budget.CAPS:
-            spent = used.get(cap) if used is not None else None
-            left = getattr(budget, cap) - spent if type(spent) is int and spent >= 0 else 0
-            setattr(budget, cap, max(0, left))
-        runs: dict[str, TestRun] = {}
-        arrays_path = dest / readback.ARRAYS
-        bound = readback.MAX_BYTES + 4096 * readback.MAX_MEMBERS  # data + the reader's npy headers
-        usable = arrays_path.is_file() and arrays_path.stat().st_size <= bound
-        arrays = open(arrays_path, "rb") if usable else None  # noqa: SIM115
-        try:
-            for tid in tids:
-                record = records.get(tid)
-                if record is not None:
-                    runs[tid] = _run_from_record(tid, record, arrays)
-                elif used is None:
-                    runs[tid] = TestRun(
-                        tid,
-                        "error",
-                        "OutputError",
-                        "your output could not be read back within the grader's limits "
-                        f"({READBACK_MEMORY >> 20} MiB of memory, {READBACK_CPU_S} s of CPU): "
-                        f"{death or 'the reader stopped'}",
-                    )
-        finally:
-            if arrays is not None:
-                arrays.close()
-        return module, runs
+        elif proc.returncode != 0:
+            death = ProcessRun(proc.returncode, 0.0, "").death or ""
+        return _load_records(dest, tids, budget, death)
     finally:
         shutil.rmtree(dest, ignore_errors=True)
+
+
+def _load_records(
+    dest: Path, tids: list[str], budget: readback.Budget, death: str
+) -> tuple[dict | None, dict[str, TestRun]]:
+    """The reader's records and arrays in ``dest`` as runs; ``budget`` charged."""
+    module, records, used = _read_records(dest / readback.RECORDS)
+    for cap in readback.Budget.CAPS:
+        spent = used.get(cap) if used is not None else None
+        left = getattr(budget, cap) - spent if type(spent) is int and spent >= 0 else 0
+        setattr(budget, cap, max(0, left))
+    runs: dict[str, TestRun] = {}
+    arrays_path = dest / readback.ARRAYS
+    bound = readback.MAX_BYTES + 4096 * readback.MAX_MEMBERS  # data + the reader's npy headers
+    usable = arrays_path.is_file() and arrays_path.stat().st_size <= bound
+    arrays = open(arrays_path, "rb") if usable else None  # noqa: SIM115
+    try:
+        for tid in tids:
+            record = records.get(tid)
+            if record is not None:
+                runs[tid] = _run_from_record(tid, record, arrays)
+            elif used is None:
+                runs[tid] = TestRun(
+                    tid,
+                    "error",
+                    "OutputError",
+                    "your output could not be read back within the grader's limits "
+                    f"({READBACK_MEMORY >> 20} MiB of memory, {READBACK_CPU_S} s of CPU): "
+                    f"{death or 'the reader stopped'}",
+                )
+    finally:
+        if arrays is not None:
+            arrays.close()
+    return module, runs
 
 
 def _read_records(path: Path) -> tuple[dict | None, dict[str, dict], dict | None]:
@@ -743,8 +771,10 @@ def execute(
     cpu_caps: Mapping[str, float] | None = None,
     runner: Any = None,
     budget_s: float | None = None,
+    trusted: bool = False,
 ) -> Execution:
-    """Run ``code`` (a whole notebook .py) on the tests at ``indices`` in the sandbox.
+    """Run ``code`` (a whole notebook .py) on the tests at ``indices`` in the sandbox;
+    ``trusted`` for the reference solution (its outputs are read in this process).
 
     A process that dies marks its current test ``crashed``; the tests not yet run go to a
     fresh process, until every test has a result or ``budget_s`` of wall time is spent.
@@ -785,7 +815,7 @@ def execute(
             proc = run_harness(code_path, drivers_path, prepared.dir, out_dir, limits, runner)
             processes.append(proc)
             attempt += 1
-            status, results = read_outputs(out_dir, pending, budget)
+            status, results = read_outputs(out_dir, pending, budget, trusted=trusted)
             if attempt == 1:
                 module_status = _clean_module_status(status, proc)
             if status and status.get("status") == "syntax_error":
@@ -854,7 +884,9 @@ def reference_outputs(
     if key not in _REFERENCE_CACHE:
         if len(_REFERENCE_CACHE) > 64:
             _REFERENCE_CACHE.clear()
-        _REFERENCE_CACHE[key] = execute(lab, lab.source, indices, submission_seed, runner=runner)
+        _REFERENCE_CACHE[key] = execute(
+            lab, lab.source, indices, submission_seed, runner=runner, trusted=True
+        )
     return _REFERENCE_CACHE[key]
 
 
@@ -1239,7 +1271,8 @@ def mistake_outputs(
         budget = IMPORT_SLACK_S + sum(cpu[tid] for ids in plan_ids.values() for tid in ids)
         spawn(argv, cwd=REPO_ROOT, env=env, limits=Limits(cpu_s=budget, wall_s=2 * budget + 10))
         return {
-            int(m): read_outputs(out_dir / f"m{m}", ids, readback.Budget())[1] for m, ids in plan_ids.items()
+            int(m): read_outputs(out_dir / f"m{m}", ids, readback.Budget(), trusted=True)[1]
+            for m, ids in plan_ids.items()
         }
     finally:
         shutil.rmtree(job, ignore_errors=True)

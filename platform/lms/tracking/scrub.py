@@ -26,6 +26,7 @@ characters at a time by linear regular expressions.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import chain
 from typing import Any
 from urllib.parse import unquote_plus
@@ -69,6 +70,13 @@ _PARAM = re.compile(r"(^|[?&;])([^=&?#;\s]{1,64})=([^&#;\s]*)")
 
 def personal_key(key: str) -> bool:
     return _folded(key) in _PERSONAL_FOLDED
+
+
+@lru_cache(maxsize=8192)
+def _key_rule(key: str) -> str | None:
+    """What a payload key becomes: None (a personal key: dropped) or the key scrubbed.
+    Keys repeat across events (``position``, ``edx_type``), so the answer is remembered."""
+    return None if personal_key(key) else text_scrub(key)
 
 
 def _param(match: re.Match) -> str:
@@ -133,9 +141,10 @@ def _scrub(value: Any, depth: int, keep: frozenset = frozenset()) -> Any:
         out = {}
         for key, item in value.items():
             key = key if type(key) is str else str(key)
-            if key not in keep and personal_key(key):
-                continue
-            out[text_scrub(key)] = _scrub(item, depth + 1)
+            if key in keep:
+                out[text_scrub(key)] = _scrub(item, depth + 1)
+            elif (kept := _key_rule(key) if len(key) <= 64 else _key_rule.__wrapped__(key)) is not None:
+                out[kept] = _scrub(item, depth + 1)
         return out
     if kind is list or kind is tuple:
         if depth > MAX_DEPTH:
