@@ -49,7 +49,8 @@ test: install sandbox ## Run the test suite (PostgreSQL, Redis, real Celery work
 screenshots: install sandbox ## Retake docs/screenshots/ with the browser test of a learner's journey
 	CAIRN_SCREENSHOTS=$(CURDIR)/docs/screenshots DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 		CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
-		$(PY) -m pytest tests/platform/lms/test_learner_journey_browser.py -q
+		$(PY) -m pytest tests/platform/lms/test_learner_journey_browser.py \
+			tests/platform/lms/tracking/test_course_structure_browser.py -q
 
 lint: install ## ruff check + format check
 	$(VENV)/bin/ruff check .

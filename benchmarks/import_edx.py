@@ -2,9 +2,12 @@
 
 Generates N realistic lines (default 1,000,000; ``CAIRN_BENCH_EDX_LINES`` overrides):
 a few hundred learners in one course, browser video events with ``event`` as a JSON
-string, server ``problem_check`` events with an object, sequence navigation, plus some
-unmapped types and a few bad lines. Then imports the file (fresh: every event new) and
-reports lines/s. ``--workers`` is the number of cores (``CAIRN_BENCH_EDX_WORKERS``
+string, server ``problem_check`` events with an object, sequence navigation, and 10 % of
+what real logs hold beside (issue 18): server page views, browser copies of problem
+events, page closes, links, forum views, shown answers, textbook pages, and types passed
+through as ``external.edx``; plus a few bad lines. Then imports the file (fresh: every
+event new) and reports lines/s, beside the raw store's rate in the same run (``_raw_store``:
+the same number of connections storing rows of the same shape with no parsing). ``--workers`` is the number of cores (``CAIRN_BENCH_EDX_WORKERS``
 overrides; 1 is the sequential path). The benchmark's learners, course and events are
 deleted afterwards.
 """
@@ -16,7 +19,9 @@ import json
 import os
 import random
 import tempfile
+import threading
 import time
+import uuid
 from pathlib import Path
 
 from django.core.management import call_command
@@ -30,9 +35,51 @@ from lms.tracking.models import Event
 N = int(os.environ.get("CAIRN_BENCH_EDX_LINES", "1000000"))
 WORKERS = int(os.environ.get("CAIRN_BENCH_EDX_WORKERS", str(os.cpu_count() or 1)))
 LEARNERS = 300
+CHUNK = 5000  # rows a store call, as the import's chunks
+RAW_ROWS = int(os.environ.get("CAIRN_BENCH_EDX_RAW_ROWS", "200000"))
 COURSE = "course-v1:BenchX+DL101+2019_T1"
 USER_PREFIX = "bench-edx-"
 START = dt.datetime(2019, 3, 1, tzinfo=dt.UTC)  # all events in one month, a partition of their own
+
+
+_HTML = "<div class='problem'><p>" + "Which step size makes gradient descent converge? " * 30 + "</p></div>"
+
+
+def _other(rng: random.Random, roll: float, problems: list[str]) -> dict:
+    """The types of a real log beside video, problems and sequences (issue 18's sample:
+    server page views first), mapped or passed through; about 10 % of the lines."""
+    if roll < 0.95:  # an implicit event: a page the server served, its GET / POST with it
+        return {"event_type": f"/courses/{COURSE}/courseware/ch{rng.randrange(9)}/", "event_source": "server",
+                "event": {"GET": {"activate_block_id": [problems[0]]}, "POST": {}}}  # fmt: skip
+    if roll < 0.96:  # the browser's copy of problem_check: passed through, with its HTML
+        problem = problems[rng.randrange(len(problems))]
+        return {"event_type": "problem_graded", "event_source": "browser",
+                "event": json.dumps([f"input_{problem[-16:]}_2_1=choice_1", _HTML])}  # fmt: skip
+    if roll < 0.97:
+        return {"event_type": "page_close", "event_source": "browser", "event": ""}
+    if roll < 0.975:
+        return {"event_type": "edx.ui.lms.link_clicked", "event_source": "browser",
+                "event": json.dumps({"current_url": "https://courses.bench.example/courses/x",
+                                     "target_url": "https://en.wikipedia.org/wiki/Backpropagation"})}  # fmt: skip
+    if roll < 0.98:
+        return {"event_type": "edx.forum.thread.viewed", "event_source": "server",
+                "event": {"id": f"{rng.getrandbits(96):024x}", "title": "Loss diverges", "commentable_id": "course",
+                          "target_username": "someone", "user_forums_roles": ["Student"]}}  # fmt: skip
+    if roll < 0.985:
+        problem = problems[rng.randrange(len(problems))]
+        return {"event_type": "showanswer", "event_source": "server", "event": {"problem_id": problem}}
+    if roll < 0.99:
+        return {"event_type": "book", "event_source": "browser",
+                "event": json.dumps({"type": "nextpage", "new": rng.randrange(1, 300), "chapter": "/c1.pdf",
+                                     "name": "textbook.pdf.page.navigatednext"})}  # fmt: skip
+    # types with no canonical verb: passed through as external.edx
+    etype = rng.choice(["edx.bookmark.listed", "xblock.poll.view_results", "edx.team.page_viewed",
+                        "edx.video.language_menu.shown", "edx.special_exam.timed.attempt.ready_to_submit"])  # fmt: skip
+    return {
+        "event_type": etype,
+        "event_source": "server",
+        "event": {"list_type": "per_course", "page_size": 10},
+    }
 
 
 def _generate(path: Path, n: int) -> None:
@@ -103,7 +150,7 @@ def _generate(path: Path, n: int) -> None:
                         "user_id": 1000 + int(user[-4:]),
                     },
                 )  # fmt: skip
-            elif roll < 0.95:  # navigation
+            elif roll < 0.90:  # navigation
                 sequence = sequences[rng.randrange(len(sequences))]
                 old = rng.randint(1, 6)
                 line.update(
@@ -111,15 +158,51 @@ def _generate(path: Path, n: int) -> None:
                     event=json.dumps({"old": old, "new": old + 1, "id": sequence, "current_tab": old,
                                       "tab_count": 7, "widget_placement": "top"}),
                 )  # fmt: skip
-            elif roll < 0.999:  # types Cairn does not read
-                line.update(
-                    event_type=rng.choice(["page_close", f"/courses/{COURSE}/courseware"]), event="{}"
-                )
+            elif roll < 0.999:  # what real logs hold beside: page views, copies, forums, other types
+                line.update(_other(rng, roll, problems))
             else:
                 out.write('{"username": "broken", "event_type": "play_vid\n')
                 continue
             out.write(json.dumps(line, separators=(",", ":")))
             out.write("\n")
+
+
+def _raw_store(n: int, workers: int) -> float:
+    """The store's own rate in this run, the floor under the import: ``n`` rows shaped like
+    the import's (a bench learner, the course, an activity, a video payload) stored by
+    ``workers`` threads, each on its own connection, 5,000 rows a call, through the same
+    ``rows_store_count`` (binary COPY into staging, INSERT ... ON CONFLICT DO NOTHING):
+    no reading, parsing, validation or record resolution."""
+    from lms.tracking.store import Row, rows_store_count
+
+    learners = list(User.objects.filter(username__startswith=USER_PREFIX).values_list("pk", flat=True))
+    activity = Activity.objects.filter(course__title=COURSE, course__external_source="edx").first()
+    course_id, activity_id = (activity.course_id, activity.pk) if activity else (None, None)
+    per_worker = n // workers // CHUNK
+    received = dt.datetime.now(dt.UTC)
+
+    def work(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(per_worker):
+                rows = [
+                    Row(learners[rng.randrange(len(learners))], START + dt.timedelta(seconds=rng.random() * 2e6),
+                        uuid.UUID(int=rng.getrandbits(128), version=4), received, "raw", course_id, activity_id,
+                        "video.paused", {"position": rng.random() * 600, "code": "html5", "edx_type": "pause_video"},
+                        "edx")
+                    for _ in range(CHUNK)
+                ]  # fmt: skip
+                rows_store_count(rows)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(workers)]
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return per_worker * CHUNK * workers / (time.perf_counter() - t0)
 
 
 def _cleanup() -> None:
@@ -161,6 +244,7 @@ def run() -> None:
         seconds = time.perf_counter() - t0
     summary = out.getvalue()
     stored = int(summary.split("events stored:")[1].split()[0])
+    raw = _raw_store(RAW_ROWS, WORKERS)
     print(f"generated {N} lines ({size / 1e6:.0f} MB gzipped) in {generated:.1f} s")
     print("| measure | value |")
     print("|---|---|")
@@ -169,6 +253,9 @@ def run() -> None:
     print(f"| events stored | {stored} |")
     print(f"| import seconds (fresh) | {seconds:.1f} |")
     print(f"| lines/s | {N / seconds:,.0f} |")
+    print(f"| events stored/s | {stored / seconds:,.0f} |")
+    print(f"| raw store, same run ({RAW_ROWS:,} rows, {WORKERS} connections) | {raw:,.0f} rows/s |")
+    print(f"| import / raw store | {stored / seconds / raw:.0%} |")
     print()
     print(summary)
     _cleanup()

@@ -117,9 +117,11 @@ def model_train(*, version_id: int) -> ModelVersion:
 
 def _train_and_gate(version: ModelVersion, folder: Path) -> None:
     import pandas as pd
+    from django.db.models import Q
 
     from lms.courses.models import Activity
     from lms.tracking.interop.export import events_export
+    from lms.tracking.interop.structure import SOURCE as STRUCTURE_SOURCE
     from recommender.compare import GateConfig
     from recommender.data import write_learner_ids
     from recommender.evaluate import evaluate
@@ -131,8 +133,11 @@ def _train_and_gate(version: ModelVersion, folder: Path) -> None:
     if not data.exists():  # a redelivered task reuses its export (and resumes training)
         events_export(format="parquet", out=data)
     syllabus = folder / "syllabus.json"
+    # The syllabus: the site's own courses, and imported courses in the order of their
+    # imported structure (not the activities only their logs named).
+    structured = Q(external_source="") | Q(week__slug__startswith=f"{STRUCTURE_SOURCE}-ch-")
     order = list(
-        Activity.objects.filter(retired=False, external_source="")
+        Activity.objects.filter(structured, retired=False)
         .order_by("course__number", "week__position", "position")
         .values_list("slug", flat=True)
     )

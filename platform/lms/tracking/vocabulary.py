@@ -22,6 +22,9 @@ _SEGMENTS = {
 }
 _SLUG = {"type": "string", "minLength": 1, "maxLength": 80}
 _SCORE = {"type": "number", "minimum": 0, "maximum": 1}
+_PATH = {"type": "string", "maxLength": 500}
+_TARGET = {"type": "string", "maxLength": 500}
+_SHORT = {"type": "string", "maxLength": 64}
 
 
 def _obj(required: dict[str, Any] | None = None, optional: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -61,6 +64,12 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
         {"correct": {"type": "boolean"}, "attempt": {"type": "integer", "minimum": 1}},
     ),
     "quiz.submitted": _obj({"attempt": {"type": "integer", "minimum": 1}}),
+    # problem interactions beyond answering (edX problem events)
+    "quiz.hint_shown": _obj(optional={"question": _SLUG, "hint": {"type": "integer", "minimum": 0}}),
+    "quiz.answer_shown": _obj(optional={"question": _SLUG}),
+    "quiz.saved": _obj(optional={"question": _SLUG}),
+    "quiz.reset": _obj(optional={"question": _SLUG}),
+    "quiz.rescored": _obj(optional={"question": _SLUG, "score": _SCORE}),
     "quiz.graded": _obj(
         {"attempt": {"type": "integer", "minimum": 1}, "score": _SCORE},
         {
@@ -86,6 +95,35 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
     # navigation
     "navigation.page_viewed": _obj({"path": {"type": "string", "maxLength": 500}}),
     "navigation.outline_selected": _obj({"target": {"type": "string", "maxLength": 500}}),
+    "navigation.link_clicked": _obj({"target": _TARGET}, {"path": _PATH}),
+    "navigation.page_closed": _obj(optional={"path": _PATH}),
+    # a search: scope course, forum, team, notes or textbook; results when the source counts them
+    "navigation.searched": _obj(
+        {"scope": {"enum": ["course", "forum", "team", "notes", "textbook"]}},
+        {"query": {"type": "string", "maxLength": 500}, "results": {"type": "integer", "minimum": 0}},
+    ),
+    # textbooks (edX PDF / PNG viewers): the page turned to, in a book (chapter: its file)
+    "textbook.page_turned": _obj(
+        optional={"page": {"type": "integer", "minimum": 0}, "chapter": {"type": "string", "maxLength": 500}}
+    ),
+    # bookmarks of a unit (the activity)
+    "bookmark.added": _obj(),
+    "bookmark.removed": _obj(),
+    "bookmark.opened": _obj(),
+    # the learner's own notes on course text: the note's id and text length, never the text
+    "note.added": _obj(optional={"note": _SHORT, "length": {"type": "integer", "minimum": 0}}),
+    "note.edited": _obj(optional={"note": _SHORT, "length": {"type": "integer", "minimum": 0}}),
+    "note.deleted": _obj(optional={"note": _SHORT}),
+    # a unit marked done / not done by the learner (edX completion)
+    "completion.toggled": _obj({"done": {"type": "boolean"}}),
+    # polls and surveys: an answer with no right or wrong
+    "survey.submitted": _obj({"answer": {}}),
+    # open response assessment: a response submitted, an assessment given (peer, self, training)
+    "assessment.submitted": _obj(
+        optional={"submission": _SHORT, "attempt": {"type": "integer", "minimum": 0}}
+    ),
+    "assessment.assessed": _obj({"kind": {"enum": ["peer", "self", "training"]}}, {"submission": _SHORT}),
+    "certificate.earned": _obj(optional={"mode": {"type": "string", "maxLength": 40}}),
     # recommendation (shown by the server; followed/dismissed by the learner)
     "recommendation.shown": _obj(
         {"items": {"type": "array", "minItems": 1, "maxItems": 10, "items": _SLUG}},
@@ -109,7 +147,8 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
     # enrollment
     "enrollment.activated": _obj({"track": {"enum": ["audit", "verified", "external"]}}),
     "enrollment.deactivated": _obj(),
-    "enrollment.track_changed": _obj({"old_track": {"type": "string"}, "new_track": {"type": "string"}}),
+    # old_track: unknown in an imported edX mode change (the log names the new mode only)
+    "enrollment.track_changed": _obj({"new_track": {"type": "string"}}, {"old_track": {"type": "string"}}),
     "enrollment.session_changed": _obj(
         {"new_session": {"type": "string", "format": "date"}},
         {"old_session": {"type": ["string", "null"]}},
@@ -124,6 +163,14 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
         {"thread": {"type": "string", "maxLength": 64}}, {"length": {"type": "integer"}}
     ),
     "discussion.marked_answered": _obj({"thread": {"type": "string", "maxLength": 64}}),
+    "discussion.viewed": _obj({"thread": {"type": "string", "maxLength": 64}}),
+    "discussion.voted": _obj(
+        {"thread": {"type": "string", "maxLength": 64}},
+        {"response": {"type": "string", "maxLength": 64}, "undo": {"type": "boolean"}},
+    ),
+    # an event of an imported source with no canonical verb, kept as it came (scrubbed,
+    # bounded): its type, and the source's event object. Only imports write it.
+    "external.edx": _obj({"edx_type": {"type": "string", "maxLength": 200}}, {"event": {}}),
 }
 
 VERBS: frozenset[str] = frozenset(PAYLOAD_SCHEMAS)
@@ -143,6 +190,13 @@ SERVER_ONLY_VERBS: frozenset[str] = frozenset(
         "discussion.replied",
         "discussion.marked_answered",
         "personalization.changed",
+        "quiz.rescored",
+        "discussion.viewed",
+        "discussion.voted",
+        "assessment.submitted",
+        "assessment.assessed",
+        "certificate.earned",
+        "external.edx",
     }
 )
 

@@ -151,14 +151,21 @@ class ImportReport:
     invalid: int = 0  # mapped, but refused by validation
     bad: int = 0  # unreadable lines
     skipped: Counter = field(default_factory=Counter)
+    bad_kinds: Counter = field(default_factory=Counter)  # bad lines by reason, where the reader names it
     learners_created: int = 0
     courses_created: int = 0
     activities_created: int = 0
     problems: list[str] = field(default_factory=list)  # the first MAX_PROBLEMS, "where: why"
 
-    def bad_line(self, where: str, reason: str) -> None:
+    def bad_line(self, where: str, reason: str, kind: str | None = None) -> None:
+        """A line that could not be read; ``kind`` (a reason without the line's own
+        values) is counted in the summary's "bad lines by reason"."""
         self.bad += 1
         self.problem(where, reason)
+        if kind is not None:
+            if kind not in self.bad_kinds and len(self.bad_kinds) >= MAX_SKIP_KINDS:
+                kind = "other reasons"
+            self.bad_kinds[kind] += 1
 
     def problem(self, where: str, reason: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -178,6 +185,7 @@ class ImportReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for reason, n in other.skipped.items():
             self.skip(reason, n)
+        self.bad_kinds.update(other.bad_kinds)
         self.problems.extend(other.problems[: MAX_PROBLEMS - len(self.problems)])
 
     @property
@@ -206,8 +214,9 @@ class ImportReport:
             f"  duplicates:          {self.duplicates}",
             f"  invalid events:      {self.invalid}",
             f"  bad lines:           {self.bad}",
-            f"  skipped:             {sum(self.skipped.values())}",
         ]
+        lines += [f"    {n:>10}  {reason}" for reason, n in self.bad_kinds.most_common()]
+        lines += [f"  skipped:             {sum(self.skipped.values())}"]
         lines += [f"    {n:>10}  {reason}" for reason, n in self.skipped.most_common()]
         lines += [
             f"  learners created:    {self.learners_created}",

@@ -141,7 +141,7 @@ def edx_lines() -> list[str]:
             10,
             module={"usage_key": PROBLEM_KEY, "display_name": "Problem 1"},
         ),
-        browser("problem_check", "input_p1_2_1=choice_2", 11),  # browser copy: ignored
+        browser("problem_check", "input_p1_2_1=choice_2", 11),  # browser copy: passed through
         browser(
             "seq_goto",
             {
@@ -254,11 +254,14 @@ def test_edx_log_maps_every_type_to_canonical_events(tmp_path):
         ("video.completed", "complete_video"),
         ("video.seeked", "edx.video.position.changed"),
         ("quiz.answered", "problem_check"),
+        ("external.edx", "problem_check"),
         ("navigation.page_viewed", "seq_goto"),
         ("navigation.page_viewed", "edx.ui.lms.sequence.next_selected"),
         ("navigation.outline_selected", "edx.ui.lms.outline.selected"),
         ("enrollment.activated", "edx.course.enrollment.activated"),
         ("enrollment.deactivated", "edx.course.enrollment.deactivated"),
+        ("navigation.page_closed", "page_close"),
+        ("navigation.page_viewed", f"/courses/{COURSE}/courseware"),
     ]
     by = {(e.verb, e.payload["edx_type"]): e for e in events}
     loaded = by["video.loaded", "load_video"]
@@ -304,9 +307,13 @@ def test_edx_log_maps_every_type_to_canonical_events(tmp_path):
         assert not {"user_id", "username", "ip", "agent", "host", "course_id"} & event.payload.keys()
     assert [e.payload["position"] for e in stored(learner__username="grace")] == [5]
 
-    assert "events stored:       17" in summary and "bad lines:           3" in summary
-    assert "unmapped type page_close" in summary and "unmapped type (URL path)" in summary
-    assert "problem_check from the browser" in summary and "anonymous (no username)" in summary
+    copy = by["external.edx", "problem_check"]  # the browser's copy: kept as it came
+    assert copy.payload["event"] == "input_p1_2_1=choice_2" and copy.activity_id is None
+    served = by["navigation.page_viewed", f"/courses/{COURSE}/courseware"].payload
+    assert served["path"] == f"/courses/{COURSE}/courseware" and "GET" not in served
+    assert by["navigation.page_closed", "page_close"].payload["path"].endswith("/courseware/ch1/s1/1")
+    assert "events stored:       20" in summary and "bad lines:           3" in summary
+    assert "unmapped" not in summary and "anonymous (no username)" in summary
     assert f"{tmp_path / 'tracking.log'}:22: not valid JSON" in summary
     assert ":23: no event_type" in summary and ":24: no time" in summary
     assert "learners created:    2" in summary and "courses created:     1" in summary
@@ -317,13 +324,13 @@ def test_edx_import_is_idempotent_and_reads_gzip(tmp_path):
     plain = write(tmp_path / "tracking.log", edx_lines())
     gz = write(tmp_path / "tracking.log-20250305.gz", edx_lines(), gz=True)
     report = events_import(format="edx", paths=[plain])
-    assert report.stored == 17 and report.duplicates == 0 and report.bad == 3
+    assert report.stored == 20 and report.duplicates == 0 and report.bad == 3
     before = snapshot()
     again = events_import(format="edx", paths=[gz])  # same lines, gzipped: same ids
-    assert (again.lines, again.stored, again.duplicates, again.bad) == (report.lines, 0, 17, 3)
+    assert (again.lines, again.stored, again.duplicates, again.bad) == (report.lines, 0, 20, 3)
     assert again.learners_created == again.courses_created == again.activities_created == 0
     summary = run("import_events", "--format", "edx", str(plain))
-    assert "events stored:       0" in summary and "duplicates:          17" in summary
+    assert "events stored:       0" in summary and "duplicates:          20" in summary
     assert snapshot() == before
     assert Course.objects.count() == 1 and Activity.objects.count() == 2
 
@@ -332,13 +339,13 @@ def test_edx_import_is_idempotent_and_reads_gzip(tmp_path):
 def test_parallel_edx_import_stores_what_the_sequential_one_does(tmp_path):
     path = write(tmp_path / "tracking.log", edx_lines() * 2)  # every line twice: duplicates across workers
     summary = run("import_events", "--format", "edx", str(path), "--workers", "2", "--chunk-size", "4")
-    assert "events stored:       17" in summary and "duplicates:          17" in summary
+    assert "events stored:       20" in summary and "duplicates:          20" in summary
     assert "bad lines:           6" in summary and f"{path}:22: not valid JSON" in summary
     assert "learners created:    2" in summary and "activities created:  2" in summary
     parallel = snapshot()
     delete_all_events()
     report = events_import(format="edx", paths=[path])
-    assert (report.stored, report.duplicates, report.learners_created) == (17, 17, 0)
+    assert (report.stored, report.duplicates, report.learners_created) == (20, 20, 0)
     assert snapshot() == parallel
 
 
@@ -678,7 +685,7 @@ def native_events():
 def test_edx_export_reimports_to_exactly_the_same_events(tmp_path, native_events):
     events_import(format="edx", paths=[write(tmp_path / "orig.log", edx_lines())])  # and edX-born events
     before = snapshot()
-    assert len(before) == 11 + 3 + 5 + 17
+    assert len(before) == 11 + 3 + 5 + 20
     out = tmp_path / "export" / "cairn.log.gz"
     summary = run("export_events", "--format", "edx", "--out", str(out), "--site-url", SITE)
     assert f"{len(before)} events written" in summary

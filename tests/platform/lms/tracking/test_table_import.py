@@ -135,10 +135,10 @@ def test_an_import_fails_when_most_lines_are_rejected_or_nothing_is_stored(tmp_p
     assert "events stored:       1" in run("--format", "table", str(half))  # half is not most
 
 
-def edx_line(etype: str, second: int, event: dict | None = None) -> str:
+def edx_line(etype: str, second: int, event: dict | None = None, *, username: str = "ada") -> str:
     return json.dumps(
         {
-            "username": "ada", "event_type": etype, "event_source": "browser",
+            "username": username, "event_type": etype, "event_source": "browser",
             "time": f"2025-03-04T10:00:{second:02d}+00:00", "event": json.dumps(event or {}),
             "context": {"course_id": "course-v1:X+Y+Z", "path": "/event"}, "page": "https://x.org/c",
         }
@@ -148,15 +148,16 @@ def edx_line(etype: str, second: int, event: dict | None = None) -> str:
 def test_skipped_edx_events_are_no_rejection(tmp_path):
     path = tmp_path / "tracking.log"
     play = edx_line("play_video", 0, {"id": "v1", "currentTime": 3})
-    path.write_text("\n".join([play] + [edx_line("page_close", i) for i in range(1, 20)]) + "\n")
+    anonymous = [edx_line("page_close", i, username="") for i in range(1, 20)]  # no learner: skipped
+    path.write_text("\n".join([play, *anonymous]) + "\n")
     summary = run("--format", "edx", str(path))
     assert "events stored:       1" in summary and "skipped:             19" in summary
 
     only_skipped = tmp_path / "closed.log"
-    only_skipped.write_text(edx_line("page_close", 1) + "\n")
+    only_skipped.write_text(anonymous[0] + "\n")
     _, error = run_failing("--format", "edx", str(only_skipped))
     assert "nothing stored: 0 rejected, 1 skipped of 1 lines read" in error
-    assert "skipped 1: unmapped type page_close" in error
+    assert "skipped 1: anonymous (no username)" in error
 
     broken = tmp_path / "broken.log"
     broken.write_text(play + "\n{oops\n{oops\n")
