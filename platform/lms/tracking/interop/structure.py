@@ -499,6 +499,39 @@ def structure_from_olx(path: Path, *, course_key: str | None = None) -> CourseSt
     return structure
 
 
+def structures_read(
+    path: Path, *, format: str = "auto", course_key: str | None = None
+) -> list[CourseStructure]:
+    """Every course structure in ``path``: one, or for a JSON-lines file one per line (the
+    analytics pipeline dumps the Course Blocks API's answers for many courses that way)."""
+    path = Path(path)
+    if format == "olx" or (
+        format == "auto" and not (path.is_file() and path.suffix.lower() in (".json", ".jsonl"))
+    ):
+        return [structure_read(path, format=format, course_key=course_key)]
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise StructureInvalid(f"{path.name} is larger than {MAX_JSON_BYTES >> 20} MiB")
+    try:
+        text = path.read_bytes().decode("utf-8")
+        values = [json.loads(text)]
+    except UnicodeDecodeError as exc:
+        raise StructureInvalid(f"{path.name} is not valid JSON: {exc}") from exc
+    except ValueError as whole:
+        values = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    values.append(json.loads(line))
+                except ValueError as exc:
+                    where = f"line {number}" if number > 1 or len(values) else "its start"
+                    raise StructureInvalid(
+                        f"{path.name} is not valid JSON or JSON lines ({where}: {exc}; as one document: {whole})"
+                    ) from exc
+    if course_key and len(values) > 1:
+        raise StructureInvalid(f"{path.name} holds {len(values)} courses: --course-id names one")
+    return [structure_from_blocks(value, course_key=course_key) for value in values]
+
+
 def structure_read(path: Path, *, format: str = "auto", course_key: str | None = None) -> CourseStructure:
     """Parse ``path`` (``format``: json, olx, or auto: .json files are JSON)."""
     path = Path(path)
@@ -630,11 +663,22 @@ def course_structure_import_file(
     return course_structure_import(structure=structure, source_name=Path(path).name)
 
 
+@transaction.atomic
+def course_structures_import_file(
+    *, path: Path, format: str = "auto", course_key: str | None = None
+) -> list[StructureReport]:
+    """Every course of ``path`` (``structures_read``), all or none."""
+    structures = structures_read(path, format=format, course_key=course_key)
+    return [course_structure_import(structure=s, source_name=Path(path).name) for s in structures]
+
+
 __all__ = [
     "CourseStructure",
     "StructureInvalid",
     "StructureReport",
     "course_structure_import",
     "course_structure_import_file",
+    "course_structures_import_file",
     "structure_read",
+    "structures_read",
 ]

@@ -129,6 +129,27 @@ def test_olx_folder_and_tarball_give_the_same_course_as_the_json(tmp_path):
     assert "wiki at the top level" in course_structure_import_file(path=OLX).skipped
 
 
+def test_json_lines_import_every_course_or_none(tmp_path):
+    """The analytics pipeline keeps the Course Blocks API's answers for many courses as
+    JSON lines: each line is a course, and a bad line imports none of them."""
+    lines = [
+        json.dumps(json.loads(path.read_text()))
+        for path in (BLOCKS, FIXTURES / "course_structure_research.json")
+    ]
+    both = tmp_path / "course_blocks.json"
+    both.write_text("\n".join(lines) + "\n")
+    out = io.StringIO()
+    call_command("import_course_structure", str(both), stdout=out)
+    assert out.getvalue().count(" -> ") == 2
+    assert outline(Course.objects.get(slug=external_slug("edx", "MITx/6.00x/2013_Spring")))
+    Course.objects.all().delete()
+    broken = tmp_path / "broken.json"
+    broken.write_text(lines[0] + "\n{not json\n")
+    with pytest.raises(CommandError, match="line 2"):
+        call_command("import_course_structure", str(broken), stdout=io.StringIO())
+    assert not Course.objects.exists()
+
+
 def test_research_package_course_structure_with_i4x_keys(tmp_path):
     course_structure_import_file(path=FIXTURES / "course_structure_research.json")
     course = Course.objects.get(slug=external_slug("edx", "MITx/6.00x/2013_Spring"))

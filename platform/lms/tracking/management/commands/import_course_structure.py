@@ -2,13 +2,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lms.tracking.interop.structure import StructureInvalid, course_structure_import_file
+from lms.tracking.interop.structure import StructureInvalid, course_structures_import_file
 
 
 class Command(BaseCommand):
     help = (
         "Import an Open edX course structure: a Course Blocks API / Course Structure API JSON "
-        "file, or an OLX course export (.tar.gz, or its unpacked folder). Chapters become weeks, "
+        "file (or JSON lines, one course a line), or an OLX course export (.tar.gz, or its unpacked folder). Chapters become weeks, "
         "components ordered activities with their kind and name, on the same rows the edX "
         "event import uses (before or after it). Idempotent; nothing is written on an error."
     )
@@ -27,10 +27,11 @@ class Command(BaseCommand):
             raise CommandError("--course-id names one course: give one path with it")
         for path in paths:
             try:
-                report = course_structure_import_file(path=Path(path), format=format, course_key=course_id)
+                reports = course_structures_import_file(path=Path(path), format=format, course_key=course_id)
             except StructureInvalid as exc:
                 raise CommandError(f"{path}: {exc}; nothing was imported") from exc
-            self.stdout.write(report.summary())
+            for report in reports:
+                self.stdout.write(report.summary())
         self.stdout.write(
             "Dashboards group figures by week: run `manage.py rollups_update --rebuild` "
             "if this course's events were already rolled up."
