@@ -5,6 +5,7 @@ drawn over it. Geometry only; the template draws the SVG."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lms.courses.selectors import catalog_graph
@@ -34,6 +35,12 @@ class JourneyMap:
     path: str  # SVG polyline points of the learner's path
 
 
+def column_title(title: str, number: int) -> str:
+    """A week's title under its "Week N" heading, without a "Week N:" of its own (the
+    chapters of imported courses are often named so)."""
+    return re.sub(rf"^\s*week\s*0*{number}\s*[:.\-\u2013\u2014]\s*", "", title, flags=re.IGNORECASE) or title
+
+
 def journey_map(state: CourseState) -> JourneyMap:
     graph = catalog_graph()
     nodes: dict[int, Node] = {}
@@ -41,7 +48,8 @@ def journey_map(state: CourseState) -> JourneyMap:
     steps = {item.activity.pk: n for n, item in enumerate(state.path, start=1)}
     for col, week in enumerate(state.weeks):
         x = MARGIN_X + col * COLUMN
-        columns.append((x, week.week.position, week.week.title, MARGIN_Y + max(len(week.items) - 1, 0) * ROW))
+        title = column_title(week.week.title, week.week.position)
+        columns.append((x, week.week.position, title, MARGIN_Y + max(len(week.items) - 1, 0) * ROW))
         for row, item in enumerate(week.items):
             nodes[item.activity.pk] = Node(
                 item,
