@@ -32,18 +32,21 @@ class ImportReport:
         return ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items()) if n) or "nothing to do"
 
 
-def _save(model, lookup: dict, values: dict, report: ImportReport, label: str):
-    """update_or_create that only writes (and counts) rows that really changed."""
-    obj = model.objects.filter(**lookup).first()
+def row_save(model, lookup: dict, values: dict, counts: Counter, label: str, *, lock: bool = False):
+    """update_or_create that only writes (and counts in ``counts``: "<label> created" or
+    "<label> updated") rows that really changed; ``lock`` takes the row's lock first.
+    Shared by the content loader and the Open edX course-structure import."""
+    rows = model.objects.select_for_update() if lock else model.objects
+    obj = rows.filter(**lookup).first()
     if obj is None:
-        report.counts[f"{label} created"] += 1
+        counts[f"{label} created"] += 1
         return model.objects.create(**lookup, **values)
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
     if changed:
         for name in changed:
             setattr(obj, name, values[name])
         obj.save(update_fields=changed)
-        report.counts[f"{label} updated"] += 1
+        counts[f"{label} updated"] += 1
     return obj
 
 
@@ -60,7 +63,9 @@ def _concepts_upsert(catalog: Catalog, spec: CourseSpec, report: ImportReport) -
                 wanted.add(required)
                 stack.append(required)
     rows = {
-        cid: _save(Concept, {"slug": cid}, {"title": catalog.concepts[cid].title}, report, "concept")
+        cid: row_save(
+            Concept, {"slug": cid}, {"title": catalog.concepts[cid].title}, report.counts, "concept"
+        )
         for cid in sorted(wanted)
     }
     known = {
@@ -96,7 +101,7 @@ def course_import(*, course_dir: Path) -> ImportReport:
     report = ImportReport(spec.slug)
     concepts = _concepts_upsert(catalog, spec, report)
 
-    course = _save(
+    course = row_save(
         Course,
         {"slug": spec.slug},
         {
@@ -108,17 +113,17 @@ def course_import(*, course_dir: Path) -> ImportReport:
             if root.parent in course_dir.parents
             else str(course_dir),
         },
-        report,
+        report.counts,
         "course",
     )
     seen_weeks, seen_activities = set(), set()
     for week_position, week_spec in enumerate(spec.weeks, start=1):
-        week = _save(
+        week = row_save(
             Week,
             {"slug": week_spec.id},
             {"course": course, "position": week_position, "title": week_spec.title,
              "summary": week_spec.summary, "retired": False},
-            report,
+            report.counts,
             "week",
         )  # fmt: skip
         seen_weeks.add(week.pk)
@@ -142,7 +147,7 @@ def course_import(*, course_dir: Path) -> ImportReport:
                 "lab_path": str(act.lab.dir.relative_to(root)) if act.lab else "",
                 "cpu_seconds": round(act.lab.cpu_seconds) if act.lab else None,
             }
-            activity = _save(Activity, {"slug": act.id}, values, report, "activity")
+            activity = row_save(Activity, {"slug": act.id}, values, report.counts, "activity")
             seen_activities.add(activity.pk)
             _set_m2m(activity.concepts, [concepts[c] for c in act.concepts])
             if act.quiz:
@@ -169,7 +174,7 @@ def course_import(*, course_dir: Path) -> ImportReport:
 def _questions_import(activity: Activity, quiz, concepts: dict[str, Concept], report: ImportReport) -> None:
     seen = set()
     for position, q in enumerate(quiz.questions, start=1):
-        question = _save(
+        question = row_save(
             Question,
             {"activity": activity, "slug": q.id},
             {
@@ -185,7 +190,7 @@ def _questions_import(activity: Activity, quiz, concepts: dict[str, Concept], re
                 "explanation": q.explanation,
                 "retired": False,
             },
-            report,
+            report.counts,
             "question",
         )
         seen.add(question.pk)

@@ -55,6 +55,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lms.courses.models import Activity, Course, Week
+from lms.courses.services import row_save
 
 from .common import ExternalRecords, ImportReport, external_slug
 from .edx import block_id as usage_block_id
@@ -561,21 +562,6 @@ class StructureReport:
         return "\n".join(lines)
 
 
-def _save(model, lookup: dict, values: dict, report: StructureReport, label: str):
-    """Create, or update only the fields that changed (and count what happened)."""
-    obj = model.objects.select_for_update().filter(**lookup).first()
-    if obj is None:
-        report.counts[f"{label} created"] += 1
-        return model.objects.create(**lookup, **values)
-    changed = [name for name, value in values.items() if getattr(obj, name) != value]
-    if changed:
-        for name in changed:
-            setattr(obj, name, values[name])
-        obj.save(update_fields=changed)
-        report.counts[f"{label} updated"] += 1
-    return obj
-
-
 def week_slug(course_key: str, chapter: str) -> str:
     return external_slug(f"{SOURCE}-ch", f"{course_key}|{chapter}")
 
@@ -594,23 +580,25 @@ def course_structure_import(*, structure: CourseStructure, source_name: str = ""
     existing = Course.objects.select_for_update().filter(slug=slug).first()
     if existing is not None and not existing.external_source:
         raise StructureInvalid(f"{slug} is a Cairn course; its structure comes from course_content/")
-    course = _save(
+    course = row_save(
         Course,
         {"slug": slug},
         {"title": structure.title[:MAX_TITLE], "external_source": existing.external_source if existing else SOURCE,
          "source_path": source_name[:500]},
-        report,
+        report.counts,
         "course",
+        lock=True,
     )  # fmt: skip
     report.course_slug = course.slug
     seen_weeks, seen_activities = set(), set()
     for position, chapter in enumerate(structure.chapters, start=1):
-        week = _save(
+        week = row_save(
             Week,
             {"slug": week_slug(key, chapter.block_id)},
             {"course": course, "position": position, "title": chapter.title, "retired": False},
-            report,
+            report.counts,
             "week",
+            lock=True,
         )
         seen_weeks.add(week.pk)
         for place, spec in enumerate(chapter.activities, start=1):
@@ -619,14 +607,15 @@ def course_structure_import(*, structure: CourseStructure, source_name: str = ""
             if owner is not None and owner != course.pk:
                 raise StructureInvalid(f"activity {activity_slug} belongs to another course")
             kind = spec.kind
-            activity = _save(
+            activity = row_save(
                 Activity,
                 {"slug": activity_slug},
                 {"course": course, "week": week, "position": place, "kind": kind, "title": spec.title,
                  "graded": spec.graded, "minutes": MINUTES[kind], "retired": False,
                  "external_source": SOURCE},
-                report,
+                report.counts,
                 "activity",
+                lock=True,
             )  # fmt: skip
             seen_activities.add(activity.pk)
     # Activities first seen in logs and absent from the structure stay in the events'
