@@ -9,6 +9,7 @@ import django
 
 BENCHMARKS = [
     "task_roundtrip",
+    "health",
     "ingest_http",
     "import_edx",
     "grading",

@@ -40,6 +40,6 @@ beat=$!
 trap 'kill -QUIT $trainer 2>/dev/null; kill $worker $beat 2>/dev/null; wait $worker $trainer $beat 2>/dev/null' EXIT INT TERM
 
 echo
-echo "Cairn is starting at http://127.0.0.1:$PORT  (health: http://127.0.0.1:$PORT/healthz)"
+echo "Cairn is starting at http://127.0.0.1:$PORT  (health: http://127.0.0.1:$PORT/healthz/ready)"
 echo "Worker log: $DATA/worker.log.  Stop with Ctrl-C."
 $PY manage.py runserver "127.0.0.1:$PORT" --noreload

@@ -52,11 +52,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def caches_forget() -> None:
     """Drop every cache that can outlive a test's (rolled-back) data: Django's cache
-    (navigation flags, rate limits, sessions) and the per-process catalog, serving and
-    experiment caches. A stale slug -> id map or a model cached for 30 s made one module's
-    data leak into the next (tests/analytics/test_at_risk.py after the recommendations)."""
+    (navigation flags, rate limits, sessions) and the per-process catalog, serving,
+    experiment and health-probe caches. A stale slug -> id map or a model cached for 30 s
+    made one module's data leak into the next (tests/analytics/test_at_risk.py after the
+    recommendations)."""
     from django.core.cache import cache
 
+    from lms.core.health import probes_forget
     from lms.courses.selectors import catalog_graph_forget
     from lms.recommendations.experiments import experiments_forget
     from lms.recommendations.serving import serving_forget
@@ -67,6 +69,7 @@ def caches_forget() -> None:
     catalog_index_forget()
     serving_forget()
     experiments_forget()
+    probes_forget()
 
 
 @pytest.fixture(autouse=True)

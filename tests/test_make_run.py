@@ -28,7 +28,7 @@ def _get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def test_run_script_serves_home_and_healthz_from_sqlite(tmp_path):
+def test_run_script_serves_home_and_health_from_sqlite(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
     env.update(CAIRN_PORT=str(port), CAIRN_DATA_DIR=str(tmp_path))
@@ -48,18 +48,27 @@ def test_run_script_serves_home_and_healthz_from_sqlite(tmp_path):
             time.sleep(1)
             assert proc.poll() is None, (tmp_path / "run.log").read_text()
             try:
-                status, body = _get(f"http://127.0.0.1:{port}/healthz")
+                status, body = _get(f"http://127.0.0.1:{port}/healthz/ready")
             except OSError:
                 continue
             health = json.loads(body)
-            if status == 200:
-                break
+            if status == 200 and len(health["checks"]["worker"]["heartbeats"]) == 2:
+                break  # ready, and both workers have beaten
         assert status == 200, health
         assert health["checks"]["database"]["detail"] == "sqlite"
         assert health["checks"]["broker"]["detail"] == "filesystem://"
         # One cache for the web server and the workers: what the worker grades reaches the pages.
         assert health["checks"]["cache"]["detail"] == f"files in {tmp_path / 'cache'}"
+        # Both workers beat (over SQLite, with the filesystem transport's timer thread).
+        beats = health["checks"]["worker"]["heartbeats"]
+        assert {w.split("@")[0] for w in beats} == {f"worker-{port}", f"trainer-{port}"}, beats
+        assert all(0 <= b["age_s"] <= 60 for b in beats.values())
         assert (tmp_path / "cairn.sqlite3").exists()
+
+        started = time.monotonic()
+        status, body = _get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200 and json.loads(body)["checks"] == {"database": {"ok": True, "detail": "sqlite"}}
+        assert time.monotonic() - started < 1  # liveness asks the database only
 
         status, body = _get(f"http://127.0.0.1:{port}/")
         assert status == 200

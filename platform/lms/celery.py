@@ -3,9 +3,11 @@
 import os
 
 from celery import Celery
+from lms.core.heartbeat import Heartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
 
 app = Celery("lms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.steps["worker"].add(Heartbeat)  # each worker records that it is alive (/healthz/ready)

@@ -5,7 +5,7 @@ down, and the cache sits under every request (cached sessions, rate limits, the
 navigation). :class:`DegradingRedisCache` logs a warning (at most one every
 ``WARN_EVERY`` seconds per process) and behaves as an empty cache that keeps nothing:
 reads miss, writes are dropped, ``incr`` finds no key. Sessions then come from the
-database, and rate limits fail open. :meth:`ping` raises, for ``/healthz``.
+database, and rate limits fail open. :meth:`ping` raises, for ``/healthz/ready``.
 """
 
 from __future__ import annotations

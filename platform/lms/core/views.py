@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .access import EVERYONE, access
-from .health import run_checks
+from .health import check_database, run_checks
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -40,15 +40,30 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return defaults.server_error(request)
 
 
+def _health(checks: dict[str, dict]) -> JsonResponse:
+    failing = [name for name, result in checks.items() if not result["ok"]]
+    body = {"status": "ok" if not failing else "unhealthy", "failing": failing, "checks": checks}
+    return JsonResponse(body, status=503 if failing else 200)
+
+
 @access(EVERYONE)
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when every part is healthy, otherwise 503 naming the failing parts."""
-    checks = run_checks()
-    failing = [name for name, result in checks.items() if not result["ok"]]
-    body = {"status": "ok" if not failing else "unhealthy", "failing": failing, "checks": checks}
-    return JsonResponse(body, status=503 if failing else 200)
+    """Liveness, for load balancers and container health checks: this process answers and
+    its database does (``SELECT 1``). 200, or 503 naming the database. Nothing else is
+    touched, so it answers in milliseconds whatever the broker, the cache or the workers do."""
+    return _health({"database": check_database()})
+
+
+@access(EVERYONE)
+@require_GET
+@never_cache
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness, every part (database, broker, cache, worker, sandbox, model): 200 when all
+    are ok, otherwise 503 naming the failing or stale ones. Fast too: the slow parts are
+    read from what they record themselves, each with its ``age_s`` (lms.core.health)."""
+    return _health(run_checks())
 
 
 @access(EVERYONE)

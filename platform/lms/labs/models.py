@@ -65,7 +65,7 @@ class Submission(models.Model):
 
 
 class GraderStatus(models.Model):
-    """The latest isolation self-test of each grading worker (shown by /healthz)."""
+    """The latest isolation self-test of each grading worker (shown by /healthz/ready)."""
 
     worker = models.CharField(max_length=200, unique=True)
     ok = models.BooleanField()

@@ -49,6 +49,12 @@ def active_model() -> Loaded:
         return _state["loaded"]
 
 
+def active_model_age() -> float:
+    """Seconds since this process last looked up the active version (at most
+    ``CHECK_SECONDS`` while it serves; ``/healthz/ready`` reports it)."""
+    return time.monotonic() - _state["checked"]
+
+
 def _load(version: ModelVersion | None) -> Loaded:
     if version is None:
         return Loaded(None, None)

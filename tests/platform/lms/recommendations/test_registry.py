@@ -111,7 +111,7 @@ def test_a_corrupt_artifact_falls_back_to_the_rules_and_health_says_so(trained, 
     serving_forget()
     loaded = active_model()
     assert loaded.recommender is None and "could not be loaded" in loaded.error
-    health = client.get("/healthz").json()
+    health = client.get("/healthz/ready").json()
     assert (
         health["checks"]["model"]["ok"] is False
         and "could not be loaded" in health["checks"]["model"]["detail"]
