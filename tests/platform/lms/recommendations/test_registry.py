@@ -65,8 +65,15 @@ def test_a_retrain_registers_a_version_with_metrics_and_a_reason(trained):
     results = version.metrics["results"]
     assert any(name.startswith("model") for name in results["next_activity"])
     assert {"hr@10", "mrr"} <= set(next(iter(results["next_activity"].values())))
-    assert version.reason.startswith(("Promoted: ", "Kept as a candidate: ")) and "HR@10" in version.reason
     gate = version.metrics["gate"]
+    # The reason says what decided it: the gain in HR@10 when promoted, else every check
+    # that failed (which one fails depends on this tiny model's training).
+    if version.status == ModelVersion.Status.ACTIVE:
+        assert version.reason.startswith("Promoted: ") and "HR@10" in version.reason
+    else:
+        failed = [c["text"] for c in gate["decision"]["checks"] if not c["ok"]]
+        assert failed and version.reason.startswith("Kept as a candidate: ")
+        assert all(text in version.reason for text in failed)
     assert gate["decision"]["promote"] == (version.status == ModelVersion.Status.ACTIVE)
     against = {(d["metric"], d["role"]) for d in gate["differences"]}
     assert {("hr@10", "baseline"), ("auc", "baseline"), ("completion", "baseline")} <= against
