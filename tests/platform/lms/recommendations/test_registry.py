@@ -156,8 +156,9 @@ def _checks(version, metric: str, against: str) -> list[dict]:
 
 
 def test_two_seeds_on_the_same_data_are_not_promoted_over_each_other(trained):
-    """The same data and settings, another seed: the gain over the active version (if
-    any) is not one that both seeds show, so the gate keeps it as a candidate."""
+    """The same data and settings, another seed: the gate keeps it as a candidate, since
+    a gain over the active version must exceed what a training seed alone moves (both
+    seeds may still beat a one-epoch v1 a little: that is not enough)."""
     first = ModelVersion.objects.get(pk=trained.pk)
     if first.status != "active":
         model_activate(version=first)
@@ -168,7 +169,6 @@ def test_two_seeds_on_the_same_data_are_not_promoted_over_each_other(trained):
     assert second.reason.startswith("Kept as a candidate: ")
     hr = _checks(second, "hr@10", f"v{first.number}")
     assert len(hr) == 2  # the version and its seed twin, each against the active one
-    assert not all(d["low"] > 0 for d in hr), hr  # no gain both seeds agree on
     assert "could be noise" in second.reason or "may be worse" in second.reason
     assert ModelVersion.objects.get(pk=first.pk).status == ModelVersion.Status.ACTIVE  # serving unchanged
 
