@@ -12,6 +12,7 @@ BENCHMARKS = [
     "health",
     "ingest_http",
     "import_edx",
+    "import_table",
     "grading",
     "simulate",
     "recommender_training",

@@ -23,13 +23,26 @@ def erased_key(identifier: str) -> str:
     return salted_hmac(ERASED_SALT, identifier, algorithm="sha256").hexdigest()
 
 
-def erased_among(identifiers: Iterable[str]) -> set[str]:
-    """Those of ``identifiers`` (usernames, pseudonyms) that belong to an erased learner."""
-    keys = {erased_key(i): i for i in identifiers if i}
+def erased_among(identifiers: Iterable[str], *, known: dict[str, str] | None = None) -> set[str]:
+    """Those of ``identifiers`` (usernames, pseudonyms) that belong to an erased learner.
+    ``known`` (identifier -> key), kept by a caller that asks again and again (an import,
+    chunk by chunk), saves computing a key twice; the list itself is read every time."""
+    if known is None:
+        keys = {erased_key(i): i for i in identifiers if i}
+    else:
+        keys = {}
+        for i in identifiers:
+            if i:
+                key = known.get(i)
+                if key is None:
+                    key = known[i] = erased_key(i)
+                keys[key] = i
     if not keys:
         return set()
-    found = ErasedLearner.objects.filter(key__in=keys).values_list("key", flat=True)
-    return {keys[key] for key in found}
+    erased = ErasedLearner.objects.values_list("key", flat=True)
+    if len(keys) > 100 and erased.count() <= len(keys):  # a short list: read it whole
+        return {keys[key] for key in erased if key in keys}
+    return {keys[key] for key in erased.filter(key__in=keys)}
 
 
 def data_requests_for(*, user) -> QuerySet[DataRequest]:

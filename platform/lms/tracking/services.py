@@ -43,6 +43,27 @@ def catalog_index_forget() -> None:
     _index["at"] = 0.0
 
 
+MAX_MEMO = 100_000  # payload objects a PayloadMemo remembers before it starts again
+
+
+@dataclass
+class PayloadMemo:
+    """Work shared by events that share payload objects (a table import's repeated rows:
+    one dict for every row of the same content), across ``events_ingest_many`` calls:
+    each object's checks and scrubbing (``validation.event_clean``) and its JSON text
+    (``store``) are done once. An entry holds its object, so no other object can take
+    its id while it is remembered; past ``MAX_MEMO`` objects a dict starts again."""
+
+    checked: dict = field(default_factory=dict)  # (payload id, verb, sender) -> (payload, outcome)
+    encoded: dict = field(default_factory=dict)  # id of a stored payload -> (payload, its JSON)
+
+    def trimmed(self) -> PayloadMemo:
+        for memo in (self.checked, self.encoded):
+            if len(memo) > MAX_MEMO:
+                memo.clear()
+        return self
+
+
 @dataclass
 class IngestResult:
     accepted: list[str] = field(default_factory=list)  # ids stored now
@@ -152,10 +173,14 @@ def events_ingest_many(
     identities: dict[int, str] | None = None,
     now: dt.datetime | None = None,
     with_ids: bool = True,
+    memo: PayloadMemo | None = None,
 ) -> IngestResult:
     """The one write path: ``items`` are (learner id, raw event) pairs, possibly of many
     learners (imports, the simulator). Error indexes refer to positions in ``items``.
-    ``with_ids=False`` (bulk imports) fills only the counts, not the id lists."""
+    ``with_ids=False`` (bulk imports) fills only the counts, not the id lists. ``memo``
+    (an import whose events share payload objects) carries the work done on each
+    payload object from one call to the next; without it, one call shares it."""
+    memo = PayloadMemo() if memo is None else memo.trimmed()
     now = now or timezone.now()
     names: dict[int, frozenset] = {}
     result = IngestResult()
@@ -173,6 +198,7 @@ def events_ingest_many(
             now=now,
             allow_server_verbs=source != Event.Source.CLIENT,
             identities=names[learner_id],
+            checked=memo.checked,
         )
         if isinstance(cleaned, EventError):
             result.errors.append(cleaned)
@@ -200,12 +226,12 @@ def events_ingest_many(
     # What was shown to a learner (recommendation.*) changes nothing cached from them.
     touched = {r.learner_id for r in rows if not r.verb.startswith("recommendation.")}
     if not with_ids:
-        rows, stored_count = _store_guarded(rows, positions, result, count_only=True)
+        rows, stored_count = _store_guarded(rows, positions, result, count_only=True, encoded=memo.encoded)
         result.stored_count = stored_count
         learners_touched(touched)
         result.duplicate_count = len(rows) - result.stored_count
         return result
-    rows, stored = _store_guarded(rows, positions, result, count_only=False)
+    rows, stored = _store_guarded(rows, positions, result, count_only=False, encoded=memo.encoded)
     learners_touched(touched)
     claimed: set[tuple[int, uuid.UUID]] = set()  # a key repeated inside one batch is stored once
     for row in rows:
@@ -220,7 +246,7 @@ def events_ingest_many(
 
 
 def _store_guarded(
-    rows: list[Row], positions: list[int], result: IngestResult, *, count_only: bool
+    rows: list[Row], positions: list[int], result: IngestResult, *, count_only: bool, encoded: dict
 ) -> tuple[list[Row], Any]:
     """Store ``rows`` (``rows_store``, or ``rows_store_count`` when ``count_only``);
     return the rows the database took and what the store function returned.
@@ -234,7 +260,7 @@ def _store_guarded(
     store = rows_store_count if count_only else rows_store
     try:
         with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
-            return rows, store(rows)
+            return rows, store(rows, encoded=encoded)
     except (DataError, ValueError):
         pass
     kept: list[Row] = []
@@ -242,7 +268,7 @@ def _store_guarded(
     for row, index in zip(rows, positions, strict=True):
         try:
             with transaction.atomic():
-                stored = store([row])
+                stored = store([row], encoded=encoded)
         except (DataError, ValueError) as exc:
             reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
             result.errors.append(

@@ -12,6 +12,7 @@ keys already exist.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 import weakref
 from collections.abc import Sequence
@@ -60,18 +61,22 @@ class Row(NamedTuple):
     source: str
 
 
-def rows_store(rows: Sequence[Row], *, using: str = "default") -> set[tuple[int, uuid.UUID]]:
-    """Store rows, skipping keys already present; return the (learner, event id) of new rows."""
+def rows_store(
+    rows: Sequence[Row], *, using: str = "default", encoded: dict | None = None
+) -> set[tuple[int, uuid.UUID]]:
+    """Store rows, skipping keys already present; return the (learner, event id) of new rows.
+    ``encoded`` (kept by the caller across calls: ``services.PayloadMemo``) remembers the
+    JSON text of each payload object; by default one call shares it."""
     if not rows:
         return set()
     connection = connections[using]
     partitions.partitions_ensure({partitions.month_start(row.time) for row in rows}, using=using)
     if connection.vendor == "postgresql":
-        return _store_postgresql(rows, using, returning=True)
+        return _store_postgresql(rows, using, returning=True, encoded=encoded)
     return _store_generic(rows, using)
 
 
-def rows_store_count(rows: Sequence[Row], *, using: str = "default") -> int:
+def rows_store_count(rows: Sequence[Row], *, using: str = "default", encoded: dict | None = None) -> int:
     """Like ``rows_store`` but return only how many rows were new (bulk imports: no
     per-row keys to send back, so none are read back)."""
     if not rows:
@@ -79,7 +84,7 @@ def rows_store_count(rows: Sequence[Row], *, using: str = "default") -> int:
     connection = connections[using]
     partitions.partitions_ensure({partitions.month_start(row.time) for row in rows}, using=using)
     if connection.vendor == "postgresql":
-        return _store_postgresql(rows, using, returning=False)
+        return _store_postgresql(rows, using, returning=False, encoded=encoded)
     return len(_store_generic(rows, using))
 
 
@@ -88,7 +93,7 @@ def rows_store_count(rows: Sequence[Row], *, using: str = "default") -> int:
 SMALL_BATCH = 32
 
 
-def _store_postgresql(rows: Sequence[Row], using: str, *, returning: bool):
+def _store_postgresql(rows: Sequence[Row], using: str, *, returning: bool, encoded: dict | None = None):
     connection = connections[using]
     columns = ", ".join(COLUMNS)
     if len(rows) <= SMALL_BATCH:
@@ -111,8 +116,16 @@ def _store_postgresql(rows: Sequence[Row], using: str, *, returning: bool):
         # Binary COPY: no text formatting of timestamps, UUIDs and JSON on either side.
         with cursor.cursor.copy(f"COPY event_staging ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(COPY_TYPES)
+            # Rows sharing one payload object (an import's repeated rows) share its JSON
+            # text, encoded once; the entry keeps the object alive, so its id stays its own.
+            encoded = {} if encoded is None else encoded
+            write = copy.write_row
             for row in rows:
-                copy.write_row(row._replace(payload=Jsonb(row.payload)))
+                payload = row.payload
+                hit = encoded.get(id(payload))
+                if hit is None or hit[0] is not payload:
+                    hit = encoded[id(payload)] = (payload, Jsonb(json.dumps(payload).encode(), dumps=bytes))
+                write((*row[:8], hit[1], row[9]))
         cursor.execute(
             f"INSERT INTO {partitions.TABLE} ({columns}) SELECT {columns} FROM event_staging "
             "ON CONFLICT DO NOTHING" + (" RETURNING learner_id, event_id" if returning else "")

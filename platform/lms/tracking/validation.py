@@ -82,10 +82,51 @@ def _names_someone_else(value: Any, identities: frozenset) -> bool:
     return not isinstance(value, str | int) or isinstance(value, bool) or value not in identities
 
 
+def _payload_clean(
+    payload: Any, verb: str, browser: bool, identities: frozenset
+) -> dict[str, Any] | tuple[str, str]:
+    """The payload's checks: its scrubbed copy, or (field, message) of its first error."""
+    if not isinstance(payload, dict):
+        return "payload", "payload must be a JSON object"
+    if len(payload) > MAX_PAYLOAD_KEYS:
+        return "payload", f"payload has more than {MAX_PAYLOAD_KEYS} keys"
+    try:
+        payload_check(payload, max_bytes=MAX_PAYLOAD_BYTES if browser else MAX_TRUSTED_PAYLOAD_BYTES)
+    except BoundError as exc:
+        return exc.where, exc.message
+    for key in payload.keys() & IDENTITY_KEYS:
+        if _names_someone_else(payload[key], identities):
+            return (
+                f"payload.{key}",
+                "the actor is taken from your session: a payload may not name another user",
+            )
+    try:
+        VALIDATORS[verb](payload)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        where = exc.name.replace("data", "payload", 1) if exc.name else "payload"
+        return where, exc.message.replace("data", "payload", 1)
+    for segment in payload.get("segments") or ():
+        if segment[1] < segment[0]:
+            return "payload.segments", f"segment {segment} ends before it starts"
+    return payload_scrub(payload, verb=verb)
+
+
 def event_clean(
-    raw: Any, *, index: int, now: dt.datetime, allow_server_verbs: bool, identities: frozenset = frozenset()
+    raw: Any,
+    *,
+    index: int,
+    now: dt.datetime,
+    allow_server_verbs: bool,
+    identities: frozenset = frozenset(),
+    checked: dict | None = None,
 ) -> CleanEvent | EventError:
-    """Check one raw event; return it cleaned, or the first error found in it."""
+    """Check one raw event; return it cleaned, or the first error found in it.
+
+    ``checked`` (a dict the caller keeps: ``services.PayloadMemo``) remembers the payload
+    stage's outcome by payload object, verb and sender: the same object is checked and
+    scrubbed once.
+    A payload naming an identity key is always checked again (the outcome depends on
+    whose event it is)."""
 
     def error(field: str, message: str) -> EventError:
         event_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
@@ -93,12 +134,13 @@ def event_clean(
 
     if not isinstance(raw, dict):
         return error("", "each event must be a JSON object")
-    for key in raw.keys() & IDENTITY_KEYS:
-        if _names_someone_else(raw[key], identities):
-            return error(key, "the actor is taken from your session: an event may not name another user")
-    unknown = raw.keys() - FIELDS - IDENTITY_KEYS
-    if unknown:
-        return error(sorted(unknown)[0], f"unknown field; allowed: {', '.join(sorted(FIELDS))}")
+    if not raw.keys() <= FIELDS:  # FIELDS holds no identity key: the common case ends here
+        for key in raw.keys() & IDENTITY_KEYS:
+            if _names_someone_else(raw[key], identities):
+                return error(key, "the actor is taken from your session: an event may not name another user")
+        unknown = raw.keys() - FIELDS - IDENTITY_KEYS
+        if unknown:
+            return error(sorted(unknown)[0], f"unknown field; allowed: {', '.join(sorted(FIELDS))}")
 
     try:
         event_id = uuid.UUID(str(raw.get("id")))
@@ -129,27 +171,18 @@ def event_clean(
         return error("verb", f"{verb} is recorded by the server, not sent by clients")
 
     payload = raw.get("payload", {})
-    if not isinstance(payload, dict):
-        return error("payload", "payload must be a JSON object")
-    if len(payload) > MAX_PAYLOAD_KEYS:
-        return error("payload", f"payload has more than {MAX_PAYLOAD_KEYS} keys")
-    try:
-        payload_check(payload, max_bytes=MAX_PAYLOAD_BYTES if browser else MAX_TRUSTED_PAYLOAD_BYTES)
-    except BoundError as exc:
-        return error(exc.where, exc.message)
-    for key in payload.keys() & IDENTITY_KEYS:
-        if _names_someone_else(payload[key], identities):
-            return error(
-                f"payload.{key}", "the actor is taken from your session: a payload may not name another user"
-            )
-    try:
-        VALIDATORS[verb](payload)
-    except fastjsonschema.JsonSchemaValueException as exc:
-        where = exc.name.replace("data", "payload", 1) if exc.name else "payload"
-        return error(where, exc.message.replace("data", "payload", 1))
-    for segment in payload.get("segments") or ():
-        if segment[1] < segment[0]:
-            return error("payload.segments", f"segment {segment} ends before it starts")
+    if checked is not None and type(payload) is dict and not payload.keys() & IDENTITY_KEYS:
+        # One call's events that share a payload object (an import's repeated rows) share
+        # its outcome; the entry keeps the object alive, so its id cannot be reused.
+        key = (id(payload), verb, browser)
+        hit = checked.get(key)
+        if hit is None or hit[0] is not payload:
+            hit = checked[key] = (payload, _payload_clean(payload, verb, browser, identities))
+        outcome = hit[1]
+    else:
+        outcome = _payload_clean(payload, verb, browser, identities)
+    if type(outcome) is tuple:
+        return error(*outcome)
 
     session = raw.get("session", "")
     if not isinstance(session, str) or len(session) > 64:
@@ -161,6 +194,4 @@ def event_clean(
     for name, value in (("course", course), ("activity", activity)):
         if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 80):
             return error(name, f"{name} must be a slug of at most 80 characters")
-    return CleanEvent(
-        event_id, time, verb, session_scrub(session), course, activity, payload_scrub(payload, verb=verb)
-    )
+    return CleanEvent(event_id, time, verb, session_scrub(session), course, activity, outcome)

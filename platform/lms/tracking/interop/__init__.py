@@ -16,10 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from lms.tracking.models import Event
+from lms.tracking.services import PayloadMemo
 
 from .common import CHUNK_EVENTS, ExternalRecords, ImportReport, records_ingest, site_url
 from .edx import EdxReader
-from .parallel import edx_import_parallel
+from .parallel import edx_import_parallel, table_import_parallel
 from .table import MappingError, TableReader, mapping_check, table_header
 from .xapi import XapiReader
 
@@ -119,8 +120,9 @@ def events_import(
     xAPI); ``learner_prefix`` is put before every username from the files; ``progress``
     gets the bytes (rows for tables and data sets) consumed; ``threaded`` parses in a
     thread while the previous chunk is stored; ``workers`` > 1 parses and stores edX
-    logs in that many processes (each commits on its own connection: not inside an
-    outer transaction); ``mapping`` (tables) names their columns, ours -> theirs.
+    logs in that many processes, and stores tables in that many (parsed and resolved
+    here); each commits on its own connection: not inside an outer transaction.
+    ``mapping`` (tables) names their columns, ours -> theirs.
     Raises ``ValueError`` for an unknown format, ``MappingError`` for a mapping that
     names a column a table lacks (both before storing anything)."""
     if format not in IMPORT_FORMATS:
@@ -140,6 +142,7 @@ def events_import(
         return report
     readable = format not in _SOURCES  # tables and data sets: readable slugs (common.ExternalRecords)
     external = ExternalRecords(source=source, prefix=format, report=report, readable=readable)
+    memo = PayloadMemo() if format == "table" else None  # its rows share payload objects (TableReader)
     for path in paths:
         report.files += 1
         if format == "edx":
@@ -155,10 +158,21 @@ def events_import(
             )
             if format == "table":
                 records = reader.read(path, progress, chunk_size=chunk_size)
+                if workers > 1:
+                    table_import_parallel(
+                        records=records,
+                        external=external,
+                        report=report,
+                        workers=workers,
+                        chunk_size=chunk_size,
+                    )
+                    continue
             else:
                 frames = FRAME_FORMATS[format](path)
                 records = reader.read_frames(frames, str(path), progress, chunk_size=chunk_size)
-        records_ingest(records, external=external, report=report, chunk_size=chunk_size, threaded=threaded)
+        records_ingest(
+            records, external=external, report=report, chunk_size=chunk_size, threaded=threaded, memo=memo
+        )
     return report
 
 

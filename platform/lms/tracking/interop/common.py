@@ -33,7 +33,7 @@ from psycopg.errors import DeadlockDetected
 
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course, Week
-from lms.tracking.services import catalog_index_forget, events_ingest_many
+from lms.tracking.services import PayloadMemo, catalog_index_forget, events_ingest_many
 from lms.tracking.validation import PERSONAL_KEYS
 
 CHUNK_EVENTS = 5000  # events per events_ingest_many call
@@ -257,6 +257,7 @@ class ExternalRecords:
         self.weeks: dict[int, int] = {}  # course id -> id of its week for imported activities
         self.by_pseudonym: dict[str | None, int] = {}
         self._pseudonyms: dict[str, int] | None = None
+        self.erased_keys: dict[str, str] = {}  # identifier -> its erased-list key (_without_erased)
 
     # learners ----------------------------------------------------------------------
     def _resolve_learners(self, records: list[Parsed]) -> None:
@@ -546,17 +547,53 @@ def prefetched(chunks: Iterable[list[Parsed]], depth: int = 2) -> Iterator[list[
         thread.join(timeout=5)
 
 
-def _without_erased(chunk: list[Parsed], report: ImportReport) -> list[Parsed]:
+def _without_erased(chunk: list[Parsed], report: ImportReport, known: dict[str, str]) -> list[Parsed]:
     """Drop the records of learners erased on their request (``lms.privacy``): an old
-    log read back must not bring them back. Matched by username or pseudonym."""
+    log read back must not bring them back. Matched by username or pseudonym; ``known``
+    keeps each identifier's key for the whole import (an HMAC: worth computing once)."""
     from lms.privacy.selectors import erased_among
 
-    erased = erased_among({r.learner for r in chunk} | {r.pseudonym for r in chunk if r.pseudonym})
+    identifiers = {r.learner for r in chunk} | {r.pseudonym for r in chunk if r.pseudonym}
+    erased = erased_among(identifiers, known=known)
     if not erased:
         return chunk
     kept = [r for r in chunk if r.learner not in erased and r.pseudonym not in erased]
     report.skip("learner erased on request", len(chunk) - len(kept))
     return kept
+
+
+def chunk_resolve(
+    chunk: list[Parsed], *, external: ExternalRecords, report: ImportReport
+) -> tuple[list[Parsed], list[tuple[int, dict[str, Any]]]]:
+    """(the chunk without erased learners' records, its (learner id, raw event) items)."""
+    chunk = _without_erased(chunk, report, external.erased_keys)
+    items = external.resolve(chunk)
+    report.events += len(items)
+    return chunk, items
+
+
+def chunk_store(items: list[tuple[int, dict[str, Any]]], *, source: str, memo: PayloadMemo | None = None):
+    """``events_ingest_many`` for one chunk of an import (counts only), again when
+    PostgreSQL broke a deadlock by rolling it back."""
+    for attempt in range(1, 4):
+        try:
+            return events_ingest_many(items=items, source=source, with_ids=False, memo=memo)
+        except OperationalError as exc:
+            # Parallel workers storing the same key at once can deadlock; PostgreSQL
+            # rolls one back, and storing its chunk again is safe (idempotent).
+            if attempt == 3 or not isinstance(exc.__cause__, DeadlockDetected):
+                raise
+    raise AssertionError("unreachable")
+
+
+def result_note(report: ImportReport, stored: int, duplicates: int, errors: list, wheres: list[str]) -> None:
+    """Count a stored chunk in the report; ``errors``: (index, field, message) of each
+    refused event, ``wheres`` the chunk's records' places."""
+    report.stored += stored
+    report.duplicates += duplicates
+    report.invalid += len(errors)
+    for index, name, message in errors:
+        report.problem(wheres[index], f"{name or 'event'}: {message}")
 
 
 def records_ingest(
@@ -567,26 +604,15 @@ def records_ingest(
     chunk_size: int = CHUNK_EVENTS,
     on_chunk: Callable[[], None] | None = None,
     threaded: bool = True,
+    memo: PayloadMemo | None = None,
 ) -> None:
-    """Store parsed records a chunk at a time through the one write path."""
+    """Store parsed records a chunk at a time through the one write path; ``memo``: for
+    records that share payload objects (tables: ``services.PayloadMemo``)."""
     chunks = chunked(records, chunk_size)
     for chunk in prefetched(chunks) if threaded else chunks:
-        chunk = _without_erased(chunk, report)
-        items = external.resolve(chunk)
-        report.events += len(items)
-        for attempt in range(1, 4):
-            try:
-                result = events_ingest_many(items=items, source=external.source, with_ids=False)
-                break
-            except OperationalError as exc:
-                # Parallel workers storing the same key at once can deadlock; PostgreSQL
-                # rolls one back, and storing its chunk again is safe (idempotent).
-                if attempt == 3 or not isinstance(exc.__cause__, DeadlockDetected):
-                    raise
-        report.stored += result.stored_count
-        report.duplicates += result.duplicate_count
-        report.invalid += len(result.errors)
-        for error in result.errors:
-            report.problem(chunk[error.index].where, f"{error.field or 'event'}: {error.message}")
+        chunk, items = chunk_resolve(chunk, external=external, report=report)
+        result = chunk_store(items, source=external.source, memo=memo)
+        errors = [(e.index, e.field, e.message) for e in result.errors]
+        result_note(report, result.stored_count, result.duplicate_count, errors, [r.where for r in chunk])
         if on_chunk is not None:
             on_chunk()

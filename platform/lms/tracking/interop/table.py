@@ -18,7 +18,9 @@ time          time, timestamp, datetime, date, start_time, first_transaction_tim
 order         order, order_id, seq, sequence, step, idx
               (a row without a time, or a table without a time column: the
               learner's rows in this order get synthetic times one minute apart
-              from 2000-01-01T00:00Z)
+              from 2000-01-01T00:00Z; ranked over the whole file, ties in file
+              order, so rows far apart are in order too; a row refused for
+              another reason keeps its minute, and fixing it later adds only it)
 activity      activity, activity_id, exercise, unit, problem_set: the unit of
               practice (see "Activity and question" below)
 question      question, question_id, item, item_id, problem_id, problem,
@@ -55,17 +57,27 @@ without is ``quiz.answered``; video -> ``video.completed``, lab -> ``lab.graded`
 reading -> ``navigation.page_viewed``. Concepts ride along (``"concepts": [...]``).
 Question keys keep letters, digits, ``-`` and ``_``; other runs of characters become
 ``_`` (``events.question_key``).
+
+Speed (``benchmarks/import_table.py``): a file with an order column is read twice, its
+learner / order / time columns first (``order_ranks``: about 20 bytes a row while
+ranking). Rows are then read as columns, a chunk at a time; what a row's content makes
+(its event or its refusal) is worked out once per distinct content (``MAX_OUTCOMES``
+remembered) and shared, payload object included, so the write path checks and encodes
+each distinct payload once (``services.PayloadMemo``). ``--workers N`` stores in N
+processes (``parallel.table_import_parallel``); parsing and naming stay in this one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -241,8 +253,105 @@ def _time(value: Any) -> str | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
 
 
+_CONTENT = ("kind", "concepts", "question", "activity", "correct", "score", "answer", "position")
+MAX_OUTCOMES = 100_000  # distinct row contents whose event a reader remembers (TableReader._outcome)
+PREPASS_ROWS = 200_000  # rows a read of the ordering pre-pass (TableReader._file_ranks)
+_EARLY, _LATE = "early", "late"  # a row refused before its time is read / after
+
+
+def _all_text(values: list[Any]) -> bool:
+    return set(map(type, values)) <= {str}
+
+
+def _texts(values: list[Any]) -> list[str]:
+    """``_text`` of each cell: one ``strip`` each when all are strings (a CSV's cells)."""
+    if _all_text(values):
+        return [v.strip() for v in values]
+    return [_text(v) for v in values]
+
+
+def _blanks(values: list[Any]) -> list[bool]:
+    """``_blank`` of each cell (a string is blank when empty)."""
+    return list(map(operator.not_, values)) if _all_text(values) else list(map(_blank, values))
+
+
+_MINUTES: list[str] = []  # EPOCH + n minutes, as text, for the first n (at most MAX_MINUTES)
+MAX_MINUTES = 1 << 16
+
+
+def _minute(n: int) -> str:
+    """The synthetic time of a learner's ``n``-th row (0-based): ``n`` minutes after EPOCH."""
+    if n >= MAX_MINUTES:
+        return (EPOCH + dt.timedelta(minutes=n)).isoformat()
+    if n >= len(_MINUTES):
+        start = len(_MINUTES)
+        stop = min(max(n + 1, 2 * start), MAX_MINUTES)
+        _MINUTES.extend((EPOCH + dt.timedelta(minutes=m)).isoformat() for m in range(start, stop))
+    return _MINUTES[n]
+
+
+def _plain(values: list[Any]) -> bool:
+    """Whether every cell is a string or None: cells equal only when they read the same
+    (unlike 1, 1.0 and True), so rows with equal cells can share one outcome."""
+    return set(map(type, values)) <= {str, type(None)}
+
+
+def _numbers(texts: list[str]) -> np.ndarray:
+    """``number`` of each text as float64, NaN where there is none (vectorised; the
+    texts pandas does not read, such as ``1_000``, go through ``number`` one by one)."""
+    values = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(
+        float, na_value=np.nan, copy=True
+    )
+    for i in np.flatnonzero(np.isnan(values)):
+        found = number(texts[i])
+        values[i] = np.nan if found is None else found
+    return values
+
+
+def order_ranks(chunks: Iterable[tuple[list[Any], list[Any], list[Any] | None]]) -> np.ndarray:
+    """Each row's place among its learner's rows that get a synthetic time (a learner,
+    no time, a numeric order), by order, then by place in the file; -1 for the others.
+
+    ``chunks`` are (learner, order, time or None) cells in file order. The whole file is
+    ranked at once, so a learner's rows far apart in the file are in order of ``order``
+    all the same. Memory: 13 bytes a row while ranking, 8 a row for the result, plus the
+    distinct learners."""
+    index: dict[str, int] = {}
+    codes, orders, untimed = [], [], []
+    for learners, order_cells, times in chunks:
+        n = len(learners)
+        local, uniques = pd.factorize(np.asarray(_texts(learners), dtype=object))
+        known = np.fromiter((index.setdefault(u, len(index)) for u in uniques), np.int32, len(uniques))
+        blank = np.array(_blanks(learners), bool)
+        codes.append(np.where(blank, -1, known[local] if len(known) else -1).astype(np.int32))
+        values = _numbers(_texts(order_cells))
+        values[np.array(_blanks(order_cells), bool)] = np.nan
+        orders.append(values)
+        untimed.append(np.ones(n, bool) if times is None else np.array(_blanks(times), bool))
+    if not codes:
+        return np.zeros(0, np.int64)
+    code, order = np.concatenate(codes), np.concatenate(orders)
+    rows = np.flatnonzero(np.concatenate(untimed) & (code >= 0) & ~np.isnan(order))
+    rows = rows[np.lexsort((rows, order[rows], code[rows]))]  # by learner, order, file place
+    learner = code[rows]
+    place = np.arange(len(rows))
+    starts = np.ones(len(rows), bool)
+    starts[1:] = learner[1:] != learner[:-1]
+    ranks = np.full(len(code), -1, np.int64)
+    ranks[rows] = place - np.maximum.accumulate(np.where(starts, place, 0))
+    return ranks
+
+
 class TableReader:
-    """Rows -> ``Parsed`` records; bad rows are noted in the report with their place."""
+    """Rows -> ``Parsed`` records; bad rows are noted in the report with their place.
+
+    A chunk is read as columns (lists of cells), not as one dict a row. The part of a
+    row that makes its event (kind, activity, question, concepts, correctness, score,
+    answer, position) repeats across a table's rows: its outcome (the event's verb and
+    payload, or why the row is refused) is worked out once per distinct content and
+    shared (``_outcome``), payload object included, which the write path then checks
+    and encodes once (``validation.event_clean``'s ``checked``, ``store``). Learner,
+    time, course and event id are read for every row."""
 
     def __init__(
         self,
@@ -256,29 +365,26 @@ class TableReader:
         self.default_course = default_course
         self.learner_prefix = learner_prefix
         self.mapping = mapping or {}
-        self._rank: dict[str, int] = {}  # learner -> rows given synthetic times so far
+        self._rank: dict[str, int] = {}  # learner -> rows given synthetic times so far (frames)
+        self._outcomes: dict[bool, dict[tuple, tuple]] = {
+            False: {},
+            True: {},
+        }  # has_result -> content -> outcome
 
-    def _chunks(self, path: Path, chunk_size: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """(rows as dicts, number of the first row's line) a chunk at a time."""
-        name = path.name.lower()
-        if name.endswith((".parquet", ".pq")):
-            parquet = pq.ParquetFile(path)
-            first = 1
-            for batch in parquet.iter_batches(batch_size=chunk_size):
-                rows = batch.to_pylist()
-                yield rows, first
-                first += len(rows)
+    @staticmethod
+    def _chunks(path: Path, chunk_size: int, names: list[Any]) -> Iterator[tuple[dict[Any, list], int]]:
+        """({column name: cells} for ``names``, number of rows) a chunk at a time."""
+        if path.name.lower().endswith((".parquet", ".pq")):
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size, columns=names):
+                yield {name: batch.column(name).to_pylist() for name in names}, batch.num_rows
             return
-        first = 2  # line 1 is the header
         reader = pd.read_csv(
             path, sep=_sep(path), dtype=str, keep_default_na=False, chunksize=chunk_size,
-            encoding_errors="replace", compression="infer",
+            encoding_errors="replace", compression="infer", usecols=names,
         )  # fmt: skip
         with reader:
             for frame in reader:
-                rows = frame.to_dict("records")
-                yield rows, first
-                first += len(rows)
+                yield {name: frame[name].tolist() for name in names}, len(frame)
 
     def _refused(self, where: str, columns: dict[str, Any], n: int) -> bool:
         """Note a table that lacks a needed column (all its ``n`` rows are bad)."""
@@ -289,20 +395,45 @@ class TableReader:
             self.report.bad += n - 1
         return bool(missing)
 
+    def _file_ranks(self, path: Path, columns: dict[str, Any]) -> np.ndarray:
+        """``order_ranks`` of the whole file, read first: its learner, order and time
+        columns only."""
+        names = list(dict.fromkeys(columns[c] for c in ("learner", "order", "time") if c in columns))
+        chunks = (
+            (
+                cells[columns["learner"]],
+                cells[columns["order"]],
+                cells[columns["time"]] if "time" in columns else None,
+            )
+            for cells, _ in self._chunks(path, PREPASS_ROWS, names)
+        )
+        return order_ranks(chunks)
+
     def read(
         self, path: Path, progress: Callable[[int], None] | None = None, chunk_size: int = 5000
     ) -> Iterator[Parsed]:
-        where_prefix = f"{path}:" if not path.name.lower().endswith((".parquet", ".pq")) else f"{path}: row "
-        columns: dict[str, Any] | None = None
+        """The table's rows in file order. Synthetic times (no time, an order column)
+        come from ranking the whole file first (``order_ranks``)."""
+        parquet = path.name.lower().endswith((".parquet", ".pq"))
+        where_prefix = f"{path}: row " if parquet else f"{path}:"
         default_course = self.default_course or path.name.split(".")[0]
-        for rows, first in self._chunks(path, chunk_size):
-            if columns is None:
-                columns = columns_map(list(rows[0].keys()) if rows else [], self.mapping)
-                if self._refused(str(path), columns, len(rows)):
+        columns = columns_map(table_header(path), self.mapping)
+        names = list(dict.fromkeys(columns.values()))
+        ranks: np.ndarray | None = None
+        start = first = 1 if parquet else 2  # a CSV's line 1 is the header
+        for cells, n in self._chunks(path, chunk_size, names):
+            if first == start:
+                if self._refused(str(path), columns, n):
                     return
-            yield from self._rows(rows, first, columns, where_prefix, default_course)
+                if "order" in columns:
+                    ranks = self._file_ranks(path, columns)
+            mine = {ours: cells[theirs] for ours, theirs in columns.items()}
+            place = first - start
+            chunk_ranks = None if ranks is None else ranks[place : place + n].tolist()
+            yield from self._rows(mine, n, first, where_prefix, default_course, chunk_ranks)
+            first += n
             if progress is not None:
-                progress(len(rows))
+                progress(n)
 
     def read_frames(
         self,
@@ -312,7 +443,7 @@ class TableReader:
         chunk_size: int = 5000,
     ) -> Iterator[Parsed]:
         """Interaction frames (``recommender.datasets.COLUMNS``) through the same
-        ``parse``; ``where`` names their source in the report (``where: row N``).
+        ``_rows``; ``where`` names their source in the report (``where: row N``).
         A frame whose times are all NaT is read in ``(learner, order)`` order."""
         default_course = self.default_course or Path(where).name.split(".")[0]
         first = 1
@@ -324,123 +455,155 @@ class TableReader:
                 columns.pop("time", None)
                 frame = frame.sort_values(["learner", "order"], kind="stable")
             for start in range(0, len(frame), chunk_size):
-                rows = frame.iloc[start : start + chunk_size].to_dict("records")
-                yield from self._rows(rows, first, columns, f"{where}: row ", default_course, sort=False)
-                first += len(rows)
+                part = frame.iloc[start : start + chunk_size]
+                cells = {ours: part[theirs].tolist() for ours, theirs in columns.items()}
+                yield from self._rows(cells, len(part), first, f"{where}: row ", default_course)
+                first += len(part)
                 if progress is not None:
-                    progress(len(rows))
+                    progress(len(part))
 
     def _rows(
         self,
-        rows: list[dict[str, Any]],
+        cells: dict[str, list[Any]],
+        n: int,
         first: int,
-        columns: dict[str, Any],
         where_prefix: str,
         default_course: str,
-        sort: bool = True,
+        ranks: list[int] | None = None,
     ) -> Iterator[Parsed]:
-        numbered: Iterable[tuple[int, dict[str, Any]]] = enumerate(rows, first)
-        if sort and "time" not in columns:
-            numbered = sorted(numbered, key=lambda item: _order_key(item[1], columns))
+        """A chunk's rows (``cells``: our column -> its cells) as ``Parsed`` records, in
+        order; a bad row is noted with its reason, in the order ``parse`` checks them.
+        ``ranks``: each row's synthetic-time place (``order_ranks``); None counts places
+        as rows come (frames, already in order)."""
         report = self.report
-        for lineno, row in numbered:
-            report.lines += 1
-            parsed = self.parse(row, columns, f"{where_prefix}{lineno}", default_course)
-            if parsed is not None:
-                yield parsed
+        blank_column = [None] * n
+        has_result = "correct" in cells or "score" in cells
+        content = [cells.get(name, blank_column) for name in _CONTENT]
+        keys = list(zip(*content, strict=True)) if n else []
+        shared = all(_plain(column) for column in content if column is not blank_column)
+        outcome_of = self._outcome
+        outcomes = self._outcomes[has_result]
+        if len(outcomes) > MAX_OUTCOMES:
+            outcomes.clear()
+        learners = cells["learner"]
+        learner_texts, no_learner = _texts(learners), _blanks(learners)
+        times = cells.get("time")
+        no_time = [True] * n if times is None else _blanks(times)
+        orders = cells.get("order")
+        has_order = orders is not None
+        courses = cells.get("course")
+        course_texts = None if courses is None else _texts(courses)
+        no_course = [True] * n if courses is None else _blanks(courses)
+        ids = cells.get("id")
+        id_texts = None if ids is None else _texts(ids)
+        no_id = [True] * n if ids is None else _blanks(ids)
+        # the event id of a row without one: uuid5 of its content (all cells but the course)
+        parts = [[f"{name}={t}" for t in _texts(cells[name])] for name in sorted(cells) if name != "course"]
+        contents = ["\x1f".join(row) for row in zip(*parts, strict=True)]
+        prefix = self.learner_prefix
+        rank_of = self._rank
+        report.lines += n
+        for i in range(n):
+            where = f"{where_prefix}{first + i}"
+            if no_learner[i]:
+                report.bad_line(where, "no learner")
+                continue
+            learner = prefix + learner_texts[i]
+            if shared:
+                outcome = outcomes.get(keys[i])
+                if outcome is None:
+                    outcome = outcomes[keys[i]] = outcome_of(*keys[i], has_result=has_result)
+            else:
+                outcome = outcome_of(*keys[i], has_result=has_result)
+            if outcome[0] == _EARLY:
+                report.bad_line(where, outcome[1])
+                continue
+            # the row's time: its own, or (none, and an order column) a synthetic one
+            if not no_time[i]:
+                when = _time(times[i])
+                if when is None:
+                    report.bad_line(where, f"time {str(times[i])[:40]!r} is not a date")
+                    continue
+            elif not has_order:
+                report.bad_line(where, "no time")
+                continue
+            elif ranks is not None:
+                if ranks[i] < 0:
+                    report.bad_line(where, "order is not a number")
+                    continue
+                when = _minute(ranks[i])
+            else:
+                if _blank(orders[i]) or number(_text(orders[i])) is None:
+                    report.bad_line(where, "order is not a number")
+                    continue
+                rank = rank_of.get(learner, 0)
+                rank_of[learner] = rank + 1
+                when = _minute(rank)
+            if outcome[0] == _LATE:
+                report.bad_line(where, outcome[1])
+                continue
+            _, verb, payload, activity, kind = outcome
+            course = default_course if no_course[i] else course_texts[i]
+            event_id = None
+            if not no_id[i]:
+                try:
+                    event_id = str(uuid.UUID(id_texts[i]))
+                except ValueError:
+                    event_id = stable_id("table-id|" + id_texts[i])
+            if event_id is None:  # the same row of two courses is two events
+                event_id = stable_id(f"table|{course}|{contents[i]}")
+            raw = {"id": event_id, "time": when, "verb": verb, "session": "", "payload": payload}
+            yield Parsed(learner, raw, where, course, activity, kind, activity)
 
-    def parse(
-        self, row: dict[str, Any], columns: dict[str, Any], where: str, default_course: str
-    ) -> Parsed | None:
-        """One row as a ``Parsed`` record, or None (noted as a bad line, with why)."""
-        report = self.report
-        cell = {ours: row.get(theirs) for ours, theirs in columns.items()}
-        learner = cell.get("learner")
-        if _blank(learner):
-            report.bad_line(where, "no learner")
-            return None
-        learner = self.learner_prefix + _text(learner)
-
-        has_result = "correct" in columns or "score" in columns
-        kind = _text(cell["kind"]).lower() if not _blank(cell.get("kind")) else None
+    @staticmethod
+    def _outcome(
+        kind: Any,
+        concepts: Any,
+        question: Any,
+        activity: Any,
+        correct: Any,
+        score: Any,
+        answer: Any,
+        position: Any,
+        *,
+        has_result: bool,
+    ) -> tuple:
+        """What a row's content makes: (None, verb, payload, activity, activity kind);
+        or (``_EARLY``, why), a refusal found before the row's time is read, or
+        (``_LATE``, why), one found after (the order in which a row's problems are told)."""
+        kind = _text(kind).lower() if not _blank(kind) else None
         kind = kind or ("question" if has_result else "reading")
         if kind not in KINDS:
-            report.bad_line(where, f"kind {kind[:30]!r} is not one of {', '.join(KINDS)}")
-            return None
+            return _EARLY, f"kind {kind[:30]!r} is not one of {', '.join(KINDS)}"
         question_family = kind in QUESTION_KINDS
-        concepts = [] if _blank(cell.get("concepts")) else [
-            c.strip() for c in _CONCEPT_SEP.split(_text(cell["concepts"])) if c.strip()
+        concepts = [] if _blank(concepts) else [
+            c.strip() for c in _CONCEPT_SEP.split(_text(concepts)) if c.strip()
         ]  # fmt: skip
-        item = None if _blank(cell.get("question")) else _text(cell["question"])
-        activity = None if _blank(cell.get("activity")) else _text(cell["activity"])
+        item = None if _blank(question) else _text(question)
+        activity = None if _blank(activity) else _text(activity)
         if activity is None:
             if question_family and concepts and item is not None:
                 activity = concepts[0]  # the unit of practice; the item is the question
             else:
                 activity = item if item is not None else (concepts[0] if concepts else None)
         if activity is None:
-            report.bad_line(where, "no activity, question or concept")
-            return None
-
-        when = self._when(cell, columns, learner, where)
-        if when is None:
-            return None
-        correct = None
-        if not _blank(cell.get("correct")):
-            correct = _correct(cell["correct"])
-            if correct is None:
-                report.bad_line(
-                    where, f"correct {_text(cell['correct'])[:30]!r} is not 1/0, true/false or a fraction"
-                )
-                return None
-        score = None
-        if not _blank(cell.get("score")):
-            score = _score(cell["score"])
-            if score is None:
-                report.bad_line(where, f"score {_text(cell['score'])[:30]!r} is not in 0..1 or 0..100")
-                return None
-        position = None if _blank(cell.get("position")) else number(_text(cell["position"]))
+            return _EARLY, "no activity, question or concept"
+        credit = None
+        if not _blank(correct):
+            credit = _correct(correct)
+            if credit is None:
+                return _LATE, f"correct {_text(correct)[:30]!r} is not 1/0, true/false or a fraction"
+        graded = None
+        if not _blank(score):
+            graded = _score(score)
+            if graded is None:
+                return _LATE, f"score {_text(score)[:30]!r} is not in 0..1 or 0..100"
+        seconds = None if _blank(position) else number(_text(position))
         try:
             verb, payload = event_of(
-                kind, activity, question=item if question_family else None, correct=correct, score=score,
-                answer=None if _blank(cell.get("answer")) else cell["answer"], position=position,
-                concepts=concepts or None,
+                kind, activity, question=item if question_family else None, correct=credit, score=graded,
+                answer=None if _blank(answer) else answer, position=seconds, concepts=concepts or None,
             )  # fmt: skip
         except RowError as exc:
-            report.bad_line(where, str(exc))
-            return None
-
-        course = default_course if _blank(cell.get("course")) else _text(cell["course"])
-        event_id = None
-        if not _blank(cell.get("id")):
-            try:
-                event_id = str(uuid.UUID(_text(cell["id"])))
-            except ValueError:
-                event_id = stable_id("table-id|" + _text(cell["id"]))
-        if event_id is None:  # the row's content and its course: the same row of two courses is two events
-            content = "\x1f".join(f"{k}={_text(v)}" for k, v in sorted(cell.items()) if k != "course")
-            event_id = stable_id(f"table|{course}|{content}")
-        raw = {"id": event_id, "time": when, "verb": verb, "session": "", "payload": payload}
-        return Parsed(learner, raw, where, course, activity, "quiz" if question_family else kind, activity)
-
-    def _when(self, cell: dict[str, Any], columns: dict[str, Any], learner: str, where: str) -> str | None:
-        """The row's time: its own, or (none, and an order column) a synthetic one."""
-        if not _blank(cell.get("time")):
-            when = _time(cell["time"])
-            if when is None:
-                self.report.bad_line(where, f"time {str(cell.get('time'))[:40]!r} is not a date")
-            return when
-        if "order" not in columns:
-            self.report.bad_line(where, "no time")
-            return None
-        if _blank(cell.get("order")) or number(_text(cell["order"])) is None:
-            self.report.bad_line(where, "order is not a number")
-            return None
-        rank = self._rank.get(learner, 0)
-        self._rank[learner] = rank + 1
-        return (EPOCH + dt.timedelta(minutes=rank)).isoformat()
-
-
-def _order_key(row: dict[str, Any], columns: dict[str, Any]) -> tuple[str, float]:
-    order = number(_text(row.get(columns["order"], "")))
-    return _text(row.get(columns["learner"], "")), order if order is not None else float("inf")
+            return _LATE, str(exc)
+        return None, verb, payload, activity, "quiz" if question_family else kind

@@ -62,6 +62,7 @@ def test_journey_map_of_an_imported_course_shows_named_weeks_and_activities(
     assert "takes no enrollments here" in main and "Enroll" not in main
     assert page.locator("ol.activities li").all_inner_texts()[0].startswith("Welcome to Python")
     page.get_by_role("link", name="Journey map").click()
+    page.locator("figure.journey svg > text[font-weight='600']").first.wait_for()  # the click navigates
 
     headings = page.evaluate(
         """() => Array.from(document.querySelectorAll("figure.journey svg > text[font-weight='600']"),

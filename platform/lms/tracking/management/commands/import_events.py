@@ -35,7 +35,8 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=1,
-            help="edX logs: parse and store in this many processes (e.g. the number of cores)",
+            help="edX logs: parse and store in this many processes; tables: store in this many "
+            "(e.g. the number of cores)",
         )
         parser.add_argument(
             "--map",
