@@ -266,8 +266,10 @@ class Recommender:
         last event) is the moment the disengagement risk is for: the time elapsed since
         the last event is one of its inputs, so a learner away for a month is scored as
         such, not as if they had just left."""
-        if "learner_id" in history.columns and len(history) and history["learner_id"].nunique() > 1:
-            raise ValueError("predict() takes one learner's events; got several learner ids")
+        if "learner_id" in history.columns and len(history):
+            ids = history["learner_id"].to_numpy()  # not nunique(): a tenth of the cost
+            if (ids != ids[0]).any():
+                raise ValueError("predict() takes one learner's events; got several learner ids")
         return self.predict_sequence(encode_history(history, self.vocabs), top_k=top_k, now=now)
 
     @torch.inference_mode()

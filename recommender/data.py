@@ -262,7 +262,7 @@ def time_seconds(times: pd.Series) -> np.ndarray:
     """UTC timestamps -> float64 seconds since the Unix epoch."""
     if not isinstance(times.dtype, pd.DatetimeTZDtype):
         times = pd.to_datetime(times, utc=True)
-    return times.dt.as_unit("us").astype("int64").to_numpy() / 1e6
+    return times.array.as_unit("us").asi8 / 1e6  # the .dt route costs 5x as much on 200 events
 
 
 def parse_payload(payload: object) -> dict:
@@ -385,27 +385,29 @@ def encode_learner(
     Every feature at position t depends on events 0..t only.
     """
     n = len(times)
-    act_v, verb_v = vocabs.activities, vocabs.verbs
+    act_stoi, verb_stoi = vocabs.activities.stoi, vocabs.verbs.stoi
     q_stoi = vocabs.questions.stoi
-    activity = np.empty(n, np.int64)
-    verb = np.empty(n, np.int64)
+    # Plain lists while looping, arrays at the end: per-element writes into numpy arrays
+    # and numpy scalars cost several times a list's (this loop is half of serving's
+    # encoding time). The gaps are the same float64 differences gap_bucket always saw.
+    activity: list[int] = []
+    verb: list[int] = []
     outcome = np.full(n, OUTCOME_NONE, np.int64)
-    gap = np.empty(n, np.int64)
+    gaps = [GAP_FIRST] * n
+    seconds = np.asarray(times, np.float64)
+    for i, d in enumerate(np.diff(seconds).tolist(), start=1):
+        gaps[i] = gap_bucket(d)
     answers = np.zeros((n, MAX_ANSWERS), np.int64)
     raw_acts: list[str | None] = []
     kt_pos, kt_anchor, kt_q, kt_a, kt_y = [], [], [], [], []
-    prev = None
     for i in range(n):
         a = activities[i]
         if not isinstance(a, str):
             a = None
         raw_acts.append(a)
         v = verbs[i]
-        activity[i] = act_v.stoi.get(a, UNK) if a is not None else NONE
-        verb[i] = verb_v.stoi.get(v, UNK)
-        t = times[i]
-        gap[i] = GAP_FIRST if prev is None else gap_bucket(t - prev)
-        prev = t
+        activity.append(act_stoi.get(a, UNK) if a is not None else NONE)
+        verb.append(verb_stoi.get(v, UNK))
         if v in _PARSED_VERBS:
             payload = parse_payload(payloads[i])
             outcome[i] = outcome_of(v, payload)
@@ -429,11 +431,11 @@ def encode_learner(
                         kt_y.append(1.0 if correct else 0.0)
     seq = LearnerSequence(
         learner_id=int(learner_id),
-        times=np.asarray(times, np.float64),
-        activity=activity,
-        verb=verb,
+        times=seconds,
+        activity=np.array(activity, np.int64),
+        verb=np.array(verb, np.int64),
         outcome=outcome,
-        gap=gap,
+        gap=np.array(gaps, np.int64),
         answers=answers,
         kt_pos=np.asarray(kt_pos, np.int64),
         kt_anchor=np.asarray(kt_anchor, np.int64),
@@ -506,8 +508,10 @@ def encode_history(history: pd.DataFrame, vocabs: Vocabularies, learner_id: int 
         seq, _ = encode_learner(learner_id, np.zeros(0), [], [], [], vocabs)
         return seq
     times = time_seconds(history["time"])
-    verbs = history["verb"].tolist()
-    acts = history["activity"].tolist()
+    # Through an object array: tolist() on pandas' Arrow-backed strings is twice as slow
+    # (a missing activity stays NaN, which encode_learner reads as none).
+    verbs = history["verb"].to_numpy(dtype=object).tolist()
+    acts = history["activity"].to_numpy(dtype=object).tolist()
     payloads = history["payload"].tolist() if "payload" in history.columns else [None] * len(times)
     if len(times) > 1 and np.any(np.diff(times) < 0):
         order = np.argsort(times, kind="stable")

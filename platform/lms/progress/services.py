@@ -13,9 +13,13 @@ Completion rules (docs/course-site.md; the rules themselves live in
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.utils import timezone
+from collections.abc import Iterable
 
+from django.db import connection, transaction
+from django.utils import timezone
+from psycopg.types.json import Jsonb
+
+from course_content import rules
 from course_content.rules import coverage, video_complete
 from course_content.rules import merge_segments as segments_merge
 from lms.courses.models import Activity, Enrollment
@@ -120,22 +124,90 @@ def certificate_issue_if_earned(*, learner_id: int, course_id: int) -> Certifica
     return certificate
 
 
-def progress_from_events(*, learner_id: int, events: list[dict]) -> None:
-    """Fold stored (already validated) browser events into progress: the played
-    segments that video pauses and completions report."""
+VIDEO_SEGMENT_VERBS = ("video.paused", "video.completed")
+
+
+def _number(value: object) -> bool:
+    return type(value) in (int, float) and value == value  # not a bool, not NaN
+
+
+def videos_played(events: Iterable[dict]) -> dict[str, tuple[list, float | None]]:
+    """Activity slug -> (the played segments the events report, the last media length they
+    report): what video pauses and completions say. Only [number, number] pairs count
+    (validation already demands them; a stored payload is read again by the task)."""
     played: dict[str, tuple[list, float | None]] = {}
     for event in events:
-        if event.get("verb") not in ("video.paused", "video.completed") or not event.get("activity"):
+        if event.get("verb") not in VIDEO_SEGMENT_VERBS or not event.get("activity"):
             continue
         payload = event.get("payload") or {}
         segments, duration = played.get(event["activity"], ([], None))
-        segments += payload.get("segments") or []
-        played[event["activity"]] = (segments, payload.get("duration") or duration)
+        segments += [
+            [s[0], s[1]]
+            for s in payload.get("segments") or ()
+            if isinstance(s, list | tuple) and len(s) == 2 and _number(s[0]) and _number(s[1])
+        ]
+        length = payload.get("duration")
+        played[event["activity"]] = (segments, length if _number(length) and length else duration)
+    return {slug: entry for slug, entry in played.items() if entry[0]}
+
+
+# One statement for a whole batch: every video the batch played, joined to the catalog
+# (videos only), inserted or folded into the learner's row (the row lock of ON CONFLICT
+# orders concurrent batches of the same learner). progress_video_fold (migration 0002) is
+# the completion rule in SQL; ``completed`` is set once, when coverage first reaches it.
+_FOLD_SQL = """
+WITH played AS (
+    SELECT a.id AS activity_id, a.course_id, n.segments,
+           coalesce(nullif(n.duration, 0), a.duration_seconds, 0)::float8 AS length
+    FROM jsonb_to_recordset(%(played)s) AS n(slug text, segments jsonb, duration float8)
+    JOIN courses_activity AS a ON a.slug = n.slug AND a.kind = 'video'
+)
+INSERT INTO progress_activityprogress AS p
+    (learner_id, activity_id, course_id, started, updated, completed, score, passed, coverage, segments)
+SELECT %(learner)s, played.activity_id, played.course_id, now(), now(),
+       CASE WHEN f.coverage >= %(complete)s THEN now() END, NULL, false, f.coverage, f.segments
+FROM played, progress_video_fold('[]', played.segments, played.length, 0) AS f
+ON CONFLICT (learner_id, activity_id) DO UPDATE SET (segments, coverage, completed, updated) = (
+    SELECT f.segments, f.coverage, coalesce(p.completed, CASE WHEN f.coverage >= %(complete)s THEN now() END),
+           now()
+    FROM played, progress_video_fold(p.segments, played.segments, played.length, p.coverage) AS f
+    WHERE played.activity_id = excluded.activity_id
+)
+"""
+
+
+def progress_from_events(*, learner_id: int, events: Iterable[dict], signalled: bool = False) -> int:
+    """Fold stored (already validated) events into progress: the played segments that
+    video pauses and completions report. Returns how many videos were folded.
+
+    Idempotent: segments are merged as a union, so the same events folded twice (a task
+    retried, a batch re-sent) change nothing; ``completed`` keeps its first time.
+    PostgreSQL: one statement (``_FOLD_SQL``), whatever the number of events and videos.
+    Other databases (SQLite): ``progress_video_played`` per video.
+    ``signalled``: the caller already named the learner to ``learners_touched`` inside
+    the same transaction (the ingestion does, for every event it stores), so the bump at
+    commit covers this change too; otherwise it is done here."""
+    played = videos_played(events)
     if not played:
-        return
+        return 0
+    if connection.vendor == "postgresql":
+        # Merged here first (a batch's pauses overlap): fewer pairs to send and sort.
+        # Clipping to the clip's length after the union gives what clipping before gives.
+        rows = [
+            {"slug": slug, "segments": segments_merge(segments), "duration": duration}
+            for slug, (segments, duration) in played.items()
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _FOLD_SQL, {"played": Jsonb(rows), "learner": learner_id, "complete": rules.VIDEO_COMPLETE}
+            )
+            folded = cursor.rowcount
+        if folded and not signalled:
+            learners_touched([learner_id])
+        return folded
+    folded = 0
     for activity in Activity.objects.filter(slug__in=played, kind=Activity.Kind.VIDEO):
         segments, duration = played[activity.slug]
-        if segments:
-            progress_video_played(
-                learner_id=learner_id, activity=activity, segments=segments, duration=duration
-            )
+        progress_video_played(learner_id=learner_id, activity=activity, segments=segments, duration=duration)
+        folded += 1
+    return folded

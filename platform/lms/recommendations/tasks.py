@@ -11,6 +11,20 @@ def retrain(version_id: int) -> str:
     return f"{version}" if version else "gone"
 
 
+@shared_task(
+    name="recommendations.next_steps_precompute", acks_late=True, time_limit=10 * 60, soft_time_limit=9 * 60
+)
+def next_steps_precompute(learner_ids: list[int]) -> int:
+    """Compute and store these learners' next steps, so that the home page and
+    ``/api/v1/me/next-steps`` read them instead of computing while the learner waits
+    (``services.next_steps_precompute``: idempotent; scheduled, debounced, by
+    ``services.next_steps_schedule`` when their history or progress changes). A lost or
+    expired message costs nothing but speed: a request computes what is missing."""
+    from .services import next_steps_precompute as precompute
+
+    return precompute(learner_ids=learner_ids)
+
+
 @shared_task(name="recommendations.redispatch_queued", time_limit=60)
 def redispatch_queued() -> int:
     """Beat: send again a retrain that never started (its message was lost)."""

@@ -16,6 +16,13 @@ ones instead of re-sending them forever. Only what makes the body unreadable as 
 is a 400: invalid JSON, JSON nested deeper than the parser's recursion limit, a number
 of more than 4,300 digits.
 
+Progress follows from the stored events, not from a service called per video: a batch
+with played video segments is stored and folded into progress by one SQL statement in
+the same transaction (``progress_from_events``), so the next page load shows it; with
+``PROGRESS_FROM_EVENTS = "task"`` a Celery task folds it after the commit instead
+(docs/events.md, "Progress from events"). Batches without a video pause or
+completion open no transaction of their own.
+
 A plain Django view, not DRF: this is the hottest endpoint of the site.
 """
 
@@ -25,7 +32,7 @@ import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.http.request import split_domain_port
 from django.views.decorators.csrf import csrf_exempt
@@ -33,6 +40,8 @@ from django.views.decorators.http import require_POST
 
 from lms.core.access import SIGNED_IN, access
 from lms.core.ratelimit import by_user, rate_hit, too_many_requests
+from lms.progress.services import VIDEO_SEGMENT_VERBS, progress_from_events
+from lms.progress.tasks import events_fold_later
 
 from .services import MAX_BATCH_EVENTS, events_ingest
 
@@ -75,6 +84,11 @@ def _same_origin(request: HttpRequest) -> bool:
     return origin.rstrip("/").lower() in {o.lower() for o in settings.CSRF_TRUSTED_ORIGINS}
 
 
+def _plays(event: object) -> bool:
+    """Whether an event may report played stretches (checked properly once stored)."""
+    return isinstance(event, dict) and event.get("verb") in VIDEO_SEGMENT_VERBS
+
+
 @access(SIGNED_IN)
 @csrf_exempt
 @require_POST
@@ -113,13 +127,16 @@ def _events_post(request: HttpRequest) -> JsonResponse:
         return _problem(400, 'body must be an object {"events": [...]}')
     if len(events) > MAX_BATCH_EVENTS:
         return _problem(413, f"batch has {len(events)} events; the maximum is {MAX_BATCH_EVENTS}")
-    result = events_ingest(learner_id=request.user.pk, events=events, identity=request.user.get_username())
-    if result.accepted:
-        from lms.progress.services import progress_from_events
-
+    learner_id = request.user.pk
+    if not any(_plays(e) for e in events):  # most batches: clicks, pages, plays
+        result = events_ingest(learner_id=learner_id, events=events, identity=request.user.get_username())
+        return JsonResponse(result.as_dict())
+    with transaction.atomic():  # the events and the progress they make, or neither
+        result = events_ingest(learner_id=learner_id, events=events, identity=request.user.get_username())
         accepted = set(result.accepted)
-        progress_from_events(
-            learner_id=request.user.pk,
-            events=[e for e in events if isinstance(e, dict) and e.get("id") in accepted],
-        )
+        stored = [e for e in events if isinstance(e, dict) and e.get("id") in accepted]
+        if settings.PROGRESS_FROM_EVENTS == "task":
+            events_fold_later(learner_id=learner_id, events=stored)
+        else:  # ingestion named the learner to learners_touched in this transaction
+            progress_from_events(learner_id=learner_id, events=stored, signalled=True)
     return JsonResponse(result.as_dict())

@@ -64,6 +64,20 @@ class CleanEvent:
     payload: dict[str, Any]
 
 
+TIME_FORMAT = "time must be an ISO 8601 timestamp with a UTC offset, e.g. 2026-11-25T10:00:00Z"
+
+
+def future_message(time: dt.datetime, now: dt.datetime) -> str:
+    """Why ``time`` (later than ``now + MAX_FUTURE``) is refused."""
+    return f"time is in the future ({time.isoformat()} > server time {now.isoformat()})"
+
+
+def time_parse(value: Any) -> dt.datetime | None:
+    """An event's ``time`` as an aware datetime in UTC, or None where ``event_clean``
+    refuses it (``TIME_FORMAT``)."""
+    return _parse_time(value)
+
+
 def _parse_time(value: Any) -> dt.datetime | None:
     if not isinstance(value, str) or len(value) > 40:
         return None
@@ -149,11 +163,9 @@ def event_clean(
 
     time = _parse_time(raw.get("time"))
     if time is None:
-        return error(
-            "time", "time must be an ISO 8601 timestamp with a UTC offset, e.g. 2026-11-25T10:00:00Z"
-        )
+        return error("time", TIME_FORMAT)
     if time > now + MAX_FUTURE:
-        return error("time", f"time is in the future ({time.isoformat()} > server time {now.isoformat()})")
+        return error("time", future_message(time, now))
     browser = not allow_server_verbs
     if browser and time < now - CLIENT_MAX_AGE:
         return error(

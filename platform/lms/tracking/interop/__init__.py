@@ -18,9 +18,17 @@ import pandas as pd
 from lms.tracking.models import Event
 from lms.tracking.services import PayloadMemo
 
-from .common import CHUNK_EVENTS, ExternalRecords, ImportReport, records_ingest, site_url
+from .common import (
+    CHUNK_EVENTS,
+    CHUNK_ROWS,
+    ExternalRecords,
+    ImportReport,
+    records_ingest,
+    site_url,
+    table_ingest,
+)
 from .edx import EdxReader
-from .parallel import edx_import_parallel, table_import_parallel
+from .parallel import edx_import_parallel
 from .table import MappingError, TableReader, mapping_check, table_header
 from .xapi import XapiReader
 
@@ -108,7 +116,7 @@ def events_import(
     course: str | None = None,
     learner_prefix: str = "",
     site: str | None = None,
-    chunk_size: int = CHUNK_EVENTS,
+    chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     threaded: bool = True,
     workers: int = 1,
@@ -119,9 +127,12 @@ def events_import(
     ``course`` is the course key for rows/statements that name none (tables, data sets,
     xAPI); ``learner_prefix`` is put before every username from the files; ``progress``
     gets the bytes (rows for tables and data sets) consumed; ``threaded`` parses in a
-    thread while the previous chunk is stored; ``workers`` > 1 parses and stores edX
-    logs in that many processes, and stores tables in that many (parsed and resolved
-    here); each commits on its own connection: not inside an outer transaction.
+    thread while the previous chunk is stored; ``chunk_size``: events (edX, xAPI:
+    ``CHUNK_EVENTS``) or rows (tables, data sets: ``CHUNK_ROWS``) a chunk;
+    ``workers`` > 1 parses and stores edX logs in that many processes, and stores tables
+    and data sets in that many threads (read, parsed and resolved in this one: see
+    ``common.table_ingest``); each commits on its own connection: not inside an outer
+    transaction.
     ``mapping`` (tables) names their columns, ours -> theirs.
     Raises ``ValueError`` for an unknown format, ``MappingError`` for a mapping that
     names a column a table lacks (both before storing anything)."""
@@ -137,12 +148,12 @@ def events_import(
     if format == "edx" and workers > 1:
         edx_import_parallel(
             paths=paths, report=report, source=source, workers=workers,
-            chunk_size=chunk_size, learner_prefix=learner_prefix, progress=progress,
+            chunk_size=chunk_size or CHUNK_EVENTS, learner_prefix=learner_prefix, progress=progress,
         )  # fmt: skip
         return report
     readable = format not in _SOURCES  # tables and data sets: readable slugs (common.ExternalRecords)
     external = ExternalRecords(source=source, prefix=format, report=report, readable=readable)
-    memo = PayloadMemo() if format == "table" else None  # its rows share payload objects (TableReader)
+    memo = PayloadMemo()  # tables and data sets: their rows share payload objects (TableReader)
     for path in paths:
         report.files += 1
         if format == "edx":
@@ -156,22 +167,21 @@ def events_import(
             reader = TableReader(
                 report, default_course=course, learner_prefix=learner_prefix, mapping=mapping
             )
+            size = chunk_size or CHUNK_ROWS
             if format == "table":
-                records = reader.read(path, progress, chunk_size=chunk_size)
-                if workers > 1:
-                    table_import_parallel(
-                        records=records,
-                        external=external,
-                        report=report,
-                        workers=workers,
-                        chunk_size=chunk_size,
-                    )
-                    continue
+                chunks = reader.read(path, progress, chunk_size=size)
             else:
-                frames = FRAME_FORMATS[format](path)
-                records = reader.read_frames(frames, str(path), progress, chunk_size=chunk_size)
+                chunks = reader.read_frames(FRAME_FORMATS[format](path), str(path), progress, chunk_size=size)
+            table_ingest(
+                chunks, external=external, report=report, memo=memo, workers=workers, threaded=threaded
+            )
+            continue
         records_ingest(
-            records, external=external, report=report, chunk_size=chunk_size, threaded=threaded, memo=memo
+            records,
+            external=external,
+            report=report,
+            chunk_size=chunk_size or CHUNK_EVENTS,
+            threaded=threaded,
         )
     return report
 

@@ -16,27 +16,41 @@ import hmac
 import io
 import queue
 import re
+import secrets
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
+import numpy as np
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
-from django.db import OperationalError
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSWORD_SUFFIX_LENGTH
+from django.db import OperationalError, connection, connections
 from django.db.models import Max
 from django.utils import timezone
 from psycopg.errors import DeadlockDetected
 
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course, Week
-from lms.tracking.services import PayloadMemo, catalog_index_forget, events_ingest_many
+from lms.tracking.services import (
+    EventColumns,
+    PayloadMemo,
+    catalog_index_forget,
+    events_ingest_columns,
+    events_ingest_many,
+    learners_touched,
+)
 from lms.tracking.validation import PERSONAL_KEYS
 
+if TYPE_CHECKING:
+    from .table import TableChunk
+
 CHUNK_EVENTS = 5000  # events per events_ingest_many call
+CHUNK_ROWS = 20_000  # table rows per chunk (table_ingest: one binary COPY each)
 MAX_PROBLEMS = 20  # bad lines / invalid events kept (with their line numbers) in the report
 MAX_SKIP_KINDS = 100  # distinct "skipped (...)" reasons kept; the rest are lumped together
 
@@ -91,6 +105,28 @@ def stable_id(text: str | bytes) -> str:
     data = text if isinstance(text, bytes) else text.encode("utf-8")
     h = hashlib.sha1(_NAMESPACE_BYTES + data).hexdigest()
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+def _unusable_password() -> str:
+    """What ``make_password(None)`` makes (an unusable password: the prefix, then 40
+    random characters), from one call to the system's random source instead of 40
+    (thousands of learners are created at once)."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(UNUSABLE_PASSWORD_SUFFIX_LENGTH // 2)
+
+
+def stable_ids(texts: list[str]) -> bytes:
+    """The bytes of ``stable_id`` of each text, concatenated (16 a text): a table's event
+    ids, a chunk at a time."""
+    prefix = _NAMESPACE_BYTES
+    sha1 = hashlib.sha1
+    data = (
+        np.frombuffer(b"".join([sha1(prefix + t.encode("utf-8")).digest()[:16] for t in texts]), np.uint8)
+        .reshape(-1, 16)
+        .copy()
+    )
+    data[:, 6] = (data[:, 6] & 0x0F) | 0x50  # version 5
+    data[:, 8] = (data[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    return data.tobytes()
 
 
 def learner_pseudonym(learner_id: int) -> str:
@@ -268,11 +304,11 @@ class ExternalRecords:
                     learner_pseudonym(pk): pk for pk in User.objects.values_list("pk", flat=True)
                 }
             self.by_pseudonym.update((p, self._pseudonyms[p]) for p in pseudonyms if p in self._pseudonyms)
-        names = {
-            r.learner
-            for r in records
-            if r.learner not in self.learners and r.pseudonym not in self.by_pseudonym
-        }
+        self._resolve_names({r.learner for r in records if r.pseudonym not in self.by_pseudonym})
+
+    def _resolve_names(self, names: set[str]) -> None:
+        """Find or create the learners of these usernames (``self.learners``)."""
+        names = names - self.learners.keys()
         if not names:
             return
         found = dict(User.objects.filter(username__in=names).values_list("username", "pk"))
@@ -280,7 +316,7 @@ class ExternalRecords:
         if new:
             User.objects.bulk_create(
                 [
-                    User(username=name, external_source=self.source, password=make_password(None))
+                    User(username=name, external_source=self.source, password=_unusable_password())
                     for name in new
                 ],
                 ignore_conflicts=True,
@@ -470,6 +506,22 @@ class ExternalRecords:
         return f"{self.prefix}-{base}-{digest(course_key + '|' + key)}"
 
     # ------------------------------------------------------------------------------
+    def resolve_keys(
+        self, learners: set[str], courses: set[str], activities: dict[tuple[str, str], Parsed]
+    ) -> None:
+        """Find or create these learners (usernames), courses (keys) and activities
+        ((course key, key) -> a record of its kind and title): a bulk import's chunk,
+        resolved by its distinct keys (``learners``, ``courses``, ``activities``)."""
+        self._resolve_names(learners)
+        courses = courses - self.courses.keys()
+        if courses:
+            self._resolve_courses(courses)
+        activities = {pair: r for pair, r in activities.items() if pair not in self.activities}
+        if activities:
+            self._resolve_activities(activities)
+        if courses or activities:
+            catalog_index_forget()
+
     def resolve(self, records: list[Parsed]) -> list[tuple[int, dict[str, Any]]]:
         """(learner id, raw event with course/activity slugs) for each record."""
         self._resolve_learners(records)
@@ -575,9 +627,14 @@ def chunk_resolve(
 def chunk_store(items: list[tuple[int, dict[str, Any]]], *, source: str, memo: PayloadMemo | None = None):
     """``events_ingest_many`` for one chunk of an import (counts only), again when
     PostgreSQL broke a deadlock by rolling it back."""
+    return _retried(lambda: events_ingest_many(items=items, source=source, with_ids=False, memo=memo))
+
+
+def _retried(store: Callable[[], Any]) -> Any:
+    """``store()``, again when PostgreSQL broke a deadlock by rolling it back."""
     for attempt in range(1, 4):
         try:
-            return events_ingest_many(items=items, source=source, with_ids=False, memo=memo)
+            return store()
         except OperationalError as exc:
             # Parallel workers storing the same key at once can deadlock; PostgreSQL
             # rolls one back, and storing its chunk again is safe (idempotent).
@@ -616,3 +673,173 @@ def records_ingest(
         result_note(report, result.stored_count, result.duplicate_count, errors, [r.where for r in chunk])
         if on_chunk is not None:
             on_chunk()
+
+
+# tables: columns ---------------------------------------------------------------------
+MAX_TEMPLATES = 200_000  # (course, content) templates an import keeps (table_ingest)
+
+
+def _table_prepare(
+    chunk: TableChunk, *, external: ExternalRecords, report: ImportReport, templates: dict
+) -> tuple[TableChunk, EventColumns]:
+    """Resolve a table chunk's distinct learners, courses and activities (creating the
+    missing ones) and make its events' columns; erased learners' rows are dropped."""
+    from lms.privacy.selectors import erased_among
+
+    erased = erased_among(set(chunk.learners), known=external.erased_keys)
+    if erased:
+        keep = np.array([learner not in erased for learner in chunk.learners], bool)
+        report.skip("learner erased on request", int((~keep).sum()))
+        chunk = chunk.taken(np.flatnonzero(keep))
+    one_course = len(set(chunk.courses)) == 1  # the common case: rows keyed by their outcome alone
+    oids = list(map(id, chunk.outcomes))
+    if one_course:
+        course = chunk.courses[0]
+        distinct = {(course, key): o for key, o in zip(oids, chunk.outcomes, strict=True)}
+    else:
+        distinct = {(c, key): o for c, key, o in zip(chunk.courses, oids, chunk.outcomes, strict=True)}
+    pairs: dict[tuple[str, str], Parsed] = {}
+    for (course, _), outcome in distinct.items():
+        if (course, outcome[3]) not in pairs:  # its kind and title, if it must be created
+            pairs[(course, outcome[3])] = Parsed("", {}, "", course, outcome[3], outcome[4], outcome[3])
+    external.resolve_keys(set(chunk.learners), set(chunk.courses), pairs)
+    if len(templates) > MAX_TEMPLATES:
+        templates.clear()
+    made_for: dict[tuple[str, int], dict] = {}
+    for key, outcome in distinct.items():
+        hit = templates.get(key)
+        if hit is None or hit[0] is not outcome:
+            course, _ = key
+            _, verb, payload, activity, _ = outcome
+            template = {
+                "verb": verb,
+                "session": "",
+                "course": external.courses[course][1],
+                "activity": external.activities[(course, activity)],
+                "payload": payload,
+            }
+            hit = templates[key] = (outcome, template)
+        made_for[key] = hit[1]
+    if one_course:
+        by_outcome = {key: template for (_, key), template in made_for.items()}
+        made = list(map(by_outcome.__getitem__, oids))
+    else:
+        made = [made_for[pair] for pair in zip(chunk.courses, oids, strict=True)]
+    learners = external.learners
+    columns = EventColumns(
+        learner_ids=np.fromiter((learners[name] for name in chunk.learners), np.int64, len(chunk)),
+        times=chunk.times,
+        event_ids=chunk.event_ids,
+        templates=made,
+    )
+    report.events += len(chunk)
+    return chunk, columns
+
+
+def table_ingest(
+    chunks: Iterable[TableChunk],
+    *,
+    external: ExternalRecords,
+    report: ImportReport,
+    memo: PayloadMemo,
+    workers: int = 1,
+    threaded: bool = True,
+) -> None:
+    """Store a table's chunks (``TableReader``) through ``events_ingest_columns``.
+
+    The chunks are read in a thread (``prefetched``: no database) while this one
+    resolves their keys and makes their columns; ``workers`` > 1 threads, each on its
+    own connection, store them (binary COPY and the move out of staging wait on
+    PostgreSQL, not on Python), at most ``2 * workers`` chunks in flight, each committed
+    on its own: not inside an outer transaction. The report counts chunks in order."""
+    if workers > 1 and connection.in_atomic_block:
+        raise ValueError("a parallel import commits block by block: it cannot run inside a transaction")
+    templates: dict = {}
+    source = external.source
+    touched: set[int] = set()  # named to learners_touched once, at the end
+
+    def store(columns: EventColumns):
+        return _retried(
+            lambda: events_ingest_columns(columns=columns, source=source, memo=memo, touched=touched)
+        )
+
+    def note(chunk: TableChunk, result) -> None:
+        report.stored += result.stored_count
+        report.duplicates += result.duplicate_count
+        report.invalid += len(result.errors)
+        for error in result.errors:
+            report.problem(chunk.where(error.index), f"{error.field or 'event'}: {error.message}")
+
+    prepared = (
+        _table_prepare(chunk, external=external, report=report, templates=templates)
+        for chunk in (prefetched(chunks) if threaded else chunks)
+    )
+    try:
+        _table_store(prepared, store, note, workers)
+    finally:  # what was stored, even when a later chunk failed
+        learners_touched(touched)
+
+
+def _table_store(prepared: Iterable[tuple], store: Callable, note: Callable, workers: int) -> None:
+    if workers <= 1:
+        for chunk, columns in prepared:
+            note(chunk, store(columns))
+        return
+    with _Storers(workers, store) as storers:
+        pending: deque = deque()
+        for chunk, columns in prepared:
+            pending.append((chunk, storers.submit(columns)))
+            if len(pending) >= 2 * workers:
+                chunk, future = pending.popleft()
+                note(chunk, future.result())
+        while pending:
+            chunk, future = pending.popleft()
+            note(chunk, future.result())
+
+
+class _Storers:
+    """``workers`` threads calling ``store``, each on its own database connection
+    (closed when the thread ends)."""
+
+    def __init__(self, workers: int, store: Callable[[Any], Any]) -> None:
+        self.store = store
+        self.inbox: queue.Queue = queue.Queue()
+        self.threads = [
+            threading.Thread(target=self._loop, name=f"interop-store-{i}", daemon=True)
+            for i in range(workers)
+        ]
+
+    def _loop(self) -> None:
+        try:
+            while (item := self.inbox.get()) is not None:
+                future, argument = item
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(self.store(argument))
+                    except BaseException as exc:  # noqa: BLE001 - handed to the caller via the future
+                        future.set_exception(exc)
+        finally:
+            connections.close_all()
+
+    def submit(self, argument: Any) -> Future:
+        future: Future = Future()
+        self.inbox.put((future, argument))
+        return future
+
+    def __enter__(self) -> _Storers:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if exc_info[0] is not None:  # a failure: what is still queued is dropped
+            while True:
+                try:
+                    future, _ = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                future.cancel()
+        for _ in self.threads:
+            self.inbox.put(None)
+        for thread in self.threads:
+            thread.join()

@@ -2,11 +2,9 @@
 hands blocks of raw lines to worker processes, which parse, resolve and store them
 through the same code as a sequential import, each on its own database connection.
 
-Tables (``table_import_parallel``): the parent reads, parses and resolves (readable
-names are given by one process: ``ExternalRecords``), and each worker validates and
-stores its blocks through ``events_ingest_many``. A table's rows share payload objects
-(``TableReader``); a block carries each payload its worker has not had yet, by number,
-so a worker keeps sharing them and checks each one once (``services.PayloadMemo``).
+Tables and data sets are stored by threads (``common.table_ingest``): their rows are
+checked per distinct content and sent as binary COPY data, so what is left per row waits
+on PostgreSQL, which threads can share.
 
 Parsing and validation are CPU-bound Python, so threads cannot share them out; processes
 can. Workers commit block by block, independently: the import is still idempotent (event
@@ -17,10 +15,9 @@ so memory stays bounded.
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +25,12 @@ from django.db import connection, connections
 
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course
-from lms.tracking.services import MAX_MEMO, PayloadMemo
 
 from .common import (
     ExternalRecords,
     ImportReport,
-    Parsed,
-    chunk_resolve,
-    chunk_store,
-    chunked,
     open_binary,
     records_ingest,
-    result_note,
 )
 from .edx import EdxReader
 
@@ -142,95 +133,3 @@ def edx_import_parallel(
     report.learners_created, report.courses_created, report.activities_created = (
         a - b for a, b in zip(after, before, strict=True)
     )
-
-
-# tables ------------------------------------------------------------------------------
-def _init_table_worker(source: str) -> None:
-    for conn in connections.all(initialized_only=True):
-        conn.connection = None  # never a socket inherited from the parent (see _init_worker)
-    _state.update(source=source, payloads={}, memo=PayloadMemo())
-
-
-def _store_table_block(block: tuple[bool, dict[int, dict], list[tuple[int, dict[str, Any]]]]) -> tuple:
-    """Store one block; (stored, duplicates, [(index, field, message) of each refused event])."""
-    reset, payloads, items = block
-    shared: dict[int, dict] = _state["payloads"]
-    if reset:
-        shared.clear()
-    shared.update(payloads)
-    for _, raw in items:
-        raw["payload"] = shared[raw["payload"]]
-    result = chunk_store(items, source=_state["source"], memo=_state["memo"])
-    return result.stored_count, result.duplicate_count, [(e.index, e.field, e.message) for e in result.errors]
-
-
-class _PayloadNumbers:
-    """Numbers for the parent's payload objects, and which numbers each worker has: a
-    block sends only its worker's new payloads (``reset`` when that worker's set, kept
-    below ``MAX_MEMO``, starts again: the worker empties its own in step)."""
-
-    def __init__(self, workers: int) -> None:
-        self.numbers: dict[int, tuple[dict, int]] = {}  # id(payload) -> (payload, number)
-        self.sent: list[set[int]] = [set() for _ in range(workers)]
-        self._next = itertools.count(1).__next__  # never reused, even after a clear
-
-    def block(self, worker: int, items: list[tuple[int, dict[str, Any]]]) -> tuple:
-        numbers, sent = self.numbers, self.sent[worker]
-        if len(numbers) > MAX_MEMO:
-            numbers.clear()
-        reset = len(sent) > MAX_MEMO
-        if reset:
-            sent.clear()
-        new: dict[int, dict] = {}
-        for _, raw in items:
-            payload = raw["payload"]
-            hit = numbers.get(id(payload))
-            if hit is None or hit[0] is not payload:
-                hit = numbers[id(payload)] = (payload, self._next())
-            if hit[1] not in sent:
-                sent.add(hit[1])
-                new[hit[1]] = payload
-            raw["payload"] = hit[1]
-        return reset, new, items
-
-
-def table_import_parallel(
-    *,
-    records: Iterable[Parsed],
-    external: ExternalRecords,
-    report: ImportReport,
-    workers: int,
-    chunk_size: int,
-) -> None:
-    """Store a table's parsed records with ``workers`` processes into ``report``."""
-    if connection.in_atomic_block:
-        raise ValueError("a parallel import commits block by block: it cannot run inside a transaction")
-    connections.close_all()  # the children must not share the parent's sockets
-    context = multiprocessing.get_context("fork")
-    # One pool per worker: a block goes to a known worker, which has the payloads sent before.
-    pools = [
-        context.Pool(1, initializer=_init_table_worker, initargs=(external.source,)) for _ in range(workers)
-    ]
-    numbers = _PayloadNumbers(workers)
-    pending: deque = deque()
-    try:
-        for count, chunk in enumerate(chunked(records, chunk_size)):
-            chunk, items = chunk_resolve(chunk, external=external, report=report)
-            worker = count % workers
-            block = numbers.block(worker, items)
-            pending.append(
-                (pools[worker].apply_async(_store_table_block, (block,)), [r.where for r in chunk])
-            )
-            if len(pending) >= 2 * workers:
-                waiting, wheres = pending.popleft()
-                result_note(report, *waiting.get(), wheres)
-        while pending:
-            waiting, wheres = pending.popleft()
-            result_note(report, *waiting.get(), wheres)
-    finally:
-        for pool in pools:  # after a failure, blocks still queued are dropped
-            if pending:
-                pool.terminate()
-            else:
-                pool.close()
-            pool.join()

@@ -60,11 +60,13 @@ Question keys keep letters, digits, ``-`` and ``_``; other runs of characters be
 
 Speed (``benchmarks/import_table.py``): a file with an order column is read twice, its
 learner / order / time columns first (``order_ranks``: about 20 bytes a row while
-ranking). Rows are then read as columns, a chunk at a time; what a row's content makes
-(its event or its refusal) is worked out once per distinct content (``MAX_OUTCOMES``
-remembered) and shared, payload object included, so the write path checks and encodes
-each distinct payload once (``services.PayloadMemo``). ``--workers N`` stores in N
-processes (``parallel.table_import_parallel``); parsing and naming stay in this one.
+ranking). Rows are then read as columns, a chunk at a time (a CSV's cells stripped by
+pyarrow); what a row's content makes (its event or its refusal) is worked out once per
+distinct content (``MAX_OUTCOMES`` remembered) and shared, payload object included; times
+are read once per distinct cell; only bad rows are looked at one by one. A chunk leaves
+as a ``TableChunk`` of its good rows, which ``common.table_ingest`` resolves by distinct
+keys and stores through ``services.events_ingest_columns`` (binary COPY); ``--workers N``
+stores in N threads.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ import operator
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +84,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from lms.tracking.services import NO_TIME
+from lms.tracking.store import micros
+from lms.tracking.validation import time_parse
 from recommender.datasets.events import QUESTION_KINDS, RowError, event_of
 
-from .common import ImportReport, Parsed, number, stable_id
+from .common import ImportReport, number, stable_ids
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -263,8 +269,15 @@ def _all_text(values: list[Any]) -> bool:
     return set(map(type, values)) <= {str}
 
 
+class _Stripped(list):
+    """A CSV column's cells, all strings, already stripped (by pyarrow, in ``_chunks``):
+    their ``_texts`` are themselves."""
+
+
 def _texts(values: list[Any]) -> list[str]:
     """``_text`` of each cell: one ``strip`` each when all are strings (a CSV's cells)."""
+    if type(values) is _Stripped:
+        return values
     if _all_text(values):
         return [v.strip() for v in values]
     return [_text(v) for v in values]
@@ -272,22 +285,9 @@ def _texts(values: list[Any]) -> list[str]:
 
 def _blanks(values: list[Any]) -> list[bool]:
     """``_blank`` of each cell (a string is blank when empty)."""
-    return list(map(operator.not_, values)) if _all_text(values) else list(map(_blank, values))
-
-
-_MINUTES: list[str] = []  # EPOCH + n minutes, as text, for the first n (at most MAX_MINUTES)
-MAX_MINUTES = 1 << 16
-
-
-def _minute(n: int) -> str:
-    """The synthetic time of a learner's ``n``-th row (0-based): ``n`` minutes after EPOCH."""
-    if n >= MAX_MINUTES:
-        return (EPOCH + dt.timedelta(minutes=n)).isoformat()
-    if n >= len(_MINUTES):
-        start = len(_MINUTES)
-        stop = min(max(n + 1, 2 * start), MAX_MINUTES)
-        _MINUTES.extend((EPOCH + dt.timedelta(minutes=m)).isoformat() for m in range(start, stop))
-    return _MINUTES[n]
+    if type(values) is _Stripped or _all_text(values):
+        return list(map(operator.not_, values))
+    return list(map(_blank, values))
 
 
 def _plain(values: list[Any]) -> bool:
@@ -342,6 +342,69 @@ def order_ranks(chunks: Iterable[tuple[list[Any], list[Any], list[Any] | None]])
     return ranks
 
 
+_MINUTE_US = 60_000_000
+_UNSEEN = object()
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _micros(value: Any) -> int | None:
+    """A time cell as microseconds from 2000-01-01 UTC (``store.micros``); None when it
+    is no date (a bad row); ``NO_TIME`` when it reads as one that ``event_clean`` would
+    refuse all the same (an invalid event)."""
+    text = _time(value)
+    if text is None:
+        return None
+    moment = time_parse(text)
+    return NO_TIME if moment is None else micros(moment)
+
+
+def _row_id(given: str | None, course: str, content: str) -> bytes:
+    """The bytes of a row's event id: its id cell's (a UUID, else uuid5 of it), else
+    uuid5 of its course and content."""
+    if given is not None:
+        try:
+            return uuid.UUID(given).bytes
+        except ValueError:
+            return stable_ids(["table-id|" + given])
+    return stable_ids([f"table|{course}|{content}"])
+
+
+@dataclass(slots=True)
+class TableChunk:
+    """A chunk's good rows as columns: row i is ``learners[i]`` (username, prefix
+    included) in ``courses[i]`` (course key), with ``outcomes[i]`` (``TableReader._outcome``:
+    one object for rows of the same content), at ``times[i]`` (microseconds from
+    2000-01-01 UTC, or ``NO_TIME``), with event id ``event_ids[16 i : 16 i + 16]``, read
+    from line (or frame row) ``lines[i]``."""
+
+    learners: list[str]
+    courses: list[str]
+    outcomes: list[tuple]
+    times: np.ndarray
+    event_ids: bytes
+    lines: np.ndarray
+    where_prefix: str
+
+    def __len__(self) -> int:
+        return len(self.learners)
+
+    def where(self, i: int) -> str:
+        return f"{self.where_prefix}{self.lines[i]}"
+
+    def taken(self, keep: np.ndarray) -> TableChunk:
+        """The rows ``keep`` (positions, in order)."""
+        rows = keep.tolist()
+        return TableChunk(
+            learners=[self.learners[i] for i in rows],
+            courses=[self.courses[i] for i in rows],
+            outcomes=[self.outcomes[i] for i in rows],
+            times=self.times[keep],
+            event_ids=b"".join([self.event_ids[16 * i : 16 * i + 16] for i in rows]),
+            lines=self.lines[keep],
+            where_prefix=self.where_prefix,
+        )
+
+
 class TableReader:
     """Rows -> ``Parsed`` records; bad rows are noted in the report with their place.
 
@@ -366,14 +429,19 @@ class TableReader:
         self.learner_prefix = learner_prefix
         self.mapping = mapping or {}
         self._rank: dict[str, int] = {}  # learner -> rows given synthetic times so far (frames)
+        self._times: dict[Any, int | None] = {}  # time cell -> micros (``_micros``)
         self._outcomes: dict[bool, dict[tuple, tuple]] = {
             False: {},
             True: {},
         }  # has_result -> content -> outcome
 
     @staticmethod
-    def _chunks(path: Path, chunk_size: int, names: list[Any]) -> Iterator[tuple[dict[Any, list], int]]:
-        """({column name: cells} for ``names``, number of rows) a chunk at a time."""
+    def _chunks(
+        path: Path, chunk_size: int, names: list[Any], raw: frozenset = frozenset()
+    ) -> Iterator[tuple[dict[Any, list], int]]:
+        """({column name: cells} for ``names``, number of rows) a chunk at a time. A CSV's
+        cells are stripped (in pyarrow: ``_Stripped``), but for the columns in ``raw``
+        (an answer is kept as written)."""
         if path.name.lower().endswith((".parquet", ".pq")):
             for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size, columns=names):
                 yield {name: batch.column(name).to_pylist() for name in names}, batch.num_rows
@@ -384,7 +452,15 @@ class TableReader:
         )  # fmt: skip
         with reader:
             for frame in reader:
-                yield {name: frame[name].tolist() for name in names}, len(frame)
+                yield (
+                    {
+                        name: frame[name].tolist()
+                        if name in raw
+                        else _Stripped(frame[name].str.strip().tolist())
+                        for name in names
+                    },
+                    len(frame),
+                )
 
     def _refused(self, where: str, columns: dict[str, Any], n: int) -> bool:
         """Note a table that lacks a needed column (all its ``n`` rows are bad)."""
@@ -411,8 +487,8 @@ class TableReader:
 
     def read(
         self, path: Path, progress: Callable[[int], None] | None = None, chunk_size: int = 5000
-    ) -> Iterator[Parsed]:
-        """The table's rows in file order. Synthetic times (no time, an order column)
+    ) -> Iterator[TableChunk]:
+        """The table's good rows in file order, a chunk at a time. Synthetic times (no time, an order column)
         come from ranking the whole file first (``order_ranks``)."""
         parquet = path.name.lower().endswith((".parquet", ".pq"))
         where_prefix = f"{path}: row " if parquet else f"{path}:"
@@ -421,7 +497,8 @@ class TableReader:
         names = list(dict.fromkeys(columns.values()))
         ranks: np.ndarray | None = None
         start = first = 1 if parquet else 2  # a CSV's line 1 is the header
-        for cells, n in self._chunks(path, chunk_size, names):
+        raw = frozenset({columns["answer"]} if "answer" in columns else ())
+        for cells, n in self._chunks(path, chunk_size, names, raw):
             if first == start:
                 if self._refused(str(path), columns, n):
                     return
@@ -430,7 +507,7 @@ class TableReader:
             mine = {ours: cells[theirs] for ours, theirs in columns.items()}
             place = first - start
             chunk_ranks = None if ranks is None else ranks[place : place + n].tolist()
-            yield from self._rows(mine, n, first, where_prefix, default_course, chunk_ranks)
+            yield self._columns(mine, n, first, where_prefix, default_course, chunk_ranks)
             first += n
             if progress is not None:
                 progress(n)
@@ -441,7 +518,7 @@ class TableReader:
         where: str,
         progress: Callable[[int], None] | None = None,
         chunk_size: int = 5000,
-    ) -> Iterator[Parsed]:
+    ) -> Iterator[TableChunk]:
         """Interaction frames (``recommender.datasets.COLUMNS``) through the same
         ``_rows``; ``where`` names their source in the report (``where: row N``).
         A frame whose times are all NaT is read in ``(learner, order)`` order."""
@@ -457,12 +534,12 @@ class TableReader:
             for start in range(0, len(frame), chunk_size):
                 part = frame.iloc[start : start + chunk_size]
                 cells = {ours: part[theirs].tolist() for ours, theirs in columns.items()}
-                yield from self._rows(cells, len(part), first, f"{where}: row ", default_course)
+                yield self._columns(cells, len(part), first, f"{where}: row ", default_course)
                 first += len(part)
                 if progress is not None:
                     progress(len(part))
 
-    def _rows(
+    def _columns(
         self,
         cells: dict[str, list[Any]],
         n: int,
@@ -470,90 +547,132 @@ class TableReader:
         where_prefix: str,
         default_course: str,
         ranks: list[int] | None = None,
-    ) -> Iterator[Parsed]:
-        """A chunk's rows (``cells``: our column -> its cells) as ``Parsed`` records, in
-        order; a bad row is noted with its reason, in the order ``parse`` checks them.
-        ``ranks``: each row's synthetic-time place (``order_ranks``); None counts places
-        as rows come (frames, already in order)."""
+    ) -> TableChunk:
+        """A chunk's rows (``cells``: our column -> its cells) as a ``TableChunk`` of its
+        good rows, in order; a bad row is noted with its reason, in the order ``parse``
+        checks them (no learner, its content's early refusal, its time or order, its
+        content's late refusal). ``ranks``: each row's synthetic-time place
+        (``order_ranks``); None counts places as rows come (frames, already in order).
+
+        The checks are made per column and per distinct content or time, not row by row;
+        only bad rows are looked at one by one, to tell them."""
         report = self.report
+        report.lines += n
         blank_column = [None] * n
         has_result = "correct" in cells or "score" in cells
         content = [cells.get(name, blank_column) for name in _CONTENT]
         keys = list(zip(*content, strict=True)) if n else []
-        shared = all(_plain(column) for column in content if column is not blank_column)
-        outcome_of = self._outcome
         outcomes = self._outcomes[has_result]
         if len(outcomes) > MAX_OUTCOMES:
             outcomes.clear()
+        outcome_of = self._outcome
+        if all(_plain(column) for column in content if column is not blank_column):
+            get = outcomes.get
+            per_row = [get(key) for key in keys]
+            for i in [i for i, outcome in enumerate(per_row) if outcome is None]:
+                outcome = per_row[i] = outcomes.get(keys[i])
+                if outcome is None:
+                    per_row[i] = outcomes[keys[i]] = outcome_of(*keys[i], has_result=has_result)
+        else:
+            per_row = [outcome_of(*key, has_result=has_result) for key in keys]
+        status = [outcome[0] for outcome in per_row]
+        early = np.array([s is _EARLY for s in status], bool)
+        late = np.array([s is _LATE for s in status], bool)
         learners = cells["learner"]
-        learner_texts, no_learner = _texts(learners), _blanks(learners)
+        learner_texts = _texts(learners)
+        no_learner = np.array(_blanks(learners), bool)
+
+        # times: the row's own, else a synthetic one from its order
         times = cells.get("time")
-        no_time = [True] * n if times is None else _blanks(times)
         orders = cells.get("order")
-        has_order = orders is not None
-        courses = cells.get("course")
-        course_texts = None if courses is None else _texts(courses)
-        no_course = [True] * n if courses is None else _blanks(courses)
-        ids = cells.get("id")
-        id_texts = None if ids is None else _texts(ids)
-        no_id = [True] * n if ids is None else _blanks(ids)
-        # the event id of a row without one: uuid5 of its content (all cells but the course)
-        parts = [[f"{name}={t}" for t in _texts(cells[name])] for name in sorted(cells) if name != "course"]
-        contents = ["\x1f".join(row) for row in zip(*parts, strict=True)]
-        prefix = self.learner_prefix
-        rank_of = self._rank
-        report.lines += n
-        for i in range(n):
+        when = np.full(n, NO_TIME, np.int64)
+        time_bad = np.zeros(n, bool)
+        timed = np.zeros(n, bool) if times is None else ~np.array(_blanks(times), bool)
+        if times is not None:
+            seen = self._times
+            if len(seen) > MAX_OUTCOMES:
+                seen.clear()
+            for i in np.flatnonzero(timed).tolist():
+                value = times[i]
+                try:
+                    found = seen.get(value, _UNSEEN)
+                except TypeError:  # unhashable: not remembered
+                    found = _micros(value)
+                else:
+                    if found is _UNSEEN:
+                        found = seen[value] = _micros(value)
+                if found is None:
+                    time_bad[i] = True
+                else:
+                    when[i] = found
+        untimed = ~timed
+        if orders is None:
+            time_bad |= untimed
+        elif ranks is not None:
+            rank = np.asarray(ranks, np.int64)
+            time_bad |= untimed & (rank < 0)
+            synthetic = untimed & (rank >= 0)
+            when[synthetic] = rank[synthetic] * _MINUTE_US
+        else:
+            rank_of = self._rank
+            prefix = self.learner_prefix
+            for i in np.flatnonzero(untimed & ~no_learner & ~early).tolist():
+                if _blank(orders[i]) or number(_text(orders[i])) is None:
+                    time_bad[i] = True
+                    continue
+                learner = prefix + learner_texts[i]
+                place = rank_of.get(learner, 0)
+                rank_of[learner] = place + 1
+                when[i] = place * _MINUTE_US
+        bad = no_learner | early | time_bad | late
+        for i in np.flatnonzero(bad).tolist():
             where = f"{where_prefix}{first + i}"
             if no_learner[i]:
-                report.bad_line(where, "no learner")
-                continue
-            learner = prefix + learner_texts[i]
-            if shared:
-                outcome = outcomes.get(keys[i])
-                if outcome is None:
-                    outcome = outcomes[keys[i]] = outcome_of(*keys[i], has_result=has_result)
+                report.bad_line(where, "no learner", "no learner")
+            elif early[i] or not time_bad[i]:
+                report.bad_line(where, per_row[i][1], per_row[i][2])
+            elif timed[i]:
+                report.bad_line(where, f"time {str(times[i])[:40]!r} is not a date", "time is not a date")
+            elif orders is None:
+                report.bad_line(where, "no time", "no time")
             else:
-                outcome = outcome_of(*keys[i], has_result=has_result)
-            if outcome[0] == _EARLY:
-                report.bad_line(where, outcome[1])
-                continue
-            # the row's time: its own, or (none, and an order column) a synthetic one
-            if not no_time[i]:
-                when = _time(times[i])
-                if when is None:
-                    report.bad_line(where, f"time {str(times[i])[:40]!r} is not a date")
-                    continue
-            elif not has_order:
-                report.bad_line(where, "no time")
-                continue
-            elif ranks is not None:
-                if ranks[i] < 0:
-                    report.bad_line(where, "order is not a number")
-                    continue
-                when = _minute(ranks[i])
-            else:
-                if _blank(orders[i]) or number(_text(orders[i])) is None:
-                    report.bad_line(where, "order is not a number")
-                    continue
-                rank = rank_of.get(learner, 0)
-                rank_of[learner] = rank + 1
-                when = _minute(rank)
-            if outcome[0] == _LATE:
-                report.bad_line(where, outcome[1])
-                continue
-            _, verb, payload, activity, kind = outcome
-            course = default_course if no_course[i] else course_texts[i]
-            event_id = None
-            if not no_id[i]:
-                try:
-                    event_id = str(uuid.UUID(id_texts[i]))
-                except ValueError:
-                    event_id = stable_id("table-id|" + id_texts[i])
-            if event_id is None:  # the same row of two courses is two events
-                event_id = stable_id(f"table|{course}|{contents[i]}")
-            raw = {"id": event_id, "time": when, "verb": verb, "session": "", "payload": payload}
-            yield Parsed(learner, raw, where, course, activity, kind, activity)
+                report.bad_line(where, "order is not a number", "order is not a number")
+        good = np.flatnonzero(~bad)
+        rows = good.tolist()
+        # the event id of a row without one: uuid5 of its content (all cells but the course)
+        courses = cells.get("course")
+        if courses is None:
+            course_of = [default_course] * len(rows)
+        else:
+            course_texts, no_course = _texts(courses), _blanks(courses)
+            course_of = [default_course if no_course[i] else course_texts[i] for i in rows]
+        names = [name for name in sorted(cells) if name != "course"]
+        texts = {"learner": learner_texts}
+        columns = [texts.get(name) or _texts(cells[name]) for name in names]
+        if len(rows) < n:
+            columns = [[column[i] for i in rows] for column in columns]
+        # "table|<course>|<name>=<text>\x1f<name>=<text>...": the content, names in order
+        content = "table|{}|" + "\x1f".join(f"{name}={{}}" for name in names)
+        ids = cells.get("id")
+        if ids is None:
+            event_ids = stable_ids(list(map(content.format, course_of, *columns)))
+        else:
+            id_texts, no_id = _texts(ids), _blanks(ids)
+            contents = [content.format("", *row)[len("table||") :] for row in zip(*columns, strict=True)]
+            event_ids = b"".join(
+                _row_id(None if no_id[i] else id_texts[i], course, text)
+                for i, course, text in zip(rows, course_of, contents, strict=True)
+            )
+        prefix = self.learner_prefix
+        return TableChunk(
+            learners=[prefix + learner_texts[i] for i in rows],
+            courses=course_of,
+            outcomes=[per_row[i] for i in rows],
+            times=when[good],
+            event_ids=event_ids,
+            lines=good + first,
+            where_prefix=where_prefix,
+        )
 
     @staticmethod
     def _outcome(
@@ -569,12 +688,13 @@ class TableReader:
         has_result: bool,
     ) -> tuple:
         """What a row's content makes: (None, verb, payload, activity, activity kind);
-        or (``_EARLY``, why), a refusal found before the row's time is read, or
-        (``_LATE``, why), one found after (the order in which a row's problems are told)."""
+        or (``_EARLY``, why, reason), a refusal found before the row's time is read, or
+        (``_LATE``, why, reason), one found after (the order in which a row's problems
+        are told); the reason, without the row's values, is what the report counts."""
         kind = _text(kind).lower() if not _blank(kind) else None
         kind = kind or ("question" if has_result else "reading")
         if kind not in KINDS:
-            return _EARLY, f"kind {kind[:30]!r} is not one of {', '.join(KINDS)}"
+            return _EARLY, f"kind {kind[:30]!r} is not one of {', '.join(KINDS)}", "unknown kind"
         question_family = kind in QUESTION_KINDS
         concepts = [] if _blank(concepts) else [
             c.strip() for c in _CONCEPT_SEP.split(_text(concepts)) if c.strip()
@@ -587,17 +707,22 @@ class TableReader:
             else:
                 activity = item if item is not None else (concepts[0] if concepts else None)
         if activity is None:
-            return _EARLY, "no activity, question or concept"
+            return _EARLY, "no activity, question or concept", "no activity, question or concept"
         credit = None
         if not _blank(correct):
             credit = _correct(correct)
             if credit is None:
-                return _LATE, f"correct {_text(correct)[:30]!r} is not 1/0, true/false or a fraction"
+                why = f"correct {_text(correct)[:30]!r} is not 1/0, true/false or a fraction"
+                return _LATE, why, "correct is not 1/0, true/false or a fraction"
         graded = None
         if not _blank(score):
             graded = _score(score)
             if graded is None:
-                return _LATE, f"score {_text(score)[:30]!r} is not in 0..1 or 0..100"
+                return (
+                    _LATE,
+                    f"score {_text(score)[:30]!r} is not in 0..1 or 0..100",
+                    "score is not in 0..1 or 0..100",
+                )
         seconds = None if _blank(position) else number(_text(position))
         try:
             verb, payload = event_of(
@@ -605,5 +730,5 @@ class TableReader:
                 answer=None if _blank(answer) else answer, position=seconds, concepts=concepts or None,
             )  # fmt: skip
         except RowError as exc:
-            return _LATE, str(exc)
+            return _LATE, str(exc), _QUOTED.sub("...", str(exc))
         return None, verb, payload, activity, "quiz" if question_family else kind

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from lms.tracking.interop import FRAME_FORMATS, IMPORT_FORMATS, events_import
-from lms.tracking.interop.common import CHUNK_EVENTS
+from lms.tracking.interop.common import CHUNK_EVENTS, CHUNK_ROWS
 from lms.tracking.interop.table import MappingError, mapping_parse
 
 SHOWN_REASONS = 5  # problems quoted in a failed import's error
@@ -30,13 +30,18 @@ class Command(BaseCommand):
             "--learner-prefix", default="", help="put before every username read, e.g. 'mitx-'"
         )
         parser.add_argument("--site-url", help="this site's URL (xAPI accounts of our own exports)")
-        parser.add_argument("--chunk-size", type=int, default=CHUNK_EVENTS, help="events per write")
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=None,
+            help=f"events (edX, xAPI; default {CHUNK_EVENTS}) or rows (tables; default {CHUNK_ROWS}) per write",
+        )
         parser.add_argument(
             "--workers",
             type=int,
             default=1,
             help="edX logs: parse and store in this many processes; tables: store in this many "
-            "(e.g. the number of cores)",
+            "threads, each on its own connection (e.g. the number of cores)",
         )
         parser.add_argument(
             "--map",
@@ -63,7 +68,7 @@ class Command(BaseCommand):
     ):
         if format not in IMPORT_FORMATS:
             raise CommandError(f"unknown format {format!r}; formats: {', '.join(IMPORT_FORMATS)}")
-        if chunk_size < 1 or workers < 1:
+        if (chunk_size is not None and chunk_size < 1) or workers < 1:
             raise CommandError("--chunk-size and --workers must be at least 1")
         try:
             mapping = mapping_parse(column_map)
