@@ -5,12 +5,16 @@ skips, when one of them is missing."""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+
+from tests.axe import axe_watch, no_accessibility_violations  # noqa: F401 - an autouse fixture
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -48,6 +52,41 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if not _reachable(broker, 6379):
         pytest.exit(f"Redis is not reachable at {broker}: start it (see README).", returncode=2)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        _isolate_xdist_worker(worker)
+
+
+def _isolate_xdist_worker(worker: str) -> None:
+    """Under pytest-xdist (``make test`` runs ``-n 4``) every worker process gets what two
+    processes must not share. pytest-django already gives each its own test database
+    (test_<name>_gwN); here: the Celery queues and results (a key prefix on the shared Redis
+    db, so one worker's ``purge`` or consumer never touches another's tasks) and the data
+    folder (model registry, media, exports, queue files). Django's cache is per process
+    (locmem) unless CACHE_URL is set; then it gets the same prefix. The live server picks a
+    free port and Playwright a fresh profile per process already."""
+    from lms.celery import app
+
+    prefix = f"cairn-test-{worker}:"
+    app.conf.broker_transport_options = {**app.conf.broker_transport_options, "global_keyprefix": prefix}
+    app.conf.result_backend_transport_options = {
+        **(app.conf.result_backend_transport_options or {}),
+        "global_keyprefix": prefix,
+    }
+    for alias in settings.CACHES.values():
+        alias["KEY_PREFIX"] = prefix + alias.get("KEY_PREFIX", "")
+    old = Path(settings.DATA_DIR)
+    new = old / f"xdist-{worker}"
+    new.mkdir(parents=True, exist_ok=True)
+    settings.DATA_DIR = new
+    for name in ("STATIC_ROOT", "MEDIA_ROOT", "MODEL_REGISTRY_DIR"):
+        value = Path(getattr(settings, name))
+        if value.is_relative_to(old):  # derived from the data folder, not set on its own
+            setattr(settings, name, new / value.relative_to(old))
+    os.environ["CAIRN_DATA_DIR"] = str(new)  # subprocesses the tests start (manage.py, gunicorn)
+    # Several workers share the cores already: a second torch thread in each only spins
+    # against the others (torch is not imported yet; it reads this when it is).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def caches_forget() -> None:
@@ -137,6 +176,7 @@ def browser():
         def new_context_watching_csp(*args, **kwargs):
             context = new_context(*args, **kwargs)
             context.on("console", _csp_console)
+            axe_watch(context)  # accessibility: tests/axe.py
             return context
 
         browser.new_context = new_context_watching_csp
@@ -176,3 +216,12 @@ def logged_in_page(browser, live_server, client):
     page.login = login
     yield page
     context.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where browser tests put their screenshots: $CAIRN_SCREENSHOTS when set (`make
+    screenshots` points it at docs/screenshots/), else a temporary folder."""
+    folder = Path(os.environ.get("CAIRN_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

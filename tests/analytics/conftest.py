@@ -165,16 +165,6 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, bu
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 
 
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    """Where screenshots go: $CAIRN_SCREENSHOTS when set, else a temporary folder."""
-    import os
-
-    folder = Path(os.environ.get("CAIRN_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def demo_cohort() -> Course:
     """The cohort of ``make run``: 300 simulated learners over eight weeks of the first
     course, with recommendation events and the rollups up to now; no model is served."""

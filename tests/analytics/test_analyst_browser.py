@@ -134,6 +134,7 @@ def test_the_analyst_sees_pseudonyms_only_and_exports_parquet(analyst):
     assert ids <= {learner_pseudonym(pk) for pk in learners}
 
 
+@pytest.mark.timeout(1200)  # the retrain's own ceiling is 400 s, after the demo cohort is stored
 def test_the_analyst_retrains_promotes_and_rolls_back_then_runs_an_experiment(analyst):
     from lms.recommendations.experiments import experiments_forget
     from lms.recommendations.models import ModelVersion, PolicyExperiment

@@ -58,7 +58,11 @@ class PrivateRedis:
             self.process = None
 
     def queued(self, queue: str) -> int:
-        return redis.Redis(port=self.port, db=1).llen(queue)
+        from lms.celery import app
+
+        # under pytest-xdist each worker's queues carry its key prefix (tests/conftest.py)
+        prefix = app.conf.broker_transport_options.get("global_keyprefix", "")
+        return redis.Redis(port=self.port, db=1).llen(prefix + queue)
 
 
 @pytest.fixture

@@ -18,7 +18,10 @@ from lms.recommendations.serving import active_model, serving_forget
 from lms.tracking.models import Event
 from tests.factories import UserFactory, analyst_user
 
-pytestmark = pytest.mark.django_db
+# Each test imports the catalog, simulates a cohort and trains (the gate's twin too): a
+# minute quiet, many more on a machine busy with other work. The ceiling is for a hang,
+# not a guess at the time (pyproject.toml's 900 s is for the ordinary test).
+pytestmark = [pytest.mark.django_db, pytest.mark.timeout(1200)]
 COURSE = "neural-networks-deep-learning"
 
 
@@ -41,9 +44,57 @@ def tiny_gate(**overrides):
     return GateConfig(**{**base, **overrides})
 
 
+# The same learners on every run: the frozen held-out set is a keyed hash of database ids
+# (recommender.train.frozen_holdout), so the ids and the key are fixed here. Otherwise the
+# key was random per registry folder and the ids depended on whatever ran before in this
+# test database (another order, another xdist worker): another split, another model, and a
+# gate decision that flipped from run to run.
+FIRST_LEARNER_ID = 700_001
+HOLDOUT_KEY = "5eed" * 8
+
+
+def stable_learner_ids() -> None:
+    """The next user gets FIRST_LEARNER_ID (sequences are not transactional: this survives
+    the test's rollback, and the rows that held those ids before were rolled back too)."""
+    from django.db import connection
+
+    from lms.accounts.models import User
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence(%s, %s), %s, false)",
+                       [User._meta.db_table, User._meta.pk.column, FIRST_LEARNER_ID])  # fmt: skip
+    assert not User.objects.filter(pk__gte=FIRST_LEARNER_ID).exists()
+
+
+def frozen_holdout_with_a_fixed_key(registry: Path) -> None:
+    """An empty frozen held-out file, as frozen_holdout starts one, with a fixed key."""
+    from lms.recommendations.registry import HOLDOUT_FILE
+    from recommender.data import DATABASE_IDS_HEADER
+    from recommender.train import HOLDOUT_RATE
+
+    registry.mkdir(parents=True, exist_ok=True)
+    (registry / HOLDOUT_FILE).write_text(
+        f"{DATABASE_IDS_HEADER}\n# key: {HOLDOUT_KEY}\n# rate: {HOLDOUT_RATE}\n"
+    )
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Training on one intra-op thread: the same sums in the same order on any machine (and
+    no second thread spinning against the other xdist workers)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def cohort(settings, tmp_path):
     settings.MODEL_REGISTRY_DIR = tmp_path / "models"
+    frozen_holdout_with_a_fixed_key(settings.MODEL_REGISTRY_DIR)
+    stable_learner_ids()
     call_command("import_course", "--all", stdout=io.StringIO())
     call_command("simulate_cohort", "--course", COURSE, "--learners", "60", "--days", "40", "--seed", "2",
                  "--start", "2026-04-06", "--no-stats", stdout=io.StringIO())  # fmt: skip

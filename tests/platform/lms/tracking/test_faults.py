@@ -22,7 +22,8 @@ from django.utils import timezone
 from lms.tracking.models import Event
 from tests.factories import ActivityFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serial: it stops the shared PostgreSQL, so `make test` runs it alone after the parallel pass.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.serial]
 ROOT = Path(__file__).resolve().parents[4]
 PG_VERSION = sorted(os.listdir("/etc/postgresql"))[-1] if os.path.isdir("/etc/postgresql") else "15"
 
