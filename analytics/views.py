@@ -309,12 +309,13 @@ def at_risk_action(request: HttpRequest, course: str) -> HttpResponse:
             messages.error(request, f"Nothing sent to {name}: {' '.join(error.messages)}")
         else:
             where = " and e-mailed to them" if message.recipient.email else ""
-            messages.success(request, f"Message sent to {name}: it shows on their home page{where}.")
+            messages.success(request, f"Message sent to {name}: it shows in their inbox{where}.")
     elif action in (RiskAction.Action.HANDLED, RiskAction.Action.NOT_USEFUL):
         services.risk_action_record(
             course=course, learner=learner, action=action, by=request.user, note=request.POST.get("note", "")
         )
-        messages.success(request, f"{name}: {RiskAction.Action(action).label.lower()} recorded.")
+        done = "marked as handled" if action == RiskAction.Action.HANDLED else "marked as not useful"
+        messages.success(request, f"{name}: {done}.")
     else:
         return HttpResponse("Unknown action", status=400)
     key = str(learner.pk) if identify else roles.learner_pseudonym(learner.pk)

@@ -235,7 +235,7 @@ class Activity:
     week_id: str = ""
     course_slug: str = ""
     duration: int | None = None  # video: seconds
-    media: str | None = None  # video: path under course_content/ or https URL
+    media: str | None = None  # video: path under course_content/ or https URL; None: generated
     interview: bool = False
     synopsis: str = ""
     transcript: Path | None = None  # transcripts/<id>.md when the file exists
@@ -333,7 +333,8 @@ ACTIVITY_KIND_KEYS = {
     "quiz": {},
     "lab": {"lab": "str", "cpu_seconds": "posnum"},
 }
-ACTIVITY_REQUIRED = {"video": ("duration", "media"), "reading": (), "quiz": (), "lab": ("lab", "cpu_seconds")}
+# A video without `media` is generated from its transcript (course_content.lecture).
+ACTIVITY_REQUIRED = {"video": ("duration",), "reading": (), "quiz": (), "lab": ("lab", "cpu_seconds")}
 QUIZ_KEYS = {"max_attempts": "posint", "pass_fraction": "fraction", "questions": "list"}
 QUESTION_KEYS = {
     "id": "str",

@@ -8,7 +8,8 @@ cross-file checks, collecting every error rather than stopping at the first:
   prerequisite graph acyclic (the cycle is named);
 - ids: course slugs, week ids and activity ids unique across the catalog;
 - activities: concepts known; videos have a >= 100-word transcript (interviews a
-  synopsis), a media file under course_content/ or an https URL; readings a body;
+  synopsis), a media file under course_content/ or an https URL when one is named (none:
+  the video is generated from the transcript); readings a body;
   quiz questions' concepts known; no orphan transcript or quiz files;
 - labs (static, plus importing the trusted ``tests.py``): lab.py parses, solution markers
   balanced and present, every ``Test.call`` defined in lab.py or drivers.py, every

@@ -24,6 +24,9 @@ $PY manage.py migrate --no-input
 $PY manage.py seed_demo
 $PY manage.py rollups_update  # the dashboards' rollups over the demo cohort (beat keeps them fresh)
 $PY manage.py risk_refresh  # learners at risk (beat refreshes it every ten minutes)
+# Lecture videos are made from the transcripts (espeak-ng + ffmpeg) by the media worker below:
+# queue them all now (returns at once); a lecture someone opens first is made first.
+$PY manage.py lectures_prepare
 
 $PY -m celery -A lms worker --loglevel=INFO --concurrency=1 --queues=default,grading \
     --hostname="worker-$PORT@%h" --logfile="$DATA/worker.log" &
@@ -32,12 +35,17 @@ worker=$!
 $PY -m celery -A lms worker --loglevel=INFO --concurrency=1 --queues=training \
     --hostname="trainer-$PORT@%h" --logfile="$DATA/trainer.log" &
 trainer=$!
+# Lectures: their own low-priority worker; a learner's page view (queue media) goes before
+# the bulk queued above (media-bulk).
+nice -n 10 $PY -m celery -A lms worker --loglevel=INFO --concurrency=1 --queues=media,media-bulk \
+    --hostname="media-$PORT@%h" --logfile="$DATA/media.log" &
+media=$!
 # Periodic jobs: dashboard rollups every minute, event partitions ahead daily.
 $PY -m celery -A lms beat --loglevel=WARNING --schedule="$DATA/celerybeat-schedule" --logfile="$DATA/beat.log" &
 beat=$!
 # The trainer stops at once (SIGQUIT: cold shutdown); an interrupted retrain is requeued and
 # resumes from its last checkpoint on the next start.
-trap 'kill -QUIT $trainer 2>/dev/null; kill $worker $beat 2>/dev/null; wait $worker $trainer $beat 2>/dev/null' EXIT INT TERM
+trap 'kill -QUIT $trainer 2>/dev/null; kill $worker $media $beat 2>/dev/null; wait $worker $trainer $media $beat 2>/dev/null' EXIT INT TERM
 
 echo
 echo "Cairn is starting at http://127.0.0.1:$PORT  (health: http://127.0.0.1:$PORT/healthz/ready)"

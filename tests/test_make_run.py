@@ -52,16 +52,18 @@ def test_run_script_serves_home_and_health_from_sqlite(tmp_path):
             except OSError:
                 continue
             health = json.loads(body)
-            if status == 200 and len(health["checks"]["worker"]["heartbeats"]) == 2:
-                break  # ready, and both workers have beaten
+            if status == 200 and len(health["checks"]["worker"]["heartbeats"]) == 3:
+                break  # ready, and the three workers have beaten
         assert status == 200, health
         assert health["checks"]["database"]["detail"] == "sqlite"
         assert health["checks"]["broker"]["detail"] == "filesystem://"
         # One cache for the web server and the workers: what the worker grades reaches the pages.
         assert health["checks"]["cache"]["detail"] == f"files in {tmp_path / 'cache'}"
-        # Both workers beat (over SQLite, with the filesystem transport's timer thread).
+        # The workers beat (over SQLite, with the filesystem transport's timer thread).
         beats = health["checks"]["worker"]["heartbeats"]
-        assert {w.split("@")[0] for w in beats} == {f"worker-{port}", f"trainer-{port}"}, beats
+        names = {w.split("@")[0]: b for w, b in beats.items()}
+        assert set(names) == {f"worker-{port}", f"trainer-{port}", f"media-{port}"}, beats
+        assert sorted(names[f"media-{port}"]["queues"]) == ["media", "media-bulk"]
         assert all(0 <= b["age_s"] <= 60 for b in beats.values())
         assert (tmp_path / "cairn.sqlite3").exists()
 
@@ -74,6 +76,8 @@ def test_run_script_serves_home_and_health_from_sqlite(tmp_path):
         assert status == 200
         assert b"Cairn" in body
         assert "demo-student / cairn-demo-student" in (tmp_path / "run.log").read_text()
+        # Every lecture of the curriculum was queued for the media worker, without waiting.
+        assert "lectures: 0 ready, 191 queued or being made, 0 failed" in (tmp_path / "run.log").read_text()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

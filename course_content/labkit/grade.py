@@ -1006,7 +1006,7 @@ def _shape_failure(
         return Failure(
             "shape",
             f"{head}: it looks transposed; check the order of the "
-            "operands (np.dot(W, A) vs np.dot(A, W)) or a missing .T",
+            "operands of a matrix product, the shape given to reshape, or a missing .T",
         )
     if g.size == e.size and [d for d in gs if d != 1] == [d for d in es if d != 1]:
         if len(gs) > len(es):

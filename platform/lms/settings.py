@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "lms.simulation",
     "lms.privacy",
     "lms.inbox",
+    "lms.lectures",
+    "lms.search",
     "analytics",
 ]
 
@@ -69,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "lms.core.errors.FriendlyErrorsMiddleware",  # error pages as in production, in development too
 ]
 
 if PRODUCTION:  # collected static files served by the app itself (runserver does it in development)
@@ -88,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "lms.core.context_processors.navigation",
+                "lms.inbox.context_processors.inbox",
             ],
         },
     },
@@ -111,6 +115,13 @@ RECOMMENDER_GATE = env.json("CAIRN_RECOMMENDER_GATE", default={})
 # Share of next-step showings whose top step is drawn uniformly from the policy's valid
 # steps, so that other policies can be evaluated from the logs (docs/recommender.md).
 RECOMMENDATION_EXPLORATION = env.float("CAIRN_RECOMMENDATION_EXPLORATION", default=0.1)
+# How the video events of POST /api/events become progress (lms.progress, docs/events.md):
+# "statement" folds them with one SQL statement in the request's transaction (visible on
+# the next page load, the measured faster design); "task" stores and acknowledges, then
+# a Celery task folds them (visible within a worker's pickup, <= 2 s).
+PROGRESS_FROM_EVENTS = env.str("CAIRN_PROGRESS_FROM_EVENTS", default="statement")
+if PROGRESS_FROM_EVENTS not in ("statement", "task"):
+    raise environ.ImproperlyConfigured("CAIRN_PROGRESS_FROM_EVENTS must be 'statement' or 'task'")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -166,6 +177,9 @@ EMAIL_BACKEND = env.str(
     if PRODUCTION
     else "django.core.mail.backends.console.EmailBackend",
 )
+# Inbox messages and notifications are e-mailed (by the inbox.message_email task) to
+# recipients with an address; CAIRN_INBOX_EMAIL=false keeps them in the site only.
+INBOX_EMAIL = env.bool("CAIRN_INBOX_EMAIL", default=True)
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -192,6 +206,8 @@ CELERY_TASK_ROUTES = {
     "labs.grade_submission": {"queue": "grading"},
     "recommendations.retrain": {"queue": "training"},
     "recommendations.ope_estimate": {"queue": "training"},
+    "lectures.make": {"queue": "media"},
+    "lectures.make_bulk": {"queue": "media-bulk"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
@@ -238,6 +254,13 @@ CELERY_BEAT_SCHEDULE = {
     # Jobs that will never finish (a worker killed mid-run, a message lost for too long)
     # end failed with a reason the page shows (lms.core.sweep).
     "labs-sweep": {"task": "labs.sweep_stale", "schedule": 120.0, "options": {"expires": 110}},
+    # Deadlines coming (lms.inbox): a notification two days before a week's soft deadline
+    # with graded items still open, once per learner and week.
+    "inbox-deadlines": {
+        "task": "inbox.deadlines_notify",
+        "schedule": 6 * 3600.0,
+        "options": {"expires": 3600},
+    },
     "exports-sweep": {"task": "analytics.exports_sweep", "schedule": 600.0, "options": {"expires": 590}},
     "privacy-sweep": {"task": "privacy.sweep_stale", "schedule": 600.0, "options": {"expires": 590}},
     "retrain-sweep": {"task": "recommendations.sweep_stale", "schedule": 600.0, "options": {"expires": 590}},

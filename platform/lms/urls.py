@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
 
 from lms.accounts import views as account_views
+from lms.core import views as core_views
 from lms.core.access import EVERYONE, access
 from lms.core.ratelimit import by_ip, by_posted, rate_limited
 
 handler400 = "lms.core.views.bad_request"
+handler403 = "lms.core.views.permission_denied"
 handler404 = "lms.core.views.not_found"
 handler500 = "lms.core.views.server_error"
 
@@ -40,8 +41,9 @@ urlpatterns = [
         access(EVERYONE)(auth_views.PasswordResetCompleteView.as_view()),
         name="password_reset_complete",
     ),
-    # The OpenAPI schema of /api/... (YAML; ?format=json for JSON). No UI: it would load from a CDN.
-    path("api/schema/", access(EVERYONE)(SpectacularAPIView.as_view()), name="api-schema"),
+    # The OpenAPI schema of /api/... (YAML; ?format=json for JSON); a browser is sent to
+    # the documentation page, /api/docs/ (Swagger UI, vendored: no CDN).
+    path("api/schema/", core_views.api_schema, name="api-schema"),
     path("", include("lms.core.urls")),
     path("", include("lms.tracking.urls")),
     path("", include("lms.courses.urls")),
@@ -51,5 +53,7 @@ urlpatterns = [
     path("", include("lms.recommendations.urls")),
     path("", include("lms.privacy.urls")),
     path("", include("lms.inbox.urls")),
+    path("", include("lms.lectures.urls")),
+    path("", include("lms.search.urls")),
     path("dashboards/", include("analytics.urls")),
 ]

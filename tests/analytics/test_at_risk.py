@@ -195,7 +195,7 @@ def test_actions_are_recorded_and_a_message_reaches_the_learners_home_page(clien
         sent = client.post(action, {"learner": learner.pk, "action": "message", "subject": "Hello",
                                     "body": "We miss you in the course."}, follow=True)  # fmt: skip
     assert sent.status_code == 200
-    assert "it shows on their home page and e-mailed to them" in sent.content.decode()
+    assert "it shows in their inbox and e-mailed to them" in sent.content.decode()
     assert [a.action for a in RiskAction.objects.filter(learner=learner).order_by("at")] == [
         "handled", "not_useful", "messaged"]  # fmt: skip
     assert all(a.by == cohort.instructor for a in RiskAction.objects.filter(learner=learner))

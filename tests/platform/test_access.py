@@ -138,6 +138,10 @@ def build_world(data_dir: Path) -> World:
     Question.objects.create(activity=quiz, slug="q1", position=1, type="single", prompt="Pick", difficulty=1,
                             options=[{"text": "a", "correct": True}, {"text": "b", "correct": False}])  # fmt: skip
     lab = ActivityFactory(week=week, slug="matrix-lab", position=3, kind=Activity.Kind.LAB, lab_path=LAB_PATH)
+    lecture = ActivityFactory(
+        week=week, slug="matrix-lecture", position=4, transcript="Said once. Said twice."
+    )
+    _lecture_made(lecture, data_dir)
 
     users = {
         role: User.objects.create(username=f"matrix-{role}", email=f"{role}@example.org") for role in ROLES
@@ -190,6 +194,8 @@ def build_world(data_dir: Path) -> World:
         "analytics:quiz": {"activity": quiz.slug},
         "analytics:activity-csv": {"activity": video.slug, "chart": "heatmap"},
         "model-plot": {"name": "metrics"},
+        "lecture-video": {"activity": lecture.slug},
+        "lecture-captions": {"activity": lecture.slug},
     }
     bodies = {  # where a valid body says more than an empty one
         "analytics:at-risk-action": {"learner": learner_pseudonym(owner.pk), "action": "handled"},
@@ -198,6 +204,22 @@ def build_world(data_dir: Path) -> World:
         "lab-submissions": {"code": "x = 1", "mode": "run"},
     }
     return World(users, samples, overrides, bodies, {})
+
+
+def _lecture_made(activity, data_dir: Path) -> None:
+    """A generated lecture that is ready (its files stand in for a made one)."""
+    import shutil
+
+    from lms.lectures.models import LectureRender
+    from lms.lectures.selectors import lecture_fingerprint
+
+    folder = data_dir / "media" / "lectures"
+    folder.mkdir(parents=True)
+    stem = f"{activity.slug}-made"
+    shutil.copy(Path(settings.CONTENT_ROOT) / "media" / MEDIA, folder / f"{stem}.mp4")
+    (folder / f"{stem}.vtt").write_text("WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.000\nSaid once.\n")
+    LectureRender.objects.create(activity=activity, fingerprint=lecture_fingerprint(activity), status="ready",
+                                 stem=stem, duration=6.0, requested=timezone.now())  # fmt: skip
 
 
 def _data_request(owner, data_dir: Path) -> uuid.UUID:
@@ -234,7 +256,9 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worl
     data_dir = tmp_path_factory.mktemp("matrix-data")
     healthy = mock.patch("lms.core.views.run_checks", return_value={})  # the matrix is not about health
     with (
-        override_settings(DATA_DIR=data_dir, MODEL_REGISTRY_DIR=data_dir / "models"),
+        override_settings(
+            DATA_DIR=data_dir, MODEL_REGISTRY_DIR=data_dir / "models", MEDIA_ROOT=data_dir / "media"
+        ),
         healthy,
         django_db_blocker.unblock(),
         transaction.atomic(),

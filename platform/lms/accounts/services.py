@@ -12,6 +12,8 @@ DEMO_ACCOUNTS = {
     "student": ("demo-student", "cairn-demo-student"),
     "instructor": ("demo-instructor", "cairn-demo-instructor"),
     "analyst": ("demo-analyst", "cairn-demo-analyst"),
+    # a learner who finished the first course: the certificate pages can be seen in the demo
+    "graduate": ("demo-graduate", "cairn-demo-graduate"),
 }
 
 

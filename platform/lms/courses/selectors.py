@@ -127,3 +127,35 @@ def catalog_graph() -> CatalogGraph:
 
 def catalog_graph_forget() -> None:
     _graph["value"] = None
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """An activity next to the one shown, in syllabus order."""
+
+    slug: str
+    title: str
+    kind: str
+    week_title: str
+    other_week: bool  # across a week boundary from the activity shown
+
+
+def activity_neighbours(*, activity: Activity) -> tuple[Neighbour | None, Neighbour | None]:
+    """(previous, next) of ``activity`` in its course's syllabus order (weeks, then
+    positions; retired ones skipped), across week boundaries: one small query."""
+    rows = list(
+        Activity.objects.filter(course_id=activity.course_id, retired=False, week__retired=False)
+        .order_by("week__position", "position", "pk")
+        .values_list("pk", "slug", "title", "kind", "week_id", "week__title")
+    )
+    index = next((i for i, row in enumerate(rows) if row[0] == activity.pk), None)
+    if index is None:
+        return None, None
+
+    def neighbour(i: int) -> Neighbour | None:
+        if not 0 <= i < len(rows):
+            return None
+        _, slug, title, kind, week_id, week_title = rows[i]
+        return Neighbour(slug, title, kind, week_title, week_id != activity.week_id)
+
+    return neighbour(index - 1), neighbour(index + 1)

@@ -165,6 +165,9 @@ def course_import(*, course_dir: Path) -> ImportReport:
     report.counts["activity retired"] += retired
     course.imported_at = timezone.now()
     course.save(update_fields=["imported_at"])
+    from lms.search.services import search_index_course
+
+    search_index_course(course=course)  # titles and transcripts as imported
     from .selectors import catalog_graph_forget
 
     transaction.on_commit(catalog_graph_forget)

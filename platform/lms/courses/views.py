@@ -57,11 +57,14 @@ def activity_detail(request: HttpRequest, course: str, activity: str) -> HttpRes
             "courses/activity_reading.html",
             {"activity": found, "course": found.course, "body": body},
         )
+    from lms.lectures.views import lecture_page_context
+
     return render(
         request,
         "courses/activity_video.html",
-        {"activity": found, "course": found.course, "cues": transcript_cues(found.transcript)},
-    )
+        {"activity": found, "course": found.course, "cues": transcript_cues(found.transcript),
+         **lecture_page_context(found)},
+    )  # fmt: skip
 
 
 def _activity_opened(request: HttpRequest, activity) -> None:
@@ -81,6 +84,21 @@ def _activity_opened(request: HttpRequest, activity) -> None:
     request.cairn_missing = missing_prerequisites(learner=request.user, activity=activity)
     if enrollment is not None:
         progress_activity_opened(learner=request.user, activity=activity)
+    request.cairn_nav = _activity_nav(request, activity)
+
+
+def _activity_nav(request: HttpRequest, activity) -> dict:
+    """Previous and Next in syllabus order, and the learner's recommended step when it is
+    neither this activity nor its Next (read from the home page's cached choice: opening
+    a page never runs the recommender)."""
+    from lms.recommendations.selectors import next_step_cached
+
+    from .selectors import activity_neighbours
+
+    previous, following = activity_neighbours(activity=activity)
+    exclude = (activity.slug, following.slug if following else "")
+    return {"previous": previous, "next": following,
+            "recommended": next_step_cached(learner=request.user, exclude=exclude)}  # fmt: skip
 
 
 @access(EVERYONE)
@@ -162,10 +180,15 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
     their progress, weekly deadlines and grade, and offers the next session if behind."""
     from lms.progress.selectors import course_state_for
 
+    from .selectors import is_instructor
+
     state = course_state_for(learner=request.user, course_slug=course)
     if state is None:
         raise Http404("No such course")
-    return render(request, "courses/course_detail.html", {"course": state.course, "state": state})
+    teaches = is_instructor(user=request.user, course_id=state.course.pk)
+    return render(
+        request, "courses/course_detail.html", {"course": state.course, "state": state, "teaches": teaches}
+    )
 
 
 @access(SIGNED_IN)

@@ -1,4 +1,5 @@
-"""The e-mail copy of an in-site message (default queue)."""
+"""The e-mail copy of an in-site message or notification, and the deadlines beat task
+(default queue)."""
 
 from __future__ import annotations
 
@@ -35,9 +36,10 @@ def message_email_task(message_id: int) -> str:
             return "skipped"
         sender = message.sender
         signature = f"\n\n-- \n{sender.get_full_name() or sender.username}, via Cairn" if sender else ""
+        link = f"\n\n{settings.SITE_URL.rstrip('/')}{message.link}" if message.link.startswith("/") else ""
         send_mail(
             message.subject,
-            f"{message.body}{signature}\n\n(You can also read this message on your Cairn home page.)",
+            f"{message.body}{link}{signature}\n\n(You can also read this in your Cairn inbox.)",
             getattr(settings, "DEFAULT_FROM_EMAIL", None),
             [message.recipient.email],
             fail_silently=False,
@@ -45,3 +47,12 @@ def message_email_task(message_id: int) -> str:
         message.emailed = timezone.now()
         message.save(update_fields=["emailed"])
     return "sent"
+
+
+@shared_task(name="inbox.deadlines_notify", acks_late=True, time_limit=600)
+def deadlines_notify_task() -> int:
+    """Beat (every six hours): deadlines coming. Running it twice sends nothing twice
+    (one notification per learner, session and week)."""
+    from .services import deadlines_notify
+
+    return deadlines_notify()

@@ -209,3 +209,10 @@ def missing_prerequisites(*, learner, activity: Activity) -> list[str]:
         "activity_id", flat=True
     )
     return [graph.titles.get(c, "?") for c in graph.missing(activity.pk, graph.concepts_of(done))]
+
+
+def course_certificates(*, course) -> list[Certificate]:
+    """The course's certificates, newest first, with their learners (one query)."""
+    return list(
+        Certificate.objects.filter(course=course).select_related("learner").order_by("-issued", "-pk")
+    )

@@ -47,3 +47,28 @@ def learner_course_states(*, learner) -> list[CourseState]:
         )
     )
     return states
+
+
+def next_step_cached(*, learner, exclude: tuple[str, ...] = ()):
+    """The learner's recommended step as last chosen for them (the stored choice of
+    ``next_steps_compute`` or the precompute task), without choosing again: an activity
+    page offers it beside Next and must not run the model per page. The stored choice is
+    used only under the same model version, day, experiment arm and personalization
+    setting; only the learner's history may have moved on since (opening this page
+    does that, and the precompute task catches up within seconds). The first stored
+    step not in ``exclude`` (the page's own activity, its Next), or None."""
+    from django.core.cache import cache
+
+    from .services import NEXT_STEPS_KEY, _context
+
+    if not learner.personalized:
+        return None
+    entry = cache.get(NEXT_STEPS_KEY.format(learner.pk))
+    try:
+        stamp, (_, chosen, _) = entry
+    except (TypeError, ValueError):  # nothing stored (or an entry of another shape)
+        return None
+    context = _context(learner, generation="-")
+    if stamp.partition(":")[2] != context.stamp.partition(":")[2]:
+        return None  # another model, day, arm or setting: the choice no longer holds
+    return next((s for s in chosen or () if s.activity.slug not in exclude), None)

@@ -8,7 +8,6 @@ Screenshots go to $CAIRN_SCREENSHOTS when set (``make screenshots`` points it at
 docs/screenshots/), else to a temporary folder.
 """
 
-import os
 from pathlib import Path
 
 import pytest
@@ -42,13 +41,6 @@ SET_CODE = """(code) => { const cm = document.querySelector('.CodeMirror');
   if (cm && cm.CodeMirror) cm.CodeMirror.setValue(code); else document.getElementById('code').value = code; }"""
 
 
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("CAIRN_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def _check_and_shoot(page, shots: Path, name: str, phone_page=None, focus: str | None = None) -> None:
     """Labelled controls, a screenshot (of the whole page, or of the window around
     ``focus`` for very long pages), and the same page at phone width."""
@@ -75,6 +67,9 @@ def _correct_answers(quiz: Activity) -> dict[str, object]:
 def test_a_new_learner_takes_the_course_in_a_browser(browser, live_server, celery_worker, shots):
     course_import(course_dir=Path(settings.CONTENT_ROOT) / COURSE)
     course = Course.objects.get(slug=COURSE)
+    # The course's lectures as an author's own 6-second recordings, so this walk plays one
+    # to the end (generated lectures: tests/platform/lms/lectures/test_lecture_browser.py).
+    Activity.objects.filter(course=course, kind=Activity.Kind.VIDEO).update(media="media/lecture-1.mp4")
     url = live_server.url
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()

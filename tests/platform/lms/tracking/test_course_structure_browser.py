@@ -7,7 +7,6 @@ Screenshots go to $CAIRN_SCREENSHOTS when set (docs/screenshots/ for the docs), 
 a temporary folder."""
 
 import json
-import os
 import tarfile
 from pathlib import Path
 
@@ -24,13 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OLX = Path(__file__).parent / "structure_fixtures" / "olx"
 COURSE = "course-v1:CairnX+PY101+2024_T1"
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("CAIRN_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def test_journey_map_of_an_imported_course_shows_named_weeks_and_activities(

@@ -43,6 +43,12 @@ class Command(BaseCommand):
         for course in Course.objects.filter(external_source=""):
             enrollment_create(user=student, course=course, track=Enrollment.Track.VERIFIED)
             CourseRole.objects.get_or_create(user=instructor, course=course)
+        graduate = User.objects.get(username=users["graduate"][0])
+        certificate = _graduate_ensure(learner=graduate)
+        if certificate is not None:
+            self.stdout.write(
+                f"{graduate.username} holds the certificate of {certificate.course.title}: /certificates/{certificate.code}/"
+            )
         if options["cohort"] and not User.objects.filter(external_source="simulation").exists():
             # A believable cohort, so dashboards and recommendations have something to show.
             self.stdout.write(f"Simulating a demo cohort of {options['cohort']} learners (once)...")
@@ -63,3 +69,27 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (development only):")
         for role, (username, password) in users.items():
             self.stdout.write(f"  {role:<10} {username} / {password}")
+
+
+def _graduate_ensure(*, learner):
+    """The demo graduate: verified in the first course, every activity done and every
+    graded item passed, so the course's certificate is issued the way a learner earns it
+    (``progress_scored``), with its notification. Idempotent."""
+    from lms.courses.models import Activity
+    from lms.progress.models import Certificate
+    from lms.progress.services import progress_activity_opened, progress_scored
+
+    course = Course.objects.filter(external_source="").order_by("number", "slug").first()
+    if course is None:
+        return None
+    existing = Certificate.objects.filter(learner=learner, course=course).first()
+    if existing is not None:
+        return existing
+    enrollment_create(user=learner, course=course, track=Enrollment.Track.VERIFIED)
+    for activity in Activity.objects.filter(course=course, retired=False, week__retired=False).order_by(
+        "week__position", "position"
+    ):
+        progress_activity_opened(learner=learner, activity=activity)
+        if activity.graded:
+            progress_scored(learner_id=learner.pk, activity=activity, score=1.0, passed=True)
+    return Certificate.objects.filter(learner=learner, course=course).first()

@@ -55,7 +55,7 @@
       indentUnit: 4,
       tabSize: 4,
       indentWithTabs: false,
-      viewportMargin: Infinity,   // the whole notebook is rendered; the page scrolls, not the editor
+      viewportMargin: Infinity,   // every line rendered (find in page works); the box scrolls (lab.css)
       inputStyle: "contenteditable",  // better with screen readers than the hidden-textarea input
       spellcheck: false,
       extraKeys: {"Tab": indent, "Shift-Tab": "indentLess"}

@@ -51,7 +51,15 @@
 
   function show(sub) {
     var text = LABELS[sub.status] || sub.status;
-    if (sub.status === "graded") text += " · " + Math.round(sub.score * 100) + "%";
+    if (sub.status === "graded" && sub.mode === "run") {
+      // A Run is the learner's own check on the public tests, not a grade.
+      var tests = (sub.result && sub.result.tests) || [];
+      var passed = tests.filter(function (t) { return t.passed; }).length;
+      text = "Run finished · " + (tests.length ? passed + " of " + tests.length + " public tests passed"
+                                              : Math.round(sub.score * 100) + "% of the public tests");
+    } else if (sub.status === "graded") {
+      text += " · " + Math.round(sub.score * 100) + "%";
+    }
     if (sub.error) text += ": " + sub.error;
     status.textContent = text;
     status.dataset.status = sub.status;
@@ -90,7 +98,7 @@
       .catch(function () { setTimeout(function () { poll(id); }, 2000); });
   }
 
-  form.querySelectorAll("button[data-mode]").forEach(function (button) {
+  document.querySelectorAll(".lab-bar button[data-mode]").forEach(function (button) {
     button.addEventListener("click", function () {
       status.textContent = "Sending…";
       results.innerHTML = "";

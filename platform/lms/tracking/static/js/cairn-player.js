@@ -8,6 +8,7 @@
  *   <div id="transcript"> <p data-cue-start="12.5">...</p> ... </div>
  *   (or data-cue-fraction="0.25": a fraction of the media duration, for transcripts
  *   without timings)
+ *   ?t=<seconds> in the page's address starts the video there (search results link so).
  */
 (function () {
   "use strict";
@@ -40,6 +41,12 @@
     function played() { return merge(segments.concat(segmentStart !== null && lastTime > segmentStart ? [[segmentStart, lastTime]] : [])); }
 
     var loaded = function () { track("video.loaded", {duration: round(video.duration)}); };
+    // ?t=123 (a search result's moment): start there once the duration is known.
+    var startAt = parseFloat(new URLSearchParams(window.location.search).get("t"));
+    var seekStart = function () {
+      if (isFinite(startAt) && startAt > 0) video.currentTime = Math.min(startAt, video.duration || startAt);
+    };
+    if (video.readyState >= 1) seekStart(); else video.addEventListener("loadedmetadata", seekStart, {once: true});
     // The metadata may have arrived before this script ran (scripts load last).
     if (video.readyState >= 1) loaded(); else video.addEventListener("loadedmetadata", loaded, {once: true});
     video.addEventListener("play", function () {

@@ -1,0 +1,18 @@
+"""Celery tasks making lectures (queue ``media``; ``media-bulk`` for ``lectures_prepare``,
+so a learner waiting on a page is served between the background jobs). Each takes a row
+id and works only on a row it can claim: a repeated message does no harm."""
+
+from celery import shared_task
+
+
+@shared_task(name="lectures.make", acks_late=True, time_limit=900, soft_time_limit=870)
+def lecture_make_task(render_id: int) -> str:
+    from .services import lecture_make
+
+    render = lecture_make(render_id=render_id)
+    return "nothing to do" if render is None else f"lecture {render.pk}: {render.status}"
+
+
+@shared_task(name="lectures.make_bulk", acks_late=True, time_limit=900, soft_time_limit=870)
+def lecture_make_bulk_task(render_id: int) -> str:
+    return lecture_make_task(render_id)
