@@ -205,20 +205,31 @@ def _raw_store(n: int, workers: int) -> float:
     return per_worker * CHUNK * workers / (time.perf_counter() - t0)
 
 
-def _cleanup() -> None:
-    users = list(User.objects.filter(username__startswith=USER_PREFIX).values_list("pk", flat=True))
+def imported_remove(*, user_prefix: str, courses, months) -> None:
+    """Remove what an import benchmark made: its learners' events, the courses (with
+    their weeks and activities), the learners; then VACUUM the months' partitions, whose
+    deleted rows would slow the next run's inserts."""
+    users = list(User.objects.filter(username__startswith=user_prefix).values_list("pk", flat=True))
     Event.objects.filter(learner_id__in=users).delete()
-    courses = Course.objects.filter(title=COURSE, external_source="edx")
     Activity.objects.filter(course__in=courses).delete()
     Week.objects.filter(course__in=courses).delete()
     courses.delete()
     User.objects.filter(pk__in=users).delete()
-    if connection.vendor == "postgresql":  # deleted rows would slow the next run's inserts
-        name = partitions.partition_name(START.date())
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
-            if cursor.fetchone()[0]:
-                cursor.execute(f"VACUUM {name}")
+            for month in months:
+                name = partitions.partition_name(month)
+                cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+                if cursor.fetchone()[0]:
+                    cursor.execute(f"VACUUM {name}")
+
+
+def _cleanup() -> None:
+    imported_remove(
+        user_prefix=USER_PREFIX,
+        courses=Course.objects.filter(title=COURSE, external_source="edx"),
+        months=[START.date()],
+    )
 
 
 def run() -> None:

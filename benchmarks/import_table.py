@@ -27,9 +27,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from lms.accounts.models import User
-from lms.courses.models import Activity, Course, Week
-from lms.tracking import partitions
-from lms.tracking.models import Event
+from lms.courses.models import Activity, Course
+
+from .import_edx import imported_remove
 
 N = int(os.environ.get("CAIRN_BENCH_TABLE_ROWS", "1000000"))
 WORKERS = int(os.environ.get("CAIRN_BENCH_TABLE_WORKERS", str(os.cpu_count() or 1)))
@@ -115,20 +115,22 @@ def _raw_store(n: int, workers: int) -> float:
 
 
 def _cleanup() -> None:
-    users = list(User.objects.filter(username__startswith=USER_PREFIX).values_list("pk", flat=True))
-    Event.objects.filter(learner_id__in=users).delete()
-    courses = Course.objects.filter(slug=COURSE, external_source="table")
-    Activity.objects.filter(course__in=courses).delete()
-    Week.objects.filter(course__in=courses).delete()
-    courses.delete()
-    User.objects.filter(pk__in=users).delete()
-    if connection.vendor == "postgresql":  # deleted rows would slow the next run's inserts
-        with connection.cursor() as cursor:
-            for month in (EPOCH.date(), dt.date(2000, 2, 1)):
-                name = partitions.partition_name(month)
-                cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
-                if cursor.fetchone()[0]:
-                    cursor.execute(f"VACUUM {name}")
+    imported_remove(
+        user_prefix=USER_PREFIX,
+        courses=Course.objects.filter(slug=COURSE, external_source="table"),
+        months=[EPOCH.date(), dt.date(2000, 2, 1)],
+    )
+
+
+def _import(path: Path) -> tuple[float, str]:
+    """Import the file as `import_events` does; its seconds and its printed summary."""
+    out = io.StringIO()
+    t0 = time.perf_counter()
+    call_command(
+        "import_events", "--format", "table", str(path), "--course", COURSE, "--learner-prefix", USER_PREFIX,
+        "--workers", str(WORKERS), "--no-progress", stdout=out,
+    )  # fmt: skip
+    return time.perf_counter() - t0, out.getvalue()
 
 
 def run() -> None:
@@ -139,23 +141,9 @@ def run() -> None:
         _generate(path, N)
         generated = time.perf_counter() - t0
         size = path.stat().st_size
-        out = io.StringIO()
-        t0 = time.perf_counter()
-        call_command(
-            "import_events", "--format", "table", str(path), "--course", COURSE, "--learner-prefix", USER_PREFIX,
-            "--workers", str(WORKERS), "--no-progress", stdout=out,
-        )  # fmt: skip
-        seconds = time.perf_counter() - t0
-        again = io.StringIO()
-        t0 = time.perf_counter()
-        call_command(
-            "import_events", "--format", "table", str(path), "--course", COURSE, "--learner-prefix", USER_PREFIX,
-            "--workers", str(WORKERS), "--no-progress", stdout=again,
-        )  # fmt: skip
-        seconds_again = time.perf_counter() - t0
-    summary = out.getvalue()
+        (seconds, summary), (seconds_again, summary_again) = _import(path), _import(path)  # fresh, then again
     stored = int(summary.split("events stored:")[1].split()[0])
-    stored_again = int(again.getvalue().split("events stored:")[1].split()[0])
+    stored_again = int(summary_again.split("events stored:")[1].split()[0])
     raw = _raw_store(RAW_ROWS, WORKERS)
     print(f"generated {N} rows ({size / 1e6:.0f} MB) in {generated:.1f} s")
     print("| measure | value |")

@@ -145,20 +145,34 @@ def _drained(broker_url: str, ceiling_s: float = 600.0) -> float:
     return time.perf_counter() - t0
 
 
-def _start_gunicorn(port: int, cache_url: str = CACHE_URL, design: str = "statement") -> subprocess.Popen:
-    env = _env(design, cache_url)
+def gunicorn_start(
+    port: int,
+    *,
+    env: dict,
+    app: str = "lms.wsgi",
+    chdir: Path = ROOT / "platform",
+    extra: tuple = (),
+    probe: str = "/",
+    tries: int = 100,
+) -> subprocess.Popen:
+    """Gunicorn (``WORKERS`` sync workers) serving ``app`` on 127.0.0.1:``port``, once it
+    answers ``probe``."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "lms.wsgi", "--chdir", str(ROOT / "platform"),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--log-level", "warning"],
+        [sys.executable, "-m", "gunicorn", app, "--chdir", str(chdir), "--bind", f"127.0.0.1:{port}",
+         "--workers", str(WORKERS), "--log-level", "warning", *extra],
         env=env, start_new_session=True,
     )  # fmt: skip
-    for _ in range(100):
+    for _ in range(tries):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=1)
             return proc
         except OSError:
             time.sleep(0.2)
     raise RuntimeError("gunicorn did not start")
+
+
+def _start_gunicorn(port: int, cache_url: str = CACHE_URL, design: str = "statement") -> subprocess.Popen:
+    return gunicorn_start(port, env=_env(design, cache_url))
 
 
 def _wrk(port: int, cookies: list[str]) -> dict[str, float]:

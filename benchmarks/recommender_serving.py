@@ -43,7 +43,7 @@ from lms.courses.models import Course
 from lms.recommendations.models import ModelVersion
 from lms.recommendations.registry import model_activate, retrain_request
 
-from .ingest_http import CACHE_URL, _free_port
+from .ingest_http import CACHE_URL, _free_port, gunicorn_start
 from .openloop import run_open_loop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,19 +119,10 @@ def _env() -> dict:
 
 
 def _start_gunicorn(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "benchmarks.serving_wsgi", "--chdir", str(ROOT),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--log-level", "warning",
-         "--timeout", "120"],  # a worker's first next-steps request imports torch: long on a busy machine
-        env=_env(), start_new_session=True,
+    return gunicorn_start(
+        port, env=_env(), app="benchmarks.serving_wsgi", chdir=ROOT, probe="/healthz", tries=150,
+        extra=("--timeout", "120"),  # a worker's first next-steps request imports torch: long on a busy machine
     )  # fmt: skip
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
 
 
 def _start_worker() -> subprocess.Popen:
