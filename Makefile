@@ -43,14 +43,18 @@ run: install sandbox ## Start the site with demo data on SQLite: http://127.0.0.
 	@env -u DATABASE_URL -u CELERY_BROKER_URL bash scripts/run.sh
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist; each its own test database, Celery
-# key prefix and data folder: tests/conftest.py), whole files to a process so module fixtures
-# are built once; then the `serial` tests (they stop PostgreSQL) run alone. Both passes
-# always run; the target fails if either does (exit 5, nothing selected, is not a failure).
+# key prefix and data folder: tests/conftest.py): a module's tests to one process so module
+# fixtures are built once, except the modules tests/conftest.py lists in SPREAD (one lab per
+# test), shared out test by test; `heavy` modules are handed out first (tests/conftest.py
+# orders the tests, hence no xdist reordering). Then the `serial` tests (they stop
+# PostgreSQL) run alone. Both passes always run; the target fails if either does (exit 5,
+# nothing selected, is not a failure).
 TEST_WORKERS ?= 4
 test: install sandbox ## Run the test suite (PostgreSQL, Redis, real Celery worker)
 	@export DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}; \
 	status=0; \
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS) || status=$$?; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not serial" $(PYTEST_ARGS) \
+		|| status=$$?; \
 	$(PY) -m pytest -p no:xdist -m serial $(PYTEST_ARGS); serial=$$?; \
 	if [ $$serial -ne 0 ] && [ $$serial -ne 5 ]; then status=$$serial; fi; \
 	[ $$status -eq 0 ] || [ $$status -eq 5 ]

@@ -14,7 +14,7 @@ In a notebook (docs/dashboards.md, "The analysts' Python API")::
     df.groupby("verb").size()
 
 Learners are pseudonymized by default: ``learner_id`` holds
-``analytics.exports.learner_pseudonym(id)``, the same keyed hash as pseudonymized
+``analytics.exports.analytics_learner_pseudonym(id)``, the same keyed hash as pseudonymized
 exports, so a frame from the database and one from a pseudonymized export file join on
 it. ``pseudonymize=False`` gives the numeric ids, for staff work only.
 """
@@ -31,8 +31,9 @@ from lms.courses.models import Activity, Course
 from lms.tracking.interop.export import PARQUET_SCHEMA, events_queryset
 from lms.tracking.scrub import payload_scrub, session_scrub
 
-from .exports import learner_pseudonym
+from .exports import analytics_learner_pseudonym
 from .models import QuizItem, VideoSummary
+from .stats import point_biserial
 
 EVENT_COLUMNS = list(PARQUET_SCHEMA.names)  # the canonical export columns
 CHUNK_ROWS = 20_000
@@ -52,7 +53,7 @@ def _moment(value: str | dt.date | dt.datetime | None) -> pd.Timestamp | None:
 
 def _pseudonymize(frame: pd.DataFrame, column: str = "learner_id") -> pd.DataFrame:
     if column in frame and pd.api.types.is_integer_dtype(frame[column]):
-        pseudonyms = {i: learner_pseudonym(i) for i in frame[column].unique()}
+        pseudonyms = {i: analytics_learner_pseudonym(i) for i in frame[column].unique()}
         frame[column] = frame[column].map(pseudonyms).astype(object)
         if "learner_key" in frame:  # an imported learner's id names them too
             frame["learner_key"] = None
@@ -214,8 +215,6 @@ def quiz_items(course: str) -> pd.DataFrame:
 
     Figures are as of the last rollup run (``manage.py rollups_update``).
     """
-    from .selectors import point_biserial
-
     rows = []
     for item in (
         QuizItem.objects.filter(activity__course=_course(course))

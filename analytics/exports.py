@@ -6,7 +6,7 @@
 updating the row's progress as events are written.
 
 Pseudonymized exports (the default) carry no username and no learner id: every learner
-is replaced by ``lms.accounts.roles.learner_pseudonym(id)``, a keyed hash (HMAC-SHA256 keyed by
+is replaced by ``lms.accounts.roles.analytics_learner_pseudonym(id)``, a keyed hash (HMAC-SHA256 keyed by
 ``SECRET_KEY`` with a fixed salt). The same learner gets the same pseudonym in every
 export and in ``analytics.api``; without the key it cannot be reversed. ``events_export``
 has no hook for this, so the file is rewritten after it is written: the ``learner_id``
@@ -30,14 +30,14 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from lms.accounts.models import User
-from lms.accounts.roles import learner_pseudonym
+from lms.accounts.roles import analytics_learner_pseudonym
 from lms.core.dispatch import task_send_on_commit
+from lms.core.jobs import job_fail, job_succeed, job_take
 from lms.courses.models import Course
-from lms.tracking.interop.common import learner_pseudonym as xapi_pseudonym
 from lms.tracking.interop.export import PARQUET_SCHEMA, events_export, events_queryset
+from lms.tracking.interop.naming import xapi_learner_pseudonym
 
 from .models import ExportJob
 
@@ -88,15 +88,14 @@ def export_job_create(
 def export_job_run(*, job_id: int) -> ExportJob | None:
     """Run a queued job; a job that is gone or not queued (already run, running
     elsewhere) is left alone, so running twice does no harm."""
-    with transaction.atomic():
-        job = ExportJob.objects.select_for_update().filter(pk=job_id, status=ExportJob.Status.QUEUED).first()
-        if job is None:
-            return None
-        job.status, job.started = ExportJob.Status.RUNNING, timezone.now()
-        job.path = str(export_dir() / f"export-{job.pk}-{job.format}{SUFFIXES[job.format]}")
-        job.save(update_fields=["status", "started", "path"])
+    job = job_take(ExportJob.objects.all(), job_id)
+    if job is None:
+        return None
+    job.path = str(export_dir() / f"export-{job.pk}-{job.format}{SUFFIXES[job.format]}")
+    job.save(update_fields=["path"])  # before any file is written: an erasure finds it
     out = Path(job.path)
     part = out.with_name(f"part-{out.name}")  # same suffix: events_export gzips on ".gz"
+    failure = None
     try:
         course_id = Course.objects.get(slug=job.course).pk if job.course else None
         queryset = events_queryset(course_id=course_id, since=job.since, until=job.until)
@@ -126,19 +125,19 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         )
         _rewrite(job.format, raw, part, queryset if job.pseudonymize else None)
         os.replace(part, out)
-        job.status, job.progress = ExportJob.Status.DONE, report.written
-        job.size = out.stat().st_size
+        size = out.stat().st_size
     except Exception as exc:  # noqa: BLE001 - any failure is the job's, shown on the page
         log.exception("export #%s failed", job.pk)
-        job.status, job.error = ExportJob.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
-        job.progress = ExportJob.objects.filter(pk=job.pk).values_list("progress", flat=True).first() or 0
-        job.path = ""
+        failure = f"{type(exc).__name__}: {exc}"
         out.unlink(missing_ok=True)
     finally:
         for leftover in (part, out.with_name(f"raw-{out.stem}.parquet"), out.with_name(f"raw-{out.name}")):
             leftover.unlink(missing_ok=True)
-    job.finished = timezone.now()
-    job.save(update_fields=["status", "progress", "size", "error", "path", "finished"])
+    if failure is None:
+        job_succeed(job, ExportJob.Status.DONE, progress=report.written, size=size)
+    else:
+        job_fail(job, failure, path="")
+        job.refresh_from_db(fields=["progress"])  # as far as it got
     return job
 
 
@@ -146,7 +145,7 @@ class _Pseudonyms(dict):
     """learner id -> pseudonym, computed once per learner."""
 
     def __missing__(self, learner_id: int) -> str:
-        value = self[learner_id] = learner_pseudonym(learner_id)
+        value = self[learner_id] = analytics_learner_pseudonym(learner_id)
         return value
 
 
@@ -185,7 +184,7 @@ def _rewrite(format: str, raw: Path, out: Path, queryset) -> None:
             raw, out, lambda rec: rec.__setitem__("username", pseudonyms[by_name[rec["username"]]])
         )
     else:
-        by_xapi = {xapi_pseudonym(pk): pk for pk in learners.values_list("pk", flat=True)}
+        by_xapi = {xapi_learner_pseudonym(pk): pk for pk in learners.values_list("pk", flat=True)}
 
         def actor(rec: dict) -> None:
             account = rec["actor"]["account"]

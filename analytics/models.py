@@ -21,6 +21,8 @@ still deletes their state rows (Django cascades); rollups hold only counts.
 from django.conf import settings
 from django.db import models
 
+from lms.core.jobs import Job
+
 _NO_DB_FK = {"on_delete": models.CASCADE, "db_constraint": False, "related_name": "+"}
 
 
@@ -290,9 +292,9 @@ class LearnerLab(_Row):
 # --- Exports: background jobs and their audit trail -----------------------------------
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     """One export of the event store requested by an analyst: the job's state while it
-    runs, then the audit trail (who, when, which filters, pseudonymized or not, where the
+    runs (``lms.core.jobs``), then the audit trail (who, when, which filters, pseudonymized or not, where the
     file is: erasing a learner must find and delete the files that name them)."""
 
     class Status(models.TextChoices):
@@ -317,13 +319,9 @@ class ExportJob(models.Model):
     progress = models.BigIntegerField(default=0)  # events written so far
     path = models.CharField(max_length=500, blank=True)  # the file, under DATA_DIR / "exports"
     size = models.BigIntegerField(null=True, blank=True)  # bytes
-    error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="export_jobs"
     )
-    created = models.DateTimeField(auto_now_add=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-pk"]

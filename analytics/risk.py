@@ -6,7 +6,8 @@ the model while a teacher waits (docs/dashboards.md).
 Risk: with an active recommender, the model's probability that the learner has no event
 in the next ``horizon_days`` (14), scored *now*: from the learner's last events and the
 time elapsed since the last one (``recommender.data``: the disengagement target is
-defined at daily check-ins, elapsed time included). A learner already away for the
+defined at daily check-ins, elapsed time included). The scoring over raw events is
+``lms.recommendations.selectors.disengagement_risks``. A learner already away for the
 whole horizon has disengaged by that definition: their band says so and they are not
 given a prediction. Without a model, a transparent rule bands learners by days away.
 
@@ -22,20 +23,22 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F, Max, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Max
 from django.utils import timezone
 
 from lms.courses.models import Activity, Course, Enrollment
+from lms.progress.models import ActivityProgress
+from lms.recommendations.selectors import disengagement_risks
+from lms.recommendations.serving import active_model
+from lms.tracking.models import Event
 
 from . import models as m
 
 log = logging.getLogger(__name__)
 
 Band = m.LearnerRisk.Band
-HORIZON_DAYS = 14  # as recommender.data.DEFAULT_HORIZON_DAYS (a model says its own)
+HORIZON_DAYS = 14  # as recommender.disengagement.DEFAULT_HORIZON_DAYS (a model says its own)
 RECENT_DAYS = 14  # graded items failed this recently are a signal
-HISTORY = 200  # events of each learner the model reads
 CHUNK = 500  # learners scored per round of queries
 HIGH, MEDIUM = 0.6, 0.3  # bands of the (calibrated) probability
 RULE_HIGH_DAYS, RULE_MEDIUM_DAYS = 7, 3  # bands of the rule: days away
@@ -69,28 +72,7 @@ def signals(*, days_inactive: int | None, recent_failures: int, overdue_weeks: I
     return out
 
 
-def histories(learner_ids: list[int], limit: int = HISTORY) -> dict[int, list[tuple]]:
-    """The last ``limit`` events of each learner, oldest first, in ONE query (a window)."""
-    from lms.recommendations.model_policy import HISTORY_FIELDS
-    from lms.tracking.models import Event
-
-    rows = (
-        Event.objects.filter(learner_id__in=learner_ids)
-        .annotate(rank=Window(RowNumber(), partition_by=F("learner_id"), order_by=F("time").desc()))
-        .filter(rank__lte=limit)
-        .values_list("learner_id", *HISTORY_FIELDS)
-    )
-    out: dict[int, list[tuple]] = defaultdict(list)
-    for learner, *rest in rows:
-        out[learner].append(tuple(rest))
-    for events in out.values():
-        events.sort(key=lambda e: e[0])  # oldest first
-    return out
-
-
 def _last_events(learner_ids: list[int]) -> dict[int, dt.datetime]:
-    from lms.tracking.models import Event
-
     rows = Event.objects.filter(learner_id__in=learner_ids).values("learner_id").annotate(last=Max("time"))
     return {r["learner_id"]: r["last"] for r in rows}
 
@@ -101,8 +83,6 @@ def learner_risk_refresh(
     """Recompute ``LearnerRisk`` for ``course`` (default: every course) with the active
     model (``model=False``, or none active: the rule); returns rows written per course
     slug. Idempotent: a course's rows are replaced in one transaction."""
-    from lms.recommendations.serving import active_model
-
     now = now or timezone.now()
     loaded = active_model()
     recommender = loaded.recommender if model else None
@@ -121,9 +101,6 @@ def learner_risk_refresh(
 
 
 def _course_rows(course: Course, *, now: dt.datetime, recommender, source: str, horizon: float) -> list:
-    from lms.progress.models import ActivityProgress
-    from lms.recommendations.model_policy import history_frame
-
     today = now.date()
     recent = now - dt.timedelta(days=RECENT_DAYS)
     enrollments = list(
@@ -149,14 +126,18 @@ def _course_rows(course: Course, *, now: dt.datetime, recommender, source: str, 
                 failures[learner] += 1
             if learner not in latest or updated > latest[learner][0]:
                 latest[learner] = (updated, activity)
-        events = histories([pk for pk in ids if pk in last]) if recommender is not None else {}
+        days_of = {pk: (now - last[pk]).days for pk in ids if pk in last}
+        # The model scores those active within the horizon (the others have disengaged).
+        risks = (
+            disengagement_risks(
+                recommender=recommender, learner_ids=[pk for pk, d in days_of.items() if d < horizon], now=now
+            )
+            if recommender is not None
+            else {}
+        )
         for enrollment in chunk:
             pk = enrollment.user_id
-            last_active = last.get(pk)
-            days = (now - last_active).days if last_active else None
-            risk = None
-            if recommender is not None and days is not None and days < horizon:
-                risk = float(recommender.predict(history_frame(pk, events.get(pk, [])), now=now).risk)
+            last_active, days, risk = last.get(pk), days_of.get(pk), risks.get(pk)
             session = enrollment.session
             overdue = sorted(
                 {p for a, p in graded if session and a not in passed[pk] and session.week_deadline(p) < today}

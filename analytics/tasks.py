@@ -31,8 +31,7 @@ def exports_redispatch_task() -> int:
 
     from .models import ExportJob
 
-    return queued_redispatch(queued=ExportJob.objects.filter(status=ExportJob.Status.QUEUED),
-                             task=export_run_task)  # fmt: skip
+    return queued_redispatch(queued=ExportJob.objects.filter(ExportJob.queued_q()), task=export_run_task)
 
 
 @shared_task(name="analytics.export_run", acks_late=True, time_limit=3600, soft_time_limit=3540)
@@ -57,29 +56,18 @@ def risk_refresh_task() -> str:
 @shared_task(name="analytics.exports_sweep", time_limit=120)
 def exports_sweep_task() -> int:
     """Beat: fail the exports running past the export task's time limit (a killed worker)
-    or queued for more than a day (lms.core.sweep). The file path is kept, so that an
+    or queued for more than a day (lms.core.jobs). The file path is kept, so that an
     erasure still finds a partial file that names a learner."""
     import datetime as dt
 
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from lms.core.sweep import run_limit, stale_jobs_fail
+    from lms.core.jobs import run_limit, stale_jobs_fail
 
     from .models import ExportJob
 
-    def fail(job: ExportJob) -> None:
-        job.error = ("the export stopped (its worker was stopped or restarted); request it again"
-                     if job.status == ExportJob.Status.RUNNING else
-                     "the export was never started (the workers were down for a day); request it again")  # fmt: skip
-        job.status, job.finished = ExportJob.Status.FAILED, timezone.now()
-        job.save(update_fields=["status", "error", "finished"])
-
     return stale_jobs_fail(
         jobs=ExportJob.objects.all(),
-        queued=Q(status=ExportJob.Status.QUEUED),
-        running=Q(status=ExportJob.Status.RUNNING),
         queued_for=dt.timedelta(days=1),
         running_for=run_limit(export_run_task),
-        fail=fail,
+        stopped="the export stopped (its worker was stopped or restarted); request it again",
+        never_started="the export was never started (the workers were down for a day); request it again",
     )

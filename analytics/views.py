@@ -1,5 +1,5 @@
 """Instructor dashboards: server-rendered pages drawing charts from JSON embedded in the
-page, each chart with its CSV. Pages read rollups only (``analytics.selectors``).
+page, each chart with its CSV. Pages read rollups only (``analytics.pages``, a module per page).
 
 Who sees what (``lms.accounts.roles``): an instructor the courses they teach, with
 their learners' names; analysts and staff every course, analysts with learners
@@ -28,10 +28,20 @@ from lms.accounts import roles
 from lms.core.access import ANALYST, ANALYSTS, COURSE_STAFF, OTHER_INSTRUCTOR, access
 from lms.courses.models import Activity, Course, Enrollment
 
-from . import selectors, services
+from . import services
 from .exports import export_dir, export_job_create
 from .models import ExportJob, RiskAction
 from .navigation import SECTIONS, STAFF_PAGES
+from .pages.at_risk import learners_at_risk
+from .pages.index import dashboard_index, rollups_as_of
+from .pages.lab import lab_detail
+from .pages.labs import course_labs
+from .pages.overview import course_overview
+from .pages.quiz import quiz_detail
+from .pages.quizzes import course_quizzes
+from .pages.recommendations import recommendation_effectiveness
+from .pages.video import video_detail
+from .pages.videos import course_videos
 
 
 def _may_see(user, course_id: int) -> bool:
@@ -68,24 +78,24 @@ def _activity(request: HttpRequest, course: str, section: str, slug: str) -> Act
 
 # Course pages: name -> figures. An activity page: section -> figures.
 COURSE_PAGES: dict[str, Callable[[Course, HttpRequest], dict[str, Any]]] = {
-    "overview": lambda course, request: selectors.course_overview(
+    "overview": lambda course, request: course_overview(
         course=course, period=request.GET.get("period", "90")
     ),
-    "videos": lambda course, request: selectors.course_videos(course=course),
-    "quizzes": lambda course, request: selectors.course_quizzes(course=course),
-    "labs": lambda course, request: selectors.course_labs(course=course),
-    "at-risk": lambda course, request: selectors.learners_at_risk(
+    "videos": lambda course, request: course_videos(course=course),
+    "quizzes": lambda course, request: course_quizzes(course=course),
+    "labs": lambda course, request: course_labs(course=course),
+    "at-risk": lambda course, request: learners_at_risk(
         course=course,
         identify=roles.can_identify(request.user, course_id=course.pk),
         **{k: request.GET.get(k) for k in ("band", "week", "active", "sort", "page")},
         full_table=request.resolver_match.url_name == "course-csv",
     ),
-    "recommendations": lambda course, request: selectors.recommendation_effectiveness(course=course),
+    "recommendations": lambda course, request: recommendation_effectiveness(course=course),
 }
 ACTIVITY_PAGES: dict[str, Callable[[Activity], dict[str, Any]]] = {
-    "videos": lambda activity: selectors.video_detail(video=activity),
-    "quizzes": lambda activity: selectors.quiz_detail(quiz=activity),
-    "labs": lambda activity: selectors.lab_detail(lab=activity),
+    "videos": lambda activity: video_detail(video=activity),
+    "quizzes": lambda activity: quiz_detail(quiz=activity),
+    "labs": lambda activity: lab_detail(lab=activity),
 }
 
 
@@ -99,7 +109,7 @@ def _page(
             "course": course,
             "section": section,
             "sections": [(key, label, reverse(name, args=[course.slug])) for key, label, name in SECTIONS],
-            "as_of": selectors.rollups_as_of(),
+            "as_of": rollups_as_of(),
             **figures,
             **context,
         },
@@ -110,7 +120,7 @@ def _page(
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     analyst = roles.is_analyst(request.user)
-    courses = selectors.dashboard_index(user=request.user)
+    courses = dashboard_index(user=request.user)
     if not courses and not analyst:
         raise PermissionDenied("Dashboards are for the instructors of a course.")
     staff_pages = [(label, reverse(name)) for _, label, name in STAFF_PAGES] if analyst else []
@@ -119,7 +129,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "analytics/index.html",
         {
             "courses": courses,
-            "as_of": selectors.rollups_as_of(),
+            "as_of": rollups_as_of(),
             "staff_pages": staff_pages,
             "analyst": analyst,
         },
@@ -318,7 +328,7 @@ def at_risk_action(request: HttpRequest, course: str) -> HttpResponse:
         messages.success(request, f"{name}: {done}.")
     else:
         return HttpResponse("Unknown action", status=400)
-    key = str(learner.pk) if identify else roles.learner_pseudonym(learner.pk)
+    key = str(learner.pk) if identify else roles.analytics_learner_pseudonym(learner.pk)
     return redirect(reverse("analytics:at-risk", args=[course.slug]) + f"#learner-{key}")
 
 
@@ -331,5 +341,5 @@ def _at_risk_enrollment(course: Course, key: str, *, identify: bool) -> Enrollme
     if len(key) != 32:
         return None
     ids = active.values_list("user_id", flat=True).iterator()
-    pk = next((i for i in ids if roles.learner_pseudonym(i) == key), None)
+    pk = next((i for i in ids if roles.analytics_learner_pseudonym(i) == key), None)
     return active.filter(user_id=pk).first() if pk is not None else None

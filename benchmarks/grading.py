@@ -12,8 +12,9 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.utils import timezone
 
-from course_content.labkit.grade import SubprocessRunner, grade
-from course_content.labkit.sandbox import BubblewrapRunner
+from course_content.labkit.grade import grade
+from course_content.labkit.sandbox.bubblewrap import BubblewrapRunner
+from course_content.labkit.sandbox.runner import SubprocessRunner
 from lms.accounts.models import User
 from lms.celery import app
 from lms.courses.models import Activity, Enrollment

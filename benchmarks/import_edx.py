@@ -14,23 +14,19 @@ deleted afterwards.
 
 import datetime as dt
 import gzip
-import io
 import json
 import os
 import random
-import tempfile
-import threading
-import time
 import uuid
 from pathlib import Path
 
-from django.core.management import call_command
 from django.db import connection
 
 from lms.accounts.models import User
-from lms.courses.models import Activity, Course, Week
-from lms.tracking import partitions
-from lms.tracking.models import Event
+from lms.courses.models import Activity, Course
+
+from .importing import events_stored, generated, import_timed, imported_remove
+from .timing import threads_timed
 
 N = int(os.environ.get("CAIRN_BENCH_EDX_LINES", "1000000"))
 WORKERS = int(os.environ.get("CAIRN_BENCH_EDX_WORKERS", str(os.cpu_count() or 1)))
@@ -196,32 +192,7 @@ def _raw_store(n: int, workers: int) -> float:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(workers)]
-    t0 = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return per_worker * CHUNK * workers / (time.perf_counter() - t0)
-
-
-def imported_remove(*, user_prefix: str, courses, months) -> None:
-    """Remove what an import benchmark made: its learners' events, the courses (with
-    their weeks and activities), the learners; then VACUUM the months' partitions, whose
-    deleted rows would slow the next run's inserts."""
-    users = list(User.objects.filter(username__startswith=user_prefix).values_list("pk", flat=True))
-    Event.objects.filter(learner_id__in=users).delete()
-    Activity.objects.filter(course__in=courses).delete()
-    Week.objects.filter(course__in=courses).delete()
-    courses.delete()
-    User.objects.filter(pk__in=users).delete()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for month in months:
-                name = partitions.partition_name(month)
-                cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
-                if cursor.fetchone()[0]:
-                    cursor.execute(f"VACUUM {name}")
+    return per_worker * CHUNK * workers / threads_timed(work, [(seed,) for seed in range(workers)])
 
 
 def _cleanup() -> None:
@@ -234,29 +205,11 @@ def _cleanup() -> None:
 
 def run() -> None:
     _cleanup()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "tracking.log.gz"
-        t0 = time.perf_counter()
-        _generate(path, N)
-        generated = time.perf_counter() - t0
-        size = path.stat().st_size
-        out = io.StringIO()
-        t0 = time.perf_counter()
-        call_command(
-            "import_events",
-            "--format",
-            "edx",
-            str(path),
-            "--workers",
-            str(WORKERS),
-            "--no-progress",
-            stdout=out,
-        )
-        seconds = time.perf_counter() - t0
-    summary = out.getvalue()
-    stored = int(summary.split("events stored:")[1].split()[0])
+    with generated("tracking.log.gz", _generate, N) as (path, generating, size):
+        seconds, summary = import_timed("--format", "edx", str(path), "--workers", str(WORKERS))
+    stored = events_stored(summary)
     raw = _raw_store(RAW_ROWS, WORKERS)
-    print(f"generated {N} lines ({size / 1e6:.0f} MB gzipped) in {generated:.1f} s")
+    print(f"generated {N} lines ({size / 1e6:.0f} MB gzipped) in {generating:.1f} s")
     print("| measure | value |")
     print("|---|---|")
     print(f"| lines | {N} |")

@@ -14,28 +14,24 @@ and the ratio. The benchmark's learners, course and events are deleted afterward
 """
 
 import datetime as dt
-import io
 import json
 import os
 import random
-import tempfile
-import threading
-import time
 from pathlib import Path
 
-from django.core.management import call_command
 from django.db import connection
 
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course
 
-from .import_edx import imported_remove
+from .importing import events_stored, generated, import_timed, imported_remove
+from .timing import threads_timed
 
 N = int(os.environ.get("CAIRN_BENCH_TABLE_ROWS", "1000000"))
 WORKERS = int(os.environ.get("CAIRN_BENCH_TABLE_WORKERS", str(os.cpu_count() or 1)))
 RAW_ROWS = int(os.environ.get("CAIRN_BENCH_TABLE_RAW_ROWS", "200000"))
 LEARNERS, SKILLS, PROBLEMS = 4000, 110, 26000
-CHUNK = 20_000  # rows a store call, as the import's chunks (interop.common.CHUNK_ROWS)
+CHUNK = 20_000  # rows a store call, as the import's chunks (interop.ingest.CHUNK_ROWS)
 COURSE = "bench-table-kt"
 USER_PREFIX = "bench-table-"
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # synthetic times start here
@@ -105,13 +101,7 @@ def _raw_store(n: int, workers: int) -> float:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=work, args=(mine,)) for mine in blocks]
-    t0 = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return per_worker * CHUNK * workers / (time.perf_counter() - t0)
+    return per_worker * CHUNK * workers / threads_timed(work, [(mine,) for mine in blocks])
 
 
 def _cleanup() -> None:
@@ -122,30 +112,24 @@ def _cleanup() -> None:
     )
 
 
-def _import(path: Path) -> tuple[float, str]:
-    """Import the file as `import_events` does; its seconds and its printed summary."""
-    out = io.StringIO()
-    t0 = time.perf_counter()
-    call_command(
-        "import_events", "--format", "table", str(path), "--course", COURSE, "--learner-prefix", USER_PREFIX,
-        "--workers", str(WORKERS), "--no-progress", stdout=out,
-    )  # fmt: skip
-    return time.perf_counter() - t0, out.getvalue()
-
-
 def run() -> None:
     _cleanup()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "skill_builder.csv"
-        t0 = time.perf_counter()
-        _generate(path, N)
-        generated = time.perf_counter() - t0
-        size = path.stat().st_size
-        (seconds, summary), (seconds_again, summary_again) = _import(path), _import(path)  # fresh, then again
-    stored = int(summary.split("events stored:")[1].split()[0])
-    stored_again = int(summary_again.split("events stored:")[1].split()[0])
+    arguments = (
+        "--format",
+        "table",
+        "--course",
+        COURSE,
+        "--learner-prefix",
+        USER_PREFIX,
+        "--workers",
+        str(WORKERS),
+    )
+    with generated("skill_builder.csv", _generate, N) as (path, generating, size):
+        seconds, summary = import_timed(str(path), *arguments)  # fresh
+        seconds_again, summary_again = import_timed(str(path), *arguments)  # again: all duplicates
+    stored, stored_again = events_stored(summary), events_stored(summary_again)
     raw = _raw_store(RAW_ROWS, WORKERS)
-    print(f"generated {N} rows ({size / 1e6:.0f} MB) in {generated:.1f} s")
+    print(f"generated {N} rows ({size / 1e6:.0f} MB) in {generating:.1f} s")
     print("| measure | value |")
     print("|---|---|")
     print(f"| rows | {N} |")

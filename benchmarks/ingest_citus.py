@@ -28,8 +28,6 @@ import datetime as dt
 import os
 import random
 import subprocess
-import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -39,6 +37,8 @@ from django.db import connections
 
 from lms.tracking import partitions
 from lms.tracking.store import Row, rows_store, rows_store_count
+
+from .timing import threads_timed
 
 ROOT = Path(__file__).resolve().parents[1]
 CITUS_PORT = int(os.environ.get("CITUS_PORT", "9700"))
@@ -87,13 +87,7 @@ def _parallel(using: str, connections_n: int, work) -> float:
         finally:
             connections[using].close()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(connections_n)]
-    t0 = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - t0
+    return threads_timed(run, [(i,) for i in range(connections_n)])
 
 
 def _round(using: str, round_no: int) -> dict[str, float]:

@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -41,6 +40,8 @@ from lms.progress.models import ActivityProgress
 from lms.tracking import partitions
 from lms.tracking.models import Event
 from lms.tracking.store import COLUMNS, COPY_TYPES
+
+from .timing import threads_timed
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 16
@@ -233,13 +234,7 @@ def _raw_copy(rows_total: int) -> float:
                     cur.fetchall()
                     cur.execute("TRUNCATE event_staging")
 
-    threads = [threading.Thread(target=worker) for _ in range(CLIENTS)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return per_thread * BATCH * CLIENTS / (time.perf_counter() - t0)
+    return per_thread * BATCH * CLIENTS / threads_timed(worker, [()] * CLIENTS)
 
 
 def _design(design: str, cookies: list[str]) -> dict[str, float]:

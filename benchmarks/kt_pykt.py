@@ -65,7 +65,7 @@ THREADS = int(os.environ.get("CAIRN_BENCH_THREADS", "1"))
 
 def _cohort() -> tuple[pd.DataFrame, object]:
     from recommender.simulate import Curriculum, simulate_cohort
-    from recommender.simulate.cohort import events_frame
+    from recommender.simulate.records import events_frame
 
     curriculum = Curriculum.load(ROOT / "course_content", ["neural-networks-deep-learning"])
     runs = list(simulate_cohort(curriculum, learners=LEARNERS, days=DAYS, seed=SEED,
@@ -168,8 +168,9 @@ def _run_ours(
     events: pd.DataFrame, holdout: list[int], expected: dict[int, list], preset: str = "clickstream"
 ) -> dict:
     from recommender.artifact import load_artifact
-    from recommender.data import build_sequences, load_events, time_seconds
-    from recommender.evaluate import evaluate
+    from recommender.data import build_sequences
+    from recommender.evaluate import evaluate, model_row
+    from recommender.event_frame import load_events, time_seconds
     from recommender.scoring import ModelScorer
     from recommender.train import TrainConfig, train
 
@@ -200,7 +201,7 @@ def _run_ours(
         ps.append(sc.kt[keep])
     y, p = np.concatenate(ys), np.concatenate(ps)
     kt = report["results"]["correctness"]
-    model = next(v for k, v in kt.items() if k.startswith("model"))
+    model = model_row(kt)[1]
     loop = sum(h["seconds"] for h in result.history)
     return {"seconds": loop, "end_to_end_s": end_to_end, "epochs": len(result.history), "auc": _auc(y, p),
             "n_scored": len(y), "auc_all": model["auc"], "irt_auc_all": kt["irt_pfa"]["auc"],

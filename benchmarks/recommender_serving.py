@@ -93,9 +93,9 @@ def _setup() -> tuple[list[int], list[str]]:
 def _inference() -> dict:
     import datetime as dt
 
-    from recommender.bench import bench_inference
+    from benchmarks.recommender_model import bench_inference
     from recommender.simulate import Curriculum, simulate_cohort
-    from recommender.simulate.cohort import events_frame
+    from recommender.simulate.records import events_frame
 
     active = ModelVersion.objects.get(status=ModelVersion.Status.ACTIVE)
     curriculum = Curriculum.load(Path(settings.CONTENT_ROOT), [COURSE])

@@ -29,12 +29,12 @@ GATE = (("next_activity", "hr@10"), ("correctness", "auc"))  # lms.recommendatio
 
 
 def run() -> None:
-    from recommender.evaluate import evaluate, markdown_report
+    from recommender.evaluate import evaluate, markdown_report, model_row
     from recommender.simulate import Curriculum, simulate_cohort
     from recommender.simulate.__main__ import START
-    from recommender.simulate.cohort import events_frame
     from recommender.simulate.evaluate import evaluate_policies, separated, table
-    from recommender.simulate.policies import MostPopular, Syllabus, model_policy
+    from recommender.simulate.records import events_frame
+    from recommender.simulate.simulated_policies import MostPopular, Syllabus, model_policy
     from recommender.train import TrainConfig, train
 
     curriculum = Curriculum.load(ROOT / "course_content")
@@ -64,8 +64,9 @@ def run() -> None:
         print(markdown_report(report))
         for task, metric in GATE:
             rows = report["results"][task]
-            ours = next(v[metric] for k, v in rows.items() if k.startswith("model"))
-            best, name = max((v[metric], k) for k, v in rows.items() if not k.startswith("model"))
+            mine, row = model_row(rows)
+            ours = row[metric]
+            best, name = max((v[metric], k) for k, v in rows.items() if k != mine)
             verdict = "met" if ours > best else "not met"
             print(f"{task} {metric}: model {ours:.4f}, best baseline {name} {best:.4f}: {verdict}")
         print()

@@ -2,8 +2,8 @@
 
 Python API for the Django side (no Django here)::
 
-    from course_content.loader import load_catalog   # typed dataclasses; raises ContentInvalid
-    from course_content.validate import validate     # list[ContentError]: "file:line: msg (fix: ...)"
+    from course_content.validate import load_catalog  # typed dataclasses; raises ContentInvalid
+    from course_content.validate import validate      # list[ContentError]: "file:line: msg (fix: ...)"
 
     catalog = load_catalog("course_content")
     errors = validate("course_content")

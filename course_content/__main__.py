@@ -16,7 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from .loader import CONTENT_ROOT, Catalog, ContentError
+from .catalog import CourseCatalog
+from .loader import CONTENT_ROOT
+from .schema import ContentError
 from .validate import errors_under, validate_catalog
 
 
@@ -37,9 +39,9 @@ def _root_and_scope(paths: list[str]) -> tuple[Path, list[Path] | None]:
     return roots.pop(), (resolved if scoped else None)
 
 
-def summary(catalog: Catalog, scope: list[Path] | None) -> str:
+def summary(catalog: CourseCatalog, scope: list[Path] | None) -> str:
     if scope:
-        catalog = Catalog(
+        catalog = CourseCatalog(
             catalog.root, catalog.concepts, [c for c in catalog.courses if c.dir.resolve() in scope]
         )
     n = catalog.counts()
@@ -51,7 +53,7 @@ def summary(catalog: Catalog, scope: list[Path] | None) -> str:
     )
 
 
-def run_validate(paths: list[str]) -> tuple[int, Catalog, list[Path] | None]:
+def run_validate(paths: list[str]) -> tuple[int, CourseCatalog, list[Path] | None]:
     root, scope = _root_and_scope(paths)
     catalog, errors = validate_catalog(root)
     if scope:

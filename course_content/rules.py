@@ -81,6 +81,15 @@ def lab_passed(mode: str, score: float, passing_grade: float | None) -> bool:
     return passes(score, lab_mark(mode, passing_grade))
 
 
+def lab_completes(mode: str, score: float, passing_grade: float | None, *, auditing: bool) -> bool:
+    """A lab grading completes the lab for this learner: a Submit that passes at the
+    course's passing grade; a Run that passes every public test, for an auditor only
+    (auditors cannot Submit; a verified learner completes a lab by Submitting)."""
+    if mode == RUN and not auditing:
+        return False
+    return lab_passed(mode, score, passing_grade)
+
+
 def item_pass_mark(kind: str, pass_fraction: float | None, passing_grade: float | None) -> float:
     """The pass mark a graded item is held to: a quiz, its own pass fraction; a lab,
     its course's passing grade (what a Submit needs)."""

@@ -2,7 +2,7 @@
 # The grading worker's start, as root with CAP_SYS_ADMIN (docker/compose.yaml says why), in
 # three steps, then the worker without CAP_SYS_ADMIN:
 # 1. Docker mounts a container's cgroups read-only, but the sandbox gives each run a cgroup
-#    of its own under this container's (course_content/labkit/cgroup.py): remount this
+#    of its own under this container's (course_content/labkit/sandbox/cgroup.py): remount this
 #    container's cgroup mounts read-write (they show only its own subtree).
 # 2. bwrap mounts a fresh /proc for each run's PID namespace, which the kernel refuses from a
 #    user namespace while anything is mounted over parts of /proc, as Docker does (/proc/kcore,

@@ -1,4 +1,4 @@
-"""Command line for analysts: ``python -m recommender {train,evaluate,predict,bench}``.
+"""Command line for analysts: ``python -m recommender {train,evaluate,predict,ope,ope-check,benchmark}``.
 
 python -m recommender train --events X.parquet --out DIR [--preset clickstream|kt] [--seed 0]
     [--holdout-frac 0.2 | --holdout-file ids.txt] [--valid-frac 0.1 | --valid-file ids.txt]
@@ -7,14 +7,14 @@ torchrun --nproc_per_node=2 -m recommender train ...      (DDP, gloo on CPU)
 python -m recommender evaluate --events X.parquet --model DIR --out REPORT_DIR [--syllabus S.json]
     [--holdout-file ids.txt] [--metrics next,correctness,risk]
 python -m recommender predict --model DIR --events history.parquet [--learner ID] [--question KEY ...]
-python -m recommender bench --model DIR --events X.parquet
+(speed: python -m benchmarks.recommender_model --model DIR --events X.parquet, from the repository root)
 python -m recommender ope --events X.parquet [--policy logging|syllabus|model:DIR ...] [--limit N]
 python -m recommender ope-check [--learners 150] [--days 56] [--seed 1]
 python -m recommender benchmark --task dropout --data DIR --layout kddcup2015|oulad [--holdout-frac 0.2]
 
 A learner id (--holdout-file, --valid-file, --learner) is the data set's own id (the
 events' ``learner_key``, e.g. ``u6256``) or a database ``learner_id``
-(``recommender.data.resolve_learner_ids``).
+(``recommender.splits.resolve_learner_ids``).
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from recommender.artifact import Recommender
-    from recommender.data import load_events
+    from recommender.event_frame import load_events
 
     rec = Recommender.load(args.model)
     ev = load_events(args.events)
@@ -163,7 +163,7 @@ def _one_learner(text: str, ev) -> int | None:
     """``--learner``: a learner_key of the events or a learner_id (None: neither has events)."""
     import warnings
 
-    from recommender.data import resolve_learner_ids
+    from recommender.splits import resolve_learner_ids
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -174,22 +174,6 @@ def _one_learner(text: str, ev) -> int | None:
                 raise
             found = []
     return found[0] if found else None
-
-
-def _cmd_bench(args: argparse.Namespace) -> int:
-    from recommender.bench import bench_inference, bench_training
-    from recommender.data import load_events
-
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    ev = load_events(args.events)
-    out = {"inference": bench_inference(args.model, ev, n_events=args.n_events, calls=args.calls)}
-    if not args.inference_only:
-        out["training"] = bench_training(ev, steps=args.steps)
-    print(json.dumps(out, indent=2))
-    return 0
 
 
 def _curriculum(args: argparse.Namespace):
@@ -223,15 +207,15 @@ def _cmd_ope_check(args: argparse.Namespace) -> int:
     import datetime as dt
     import time
 
-    from recommender import ope
+    from recommender import ope, ope_check
 
     began = time.monotonic()
-    rows = ope.validate_in_simulation(
+    rows = ope_check.validate_in_simulation(
         _curriculum(args), learners=args.learners, days=args.days, seed=args.seed,
         start=dt.datetime(2026, 1, 5, tzinfo=dt.UTC), compliance=args.compliance, exploration=args.exploration,
         truth_factor=args.truth_factor,
     )  # fmt: skip
-    print(ope.validation_table(rows))
+    print(ope_check.validation_table(rows))
     covered = {e: sum(r[f"{e}_covers"] for r in rows) for e in ope.ESTIMATORS}
     print(f"intervals covering the truth: {covered} of {len(rows)} each; {time.monotonic() - began:.0f} s")
     return 0
@@ -281,15 +265,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top-k", type=int, default=10)
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("bench", help="inference latency and training throughput")
-    p.add_argument("--model", required=True)
-    p.add_argument("--events", required=True)
-    p.add_argument("--n-events", type=int, default=200, help="history length for the latency benchmark")
-    p.add_argument("--calls", type=int, default=200)
-    p.add_argument("--steps", type=int, default=20, help="training steps timed")
-    p.add_argument("--inference-only", action="store_true")
-    p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
-
     for name in ("ope", "ope-check"):
         if name == "ope":
             p = sub.add_parser("ope", help="off-policy estimates of candidate policies from logged showings")
@@ -338,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     kt_benchmark.add_arguments(p)
 
     args = parser.parse_args(argv)
-    handlers = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "bench": _cmd_bench,
+    handlers = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict,
                 "ope": _cmd_ope, "ope-check": _cmd_ope_check, "benchmark": _cmd_benchmark}  # fmt: skip
     try:
         return handlers[args.command](args)

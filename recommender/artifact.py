@@ -34,18 +34,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recommender.data import (
-    NONE,
-    UNK,
-    LearnerSequence,
-    Vocabularies,
-    answer_counts,
-    elapsed_bucket,
-    encode_history,
-    risk_features,
-    write_learner_ids,
-)
+from recommender.data import NONE, UNK, LearnerSequence, Vocabularies, answer_counts, encode_history
+from recommender.disengagement import elapsed_bucket, risk_features
 from recommender.model import ModelConfig, SequenceModel, special_activity_mask
+from recommender.splits import write_learner_ids
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.pt"
@@ -160,7 +152,7 @@ class LoadedArtifact:
     path: Path
 
     def holdout_ids(self) -> list[int] | None:
-        from recommender.data import read_database_ids
+        from recommender.splits import read_database_ids
 
         name = self.config.get("holdout_file")
         if not name or not (self.path / name).is_file():

@@ -38,7 +38,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from recommender.data import DAY, N_KT_COUNTS, NONE, PAD, UNK, LearnerSequence, Vocabularies
+from recommender.data import N_KT_COUNTS, NONE, PAD, UNK, LearnerSequence, Vocabularies
+from recommender.disengagement import DAY
 from recommender.scoring import SequenceScores
 
 

@@ -1,6 +1,6 @@
 """Windows of learner sequences -> padded tensor batches (training and scoring).
 
-A sequence longer than ``max_len`` is cut into overlapping windows (``data.windows``).
+A sequence longer than ``max_len`` is cut into overlapping windows (:func:`windows`).
 For scoring (evaluation, serving) the first window scores positions ``0..max_len-1``,
 each later one advances by ``max_len // 2`` and scores only its second half, so every
 scored position sees at least ``max_len // 2`` earlier events and the window that
@@ -20,8 +20,42 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from recommender.data import MAX_ANSWERS, N_KT_COUNTS, N_RISK_FEATURES, LearnerSequence, windows
+from recommender.data import MAX_ANSWERS, N_KT_COUNTS, LearnerSequence
+from recommender.disengagement import N_RISK_FEATURES
 from recommender.model import Batch
+
+
+def window_start(position: int, max_len: int) -> int:
+    """Start of the window in which ``position`` is scored: 0 below ``max_len``, then
+    strided by ``max_len // 2`` so every scored position has at least ``max_len // 2``
+    earlier events of context. Depends on the position only (never on later events)."""
+    stride = max_len // 2
+    if position < max_len:
+        return 0
+    return ((position - max_len) // stride + 1) * stride
+
+
+def windows(length: int, max_len: int, context: int | None = None) -> list[tuple[int, int]]:
+    """``(start, score_from)`` pairs covering positions 0..length-1 once each: window
+    ``[start, start + max_len)`` scores positions ``start + score_from`` onwards.
+
+    ``context`` (default ``max_len - max_len // 2``: the scoring windows of
+    :func:`window_start`): the earlier events each later window carries, unscored;
+    windows advance by ``max_len - context``. Training uses a shorter context (fewer
+    events encoded twice).
+    """
+    context = max_len - max_len // 2 if context is None else context
+    if not 0 <= context < max_len:
+        raise ValueError(f"context must be in [0, {max_len})")
+    if length <= max_len:
+        return [(0, 0)]
+    stride = max_len - context
+    out = [(0, 0)]
+    start = stride
+    while start + context < length:
+        out.append((start, context))
+        start += stride
+    return out
 
 
 @dataclass(frozen=True)
@@ -33,7 +67,7 @@ class Window:
 
 
 def make_windows(seqs: Sequence[LearnerSequence], max_len: int, context: int | None = None) -> list[Window]:
-    """The windows of every sequence (``context``: see ``data.windows``; None gives the
+    """The windows of every sequence (``context``: see :func:`windows`; None gives the
     scoring windows)."""
     out = []
     for i, s in enumerate(seqs):

@@ -38,16 +38,9 @@ from recommender.baselines import (
     SyllabusBaseline,
     read_syllabus,
 )
-from recommender.bench import peak_memory_mib
 from recommender.compare import AucMetric, RatioMetric
-from recommender.data import (
-    NONE,
-    LearnerSequence,
-    build_sequences,
-    load_events,
-    resolve_learner_file,
-    time_seconds,
-)
+from recommender.data import NONE, LearnerSequence, build_sequences
+from recommender.event_frame import load_events, time_seconds
 from recommender.metrics import (
     correctness_metrics,
     disengagement_metrics,
@@ -56,7 +49,9 @@ from recommender.metrics import (
     target_ranks,
 )
 from recommender.model import SequenceModel
+from recommender.resources import peak_memory_mib
 from recommender.scoring import ModelScorer, Scorer
+from recommender.splits import resolve_learner_file
 
 TASKS = ("next_activity", "correctness", "disengagement")
 METRICS = {"next": "next_activity", "correctness": "correctness", "risk": "disengagement"}  # name -> task
@@ -121,7 +116,7 @@ class _Collector:
         self.kt_p: list[np.ndarray] = []
         self.risk_y: list[np.ndarray] = []
         self.risk_p: list[np.ndarray] = []
-        self.risk_elapsed: list[np.ndarray] = []  # elapsed-time buckets (data.elapsed_bucket)
+        self.risk_elapsed: list[np.ndarray] = []  # elapsed-time buckets (disengagement.elapsed_bucket)
 
     def add(self, seqs: Sequence[LearnerSequence], scores, candidates: np.ndarray) -> None:
         for s, sc in zip(seqs, scores, strict=True):
@@ -250,7 +245,7 @@ def evaluate(
     when given, and return the report as a dict.
 
     ``holdout_file``: learner ids one a line, the data set's own (``learner_key``) or
-    database ids (``data.resolve_learner_file``). ``metrics``: which of ``next``,
+    database ids (``splits.resolve_learner_file``). ``metrics``: which of ``next``,
     ``correctness``, ``risk`` to score (default: those the model was trained for, or for
     a model that does not record them, those with targets); :class:`NothingToScore`
     when one of them has no target among the held-out learners.
@@ -368,6 +363,19 @@ def _jsonable(x: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- reports
+MODEL_ROW_PREFIX = "model"  # evaluate() names the trained model's row "model (<arch>)"
+
+
+def model_row(scores: dict[str, Any] | None) -> tuple[str | None, dict[str, Any]]:
+    """The trained model's row of one task's scores (``{scorer name: metrics}``, as
+    ``report["results"][task]``): ``(name, metrics)``, or ``(None, {})`` when the report has
+    no model row. The other rows are the baselines."""
+    for name, row in (scores or {}).items():
+        if name.startswith(MODEL_ROW_PREFIX) and isinstance(row, dict):
+            return name, row
+    return None, {}
+
+
 _COLUMNS = {
     "next_activity": ["hr@1", "hr@5", "hr@10", "ndcg@10", "mrr", "n"],
     "correctness": ["auc", "accuracy", "log_loss", "ece", "n"],

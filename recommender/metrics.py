@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.data import DAY, elapsed_bucket
+from recommender.disengagement import DAY, elapsed_bucket
 
 EPS = 1e-7
 

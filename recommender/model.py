@@ -32,10 +32,10 @@ Heads
       that activity: ``data.kt_history_counts``)
       gives the logit. The wide part is what IRT/PFA knows, available from the first
       step; the deep part adds what the sequence tells (videos watched, attempts);
-    * disengagement, at each prediction point (``data.prediction_points``: a daily
+    * disengagement, at each prediction point (``disengagement.prediction_points``: a daily
       check-in): a linear read of the state after the last event before the point, a
       bias per bucket of the time elapsed since that event, and a "wide" linear term on
-      recent activity counts, the days away and the tenure (``data.risk_features``),
+      recent activity counts, the days away and the tenure (``disengagement.risk_features``),
       then Platt scaling (``risk_scale``, ``risk_shift``: buffers that training fits on
       learners whose risk labels it did not train on), so the probability is
       calibrated. Without the elapsed time the head could not tell a learner active
@@ -54,7 +54,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from recommender.data import N_ELAPSED, N_GAPS, N_KT_COUNTS, N_OUTCOMES, N_RISK_FEATURES, NONE, PAD, UNK
+from recommender.data import N_GAPS, N_KT_COUNTS, N_OUTCOMES, NONE, PAD, UNK
+from recommender.disengagement import N_ELAPSED, N_RISK_FEATURES
 
 
 @dataclass
@@ -91,8 +92,8 @@ class Batch:
     answers: torch.Tensor  # (B, T, M) long, 0 = none
     next_target: torch.Tensor  # (B, T+1) long, 0 = no target (for prefix states)
     risk_state: torch.Tensor  # (B, R) long: prefix-state index of each prediction point
-    risk_elapsed: torch.Tensor  # (B, R) long: elapsed-time bucket (data.elapsed_bucket)
-    risk_feats: torch.Tensor  # (B, R, F) float: data.risk_features
+    risk_elapsed: torch.Tensor  # (B, R) long: elapsed-time bucket (disengagement.elapsed_bucket)
+    risk_feats: torch.Tensor  # (B, R, F) float: disengagement.risk_features
     risk_target: torch.Tensor  # (B, R) float, -1 = masked (padding, censored)
     kt_state: torch.Tensor  # (B, K) long: prefix-state index of the anchor
     kt_question: torch.Tensor  # (B, K) long
@@ -321,7 +322,7 @@ class SequenceModel(nn.Module):
         """Calibrated disengagement logits (B, R) at prediction points: prefix (B, T+1, D)
         prefix states; state (B, R) the prefix index after the last event before each
         point; elapsed (B, R) the elapsed-time bucket since that event; feats (B, R, F)
-        ``data.risk_features``."""
+        ``disengagement.risk_features``."""
         d = prefix.size(-1)
         # The state is detached, and read linearly through dropout: a learner's check-ins
         # share one state (up to 14 of them after their last event) and repeat one outcome,

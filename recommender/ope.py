@@ -35,6 +35,9 @@ Estimators (Dudík, Langford & Li, "Doubly robust policy evaluation and learning
     one the logging policy could have put on top: where it is not, IPS counts nothing
     and only the doubly robust estimate's reward model speaks, so a support well below 1
     means the log cannot tell much about that candidate.
+
+The progress reward replays each learner's progress (``recommender.progress_replay``);
+the estimators are checked where the truth is known in ``recommender.ope_check``.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from course_content import rules
+from recommender.progress_replay import ProgressReplay
 
 EXPLORATION = 0.1  # share of showings whose top step is drawn uniformly from the policy's valid steps
 HORIZON_DAYS = 7  # progress: activities completed within this many days of a showing
@@ -133,58 +136,6 @@ def _payload(value: object) -> dict:
     return {}
 
 
-class ProgressReplay:
-    """A learner's progress rebuilt from their events, by the platform's completion rules
-    (``course_content.rules``): a video when 90% of it was played, a quiz when an attempt
-    passed, a lab when a Submit reached the passing grade (or, for an auditor, a Run
-    passed every test). Rows are ``recommender.simulate.cohort.Progress``, so the
-    simulator's policies can read them."""
-
-    def __init__(self, passing_grade: dict[str, float] | None = None):
-        from recommender.simulate.cohort import Progress
-
-        self._row = Progress
-        self.passing = passing_grade or {}
-        self.progress: dict = {}
-        self.verified = False
-
-    def add(
-        self, time: pd.Timestamp, verb: str, course: str | None, activity: str | None, payload: dict
-    ) -> bool:
-        """Fold one event; True when it completed its activity for the first time."""
-        if verb == "enrollment.activated":
-            self.verified = self.verified or payload.get("track") == "verified"
-            return False
-        if not activity or verb.startswith("recommendation."):
-            return False
-        row = self.progress.get(activity)
-        if row is None:
-            row = self.progress[activity] = self._row(started=time.to_pydatetime())
-        done = False
-        if verb in ("video.paused", "video.completed"):
-            duration = payload.get("duration")
-            if duration:
-                row.segments = rules.merge_segments(row.segments + list(payload.get("segments") or []))
-                row.coverage = rules.coverage(row.segments, float(duration))
-            done = rules.video_complete(row.coverage) or (verb == "video.completed" and not duration)
-        elif verb in ("quiz.graded", "lab.graded"):
-            score = payload.get("score")
-            score = float(score) if isinstance(score, int | float) else 0.0
-            row.score = max(row.score or 0.0, score)
-            if verb == "quiz.graded":
-                done = bool(payload.get("passed", rules.quiz_passed(score, None)))
-            elif payload.get("mode") == rules.RUN:
-                done = not self.verified and rules.lab_passed(rules.RUN, score, None)
-            else:
-                done = rules.lab_passed(rules.SUBMIT, score, self.passing.get(course or ""))
-            if done:
-                row.passed = True
-        if done and row.completed is None:
-            row.completed = time.to_pydatetime()
-            return True
-        return False
-
-
 @dataclass
 class Log:
     """The logged decisions: one row per ``recommendation.shown`` with propensities
@@ -205,7 +156,7 @@ def logged_decisions(
     Columns: learner_id, time, recommendation, model, course, top, propensity (of the
     top step), items, followed (0/1), progress (NaN when the horizon runs past the data).
     Raises ``OPEError`` when no showing records propensities."""
-    from recommender.data import load_events
+    from recommender.event_frame import load_events
 
     frame = load_events(events)
     if "course" not in frame.columns:
@@ -275,11 +226,11 @@ def logged_decisions(
 
 
 def candidate_steps(log: Log, policy, curriculum, *, limit: int | None = None) -> list[str | None]:
-    """The top step a candidate policy (``recommender.simulate.cohort.Policy``: ``choose``
+    """The top step a candidate policy (``recommender.simulate.records.Policy``: ``choose``
     over a ``LearnerView``) names at each logged decision, the learner's progress rebuilt
     from their events up to that moment. ``limit``: only the first decisions (the rest
     None)."""
-    from recommender.simulate.cohort import LearnerView
+    from recommender.simulate.records import LearnerView
 
     decisions = log.decisions
     wanted = len(decisions) if limit is None else min(limit, len(decisions))
@@ -425,11 +376,11 @@ def estimate(
 
 def candidate_policy(spec: str, curriculum):
     """A candidate by name: ``logging`` (the policy that logged: None), ``syllabus``, or
-    ``model:DIR`` (a trained recommender's policy, ``recommender.policy.choose`` over its
+    ``model:DIR`` (a trained recommender's policy, ``recommender.next_step.choose`` over its
     outputs, as in the simulator)."""
     from pathlib import Path
 
-    from recommender.simulate.policies import Syllabus, model_policy
+    from recommender.simulate.simulated_policies import Syllabus, model_policy
 
     if spec == "logging":
         return None
@@ -473,95 +424,4 @@ def table(results: Iterable[PolicyEstimate]) -> str:
         for e in ESTIMATORS:
             lines.append(f"| {res.policy} | {e} | {res.estimates['followed'][e]} | {res.estimates['progress'][e]} "
                          f"| {res.decisions:,} | {res.support:.0%} |")  # fmt: skip
-    return "\n".join(lines)
-
-
-# --- validation in simulation, where the truth is known ---------------------------------
-
-
-class _Ahead:
-    """Probe policies for the validation: a choice among the syllabus's next ``k`` open
-    steps (what an exploring syllabus-order logging policy can put on top)."""
-
-    k = 3
-
-    def __init__(self, name: str, pick: Callable[[list], Any]):
-        self.name, self.pick = name, pick
-
-    def choose(self, view) -> str | None:
-        ahead = []
-        for item in view.curriculum.items:
-            row = view.progress.get(item.slug)
-            if row is None or row.completed is None:
-                ahead.append(item)
-                if len(ahead) == self.k:
-                    break
-        return self.pick(ahead).slug if ahead else None
-
-
-def probe_policies() -> dict[str, Any]:
-    """Target policies the validation estimates: syllabus order, the shortest of the next
-    three steps, graded work (quiz or lab) first among them, and the second step."""
-    from recommender.simulate.policies import Syllabus
-
-    return {
-        "syllabus": Syllabus(),
-        "shortest-next": _Ahead("shortest-next", lambda items: min(items, key=lambda i: i.minutes)),
-        "graded-next": _Ahead("graded-next", lambda items: next((i for i in items if i.graded), items[0])),
-        "skip-one": _Ahead("skip-one", lambda items: items[min(1, len(items) - 1)]),
-    }
-
-
-def validate_in_simulation(
-    curriculum,
-    *,
-    learners: int,
-    days: int,
-    seed: int,
-    start,
-    compliance: float = 0.7,
-    exploration: float = EXPLORATION,
-    targets: dict[str, Any] | None = None,
-    bootstrap: int = BOOTSTRAP,
-    truth_factor: int = 4,
-) -> list[dict]:
-    """Log a cohort under an exploring syllabus-order policy, estimate each target from
-    that log, then simulate the cohort (the same seed: the same learners, common random
-    numbers) following each target for the truth, with ``truth_factor`` times the
-    learners (the logged ones and more) so that the truth's own sampling noise is small
-    next to the estimate's. Returns, per target and reward, the truth and each
-    estimator's estimate with whether its interval covers the truth."""
-    from recommender.simulate.cohort import Shows, events_frame, simulate_cohort
-    from recommender.simulate.policies import Syllabus
-
-    targets = targets or probe_policies()
-
-    def run(policy, share, n):
-        runs = simulate_cohort(curriculum, learners=n, days=days, seed=seed, start=start, policy=policy,
-                               compliance=compliance, shows=Shows(exploration=share))  # fmt: skip
-        return logged_decisions(events_frame(list(runs)), passing_grade=curriculum.passing_grade)
-
-    log = run(Syllabus(), exploration, learners)
-    out = []
-    for name, policy in targets.items():
-        found = estimate(
-            log, candidate_steps(log, policy, curriculum), name=name, bootstrap=bootstrap, seed=seed
-        )
-        truth = run(policy, 0.0, learners * truth_factor).decisions
-        for reward in REWARDS:
-            value = float(truth[reward].mean())
-            row = {"policy": name, "reward": reward, "truth": value, "support": found.support}
-            for e, est in found.estimates[reward].items():
-                row[e] = est
-                row[f"{e}_covers"] = est.low <= value <= est.high
-            out.append(row)
-    return out
-
-
-def validation_table(rows: list[dict]) -> str:
-    lines = ["| policy | reward | truth (on-policy) | IPS | SNIPS | DR | support |", "|---" * 7 + "|"]
-    for r in rows:
-        cells = [f"{r[e]}{'' if r[f'{e}_covers'] else ' ✗'}" for e in ESTIMATORS]
-        lines.append(f"| {r['policy']} | {r['reward']} | {r['truth']:.3f} | " + " | ".join(cells)
-                     + f" | {r['support']:.0%} |")  # fmt: skip
     return "\n".join(lines)

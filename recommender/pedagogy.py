@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .policy import Candidate, Step
+from .next_step import Candidate, Step
 
 log = logging.getLogger(__name__)
 
@@ -363,7 +363,7 @@ def invariant_suite(
     as enrolled in every course (as the demo student was), so the course rules are
     tested where they can fail. Passed when nothing was violated."""
     from .simulate import Curriculum, simulate_cohort
-    from .simulate.policies import model_policy
+    from .simulate.simulated_policies import model_policy
 
     if curriculum is None:
         curriculum = Curriculum.load(CONTENT, with_labs=False)

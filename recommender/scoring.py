@@ -4,7 +4,7 @@
 A scorer maps learner sequences (``recommender.data.LearnerSequence``) to
 :class:`SequenceScores`: per event position the next-activity scores over the whole
 activity vocabulary, per question interaction the probability of a correct answer, per
-disengagement prediction point (``data.prediction_points``) the probability of no
+disengagement prediction point (``disengagement.prediction_points``) the probability of no
 event within the horizon. A scorer that does not address a task leaves it None.
 Every score at position t may use events ``0..t`` of the sequence only (for a question
 interaction: events up to its anchor).

@@ -37,11 +37,9 @@ question interactions).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
-import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -54,22 +52,25 @@ import torch.distributed as torch_dist
 import recommender
 from recommender import artifact
 from recommender.batching import collate, length_batches, make_windows
-from recommender.bench import peak_gpu_memory_mib, peak_memory_mib
-from recommender.data import (
-    DATABASE_IDS_HEADER,
-    NONE,
-    PAD,
-    UNK,
-    Vocabularies,
-    build_sequences,
-    load_events,
-    read_database_ids,
-    resolve_learner_file,
-    split_learners,
-    time_seconds,
-)
-from recommender.evaluate import VALIDATION_KEYS, target_counts, validation_scores
+from recommender.data import PAD, Vocabularies, build_sequences
+from recommender.distributed import DistInfo, rank_share, rank_steps, seed_everything, setup_distributed
+from recommender.evaluate import target_counts
+from recommender.event_frame import load_events, time_seconds
 from recommender.model import LossWeights, ModelConfig, SequenceModel, compute_loss
+from recommender.optim import Schedule, augment_unk, batch_budget, make_optimizer
+from recommender.resources import peak_gpu_memory_mib, peak_memory_mib
+from recommender.splits import resolve_learner_file, split_learners
+from recommender.validation import (
+    best_epoch,
+    better,
+    calibrate_risk,
+    check_early_stopping,
+    copy_state,
+    epoch_line,
+    hold_back_risk_labels,
+    validate,
+    validation_learners,
+)
 
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_FILE = "last.pt"
@@ -96,7 +97,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 EARLY_STOP_METRICS = {"loss": "min", "kt_auc": "max", "next_hr10": "max"}  # metric -> better direction
-MIN_TRAIN_LEARNERS = 10  # fewer training learners left after the validation split: no validation
 
 
 @dataclass
@@ -197,125 +197,6 @@ class TrainResult:
     stop_reason: str = ""
 
 
-@dataclass
-class DistInfo:
-    rank: int
-    world_size: int
-    local_rank: int
-    device: torch.device
-    initialised_here: bool
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-
-def setup_distributed(device: str | None = None) -> DistInfo:
-    """Join the process group when launched by torchrun (``WORLD_SIZE > 1``): gloo on
-    CPU, NCCL on CUDA. Picks CUDA when available unless ``device`` says otherwise."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
-    if dev.type == "cuda":
-        dev = torch.device("cuda", local % max(torch.cuda.device_count(), 1))
-        torch.cuda.set_device(dev)
-    here = False
-    if world > 1 and not torch_dist.is_initialized():
-        torch_dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
-        here = True
-    return DistInfo(rank, world, local, dev, here)
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def _augment_unk(batch, prob: float, gen: torch.Generator) -> None:
-    """Replace a fraction of real input activities / questions by <unk> (in place)."""
-    if prob <= 0:
-        return
-    a = batch.activity
-    hit = (torch.rand(a.shape, generator=gen) < prob) & (a > NONE)
-    batch.activity = torch.where(hit, torch.full_like(a, UNK), a)
-    q = batch.kt_question
-    hit = (torch.rand(q.shape, generator=gen) < prob) & (q > UNK)
-    batch.kt_question = torch.where(hit, torch.full_like(q, UNK), q)
-
-
-def make_optimizer(model: SequenceModel, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW; the few "wide" parameters (correctness: per-question bias, prior-count
-    weights; disengagement: the weights of recent activity, time away and tenure) learn
-    ``wide_lr_mult`` times faster and without weight decay, as a
-    logistic regression would: otherwise a few hundred steps cannot move a question's
-    difficulty far enough."""
-    wide = [model.q_bias.weight, *model.kt_wide.parameters(), *model.risk_wide.parameters(),
-            model.risk_elapsed.weight]  # fmt: skip
-    ids = {id(p) for p in wide}
-    rest = [p for p in model.parameters() if id(p) not in ids]
-    return torch.optim.AdamW(
-        [
-            {"params": rest, "peak_lr": cfg.lr},
-            {"params": wide, "lr": cfg.lr * cfg.wide_lr_mult, "peak_lr": cfg.lr * cfg.wide_lr_mult,
-             "weight_decay": 0.0},
-        ],
-        lr=cfg.lr,
-        weight_decay=cfg.weight_decay,
-    )  # fmt: skip
-
-
-def batch_budget(cfg: TrainConfig, n_events: int, world_size: int = 1) -> int:
-    """Padded events per step and rank: ``batch_size * max_len``, less on small data so
-    that an epoch has about ``min_steps`` steps (never below ``max_len``). A few hundred
-    learners would otherwise get a handful of steps per epoch, too few for the wide
-    correctness part to learn each question's difficulty."""
-    full = cfg.batch_size * cfg.max_len
-    if cfg.min_steps <= 0:
-        return full
-    return max(min(full, n_events // (cfg.min_steps * world_size)), cfg.max_len)
-
-
-def _rank_steps(n_batches: int, world_size: int) -> int:
-    return -(-n_batches // world_size)
-
-
-def _rank_share(batches: list, rank: int, world_size: int) -> list:
-    """This rank's batches; every rank gets as many (the first ones repeat to pad), as
-    DistributedDataParallel needs."""
-    if world_size == 1:
-        return batches
-    n = _rank_steps(len(batches), world_size) * world_size
-    padded = batches + batches[: n - len(batches)]
-    return padded[rank::world_size]
-
-
-class _Schedule:
-    """Linear warm-up over ``warmup`` of the steps, then cosine decay to ``min_lr`` of
-    each group's peak rate; a function of the global step only (so a resumed run
-    follows the same schedule)."""
-
-    def __init__(self, cfg: TrainConfig, total_steps: int) -> None:
-        self.total = max(total_steps, 1)
-        self.warm = max(int(round(cfg.warmup * self.total)), 0)
-        self.floor = cfg.min_lr
-
-    def factor(self, step: int) -> float:
-        if step < self.warm:
-            return (step + 1) / self.warm
-        span = max(self.total - self.warm, 1)
-        progress = min(max(step - self.warm, 0) / span, 1.0)
-        return self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-    def apply(self, opt: torch.optim.Optimizer, step: int) -> None:
-        f = self.factor(step)
-        for group in opt.param_groups:
-            group["lr"] = group["peak_lr"] * f
-
-
 def _checkpoint_path(out_dir: Path) -> Path:
     return out_dir / CHECKPOINT_DIR / CHECKPOINT_FILE
 
@@ -389,7 +270,7 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
             holdout = resolve_learner_file(cfg.holdout_file, ev)
         else:
             _, holdout = split_learners(all_ids, cfg.holdout_frac, cfg.seed)
-        valid = _validation_learners(cfg, ev, sorted(set(all_ids) - set(holdout)), say)
+        valid = validation_learners(cfg, ev, sorted(set(all_ids) - set(holdout)), say)
         vocabs = None
     hold, val = set(holdout), set(valid)
     if hold & val:
@@ -416,7 +297,7 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
     targets = target_counts(seqs)
     if targets["correctness"] == 0:
         say("no graded question interactions (quiz.graded): the correctness head is not trained")
-    stopping = _check_early_stopping(cfg, valid_seqs, say)
+    stopping = check_early_stopping(cfg, valid_seqs, say)
     wins = make_windows(seqs, cfg.max_len, min(cfg.train_context, cfg.max_len - 1))
     budget = batch_budget(cfg, sum(w.length for w in wins), dist.world_size)
 
@@ -441,21 +322,21 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
         )
     risk_labels = np.concatenate([s.risk_label for s in seqs])
     risk_base = float((risk_labels == 1).sum() / max((risk_labels >= 0).sum(), 1))
-    calibration = _hold_back_risk_labels(seqs, cfg.risk_calibration_frac, cfg.seed)
+    calibration = hold_back_risk_labels(seqs, cfg.risk_calibration_frac, cfg.seed)
     risk_labels = np.concatenate([s.risk_label for s in seqs])
     n_batches = len(length_batches(wins, budget, (cfg.seed, 0)))
-    steps_per_epoch = _rank_steps(n_batches, dist.world_size)
+    steps_per_epoch = rank_steps(n_batches, dist.world_size)
     # every prediction point weighs the same, whichever batch it is in (model.LossWeights)
     risk_per_batch = float((risk_labels >= 0).sum()) / max(n_batches, 1)
     weights = LossWeights(cfg.w_next, cfg.w_kt, cfg.w_risk, risk_per_batch)
-    schedule = _Schedule(cfg, steps_per_epoch * cfg.epochs)
+    schedule = Schedule(cfg, steps_per_epoch * cfg.epochs)
 
     # ---- train, validating after each epoch
     for epoch in range(start_epoch, cfg.epochs):
         if stop_reason:  # a resumed run that had stopped early
             break
         began = time.perf_counter()
-        batches = _rank_share(length_batches(wins, budget, (cfg.seed, epoch)), dist.rank, dist.world_size)
+        batches = rank_share(length_batches(wins, budget, (cfg.seed, epoch)), dist.rank, dist.world_size)
         net.train()
         sums = {"loss": 0.0, "next": 0.0, "kt": 0.0, "risk": 0.0}
         n_steps = n_events = 0
@@ -467,7 +348,7 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
         for step, ws in enumerate(batches):
             schedule.apply(opt, epoch * steps_per_epoch + step)
             batch = collate(seqs, ws)
-            _augment_unk(batch, cfg.unk_prob, aug_gen)
+            augment_unk(batch, cfg.unk_prob, aug_gen)
             batch = batch.to(dist.device)
             outputs = net(batch)
             loss, parts = compute_loss(outputs, batch, weights)
@@ -499,7 +380,7 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
         seconds = time.perf_counter() - began
         record = {"epoch": epoch + 1, **means, "seconds": round(seconds, 3), "events": int(stats[5])}
         if valid_seqs:
-            record["valid"] = _validate(model, valid_seqs, cfg, dist)
+            record["valid"] = validate(model, valid_seqs, cfg, dist)
         total = time.perf_counter() - began
         record["elapsed"] = round((history[-1].get("elapsed", 0.0) if history else 0.0) + total, 3)
         record["peak_rss_mib"] = peak_memory_mib()
@@ -507,13 +388,13 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
         improved = False
         if stopping:
             value = record["valid"][cfg.early_stop_metric]
-            if _better(value, best["value"] if best else None, EARLY_STOP_METRICS[cfg.early_stop_metric]):
-                best = {"epoch": epoch + 1, "value": value, "model": _copy_state(model)}
+            if better(value, best["value"] if best else None, EARLY_STOP_METRICS[cfg.early_stop_metric]):
+                best = {"epoch": epoch + 1, "value": value, "model": copy_state(model)}
                 improved = True
             elif epoch + 1 - best_epoch(best) >= cfg.patience and epoch + 1 < cfg.epochs:
                 stop_reason = (f"early stop after epoch {epoch + 1}: {cfg.early_stop_metric} did not improve "
                                f"for {cfg.patience} epoch(s)")  # fmt: skip
-        say(_epoch_line(record, cfg.epochs, targets, cfg.early_stop_metric if improved else None))
+        say(epoch_line(record, cfg.epochs, targets, cfg.early_stop_metric if improved else None))
         if dist.is_main:
             _save_checkpoint(
                 out,
@@ -547,7 +428,7 @@ def _train(events, out: Path, cfg: TrainConfig, dist: DistInfo, resume, code_ver
 
     # ---- calibrate the risk on the held-back labels, then save the version
     if dist.is_main:
-        _calibrate_risk(model, seqs, calibration, dist.device)
+        calibrate_risk(model, seqs, calibration, dist.device)
         t_train = time_seconds(train_ev["time"])
         window = {
             "start": _iso(float(t_train.min())),
@@ -583,187 +464,6 @@ def _say(text: str) -> None:
 
 def _quiet(text: str) -> None:
     pass
-
-
-def _validation_learners(cfg: TrainConfig, ev: pd.DataFrame, train_ids: list[int], say) -> list[int]:
-    """The learners of ``valid_file``, or a seeded ``valid_frac`` of ``train_ids``; none
-    (with a note) when fewer than ``MIN_TRAIN_LEARNERS`` would be left to train on."""
-    if cfg.valid_file:
-        return resolve_learner_file(cfg.valid_file, ev)
-    if cfg.valid_frac <= 0:
-        return []
-    rest, valid = split_learners(train_ids, cfg.valid_frac, cfg.seed + 1)
-    if not valid or len(rest) < MIN_TRAIN_LEARNERS:
-        say(f"validation skipped: {len(train_ids)} training learners are too few to leave {cfg.valid_frac:.0%} "
-            f"out (at least {MIN_TRAIN_LEARNERS} must remain); no early stopping")  # fmt: skip
-        return []
-    return valid
-
-
-def _check_early_stopping(cfg: TrainConfig, valid_seqs: list, say) -> bool:
-    """Whether training stops early: validation learners and ``patience > 0``; a metric
-    the validation learners cannot measure is an error, not a silent fallback."""
-    if not valid_seqs or cfg.patience <= 0:
-        return False
-    counts = target_counts(valid_seqs)
-    need = {"kt_auc": ("correctness", "graded question interactions (quiz.graded)"),
-            "next_hr10": ("next", "next-activity targets")}.get(cfg.early_stop_metric)  # fmt: skip
-    if need and counts[need[0]] == 0:
-        raise ValueError(
-            f"early_stop_metric {cfg.early_stop_metric}: the {len(valid_seqs)} validation learners have no "
-            f"{need[1]}; choose another metric (loss) or more validation learners (valid_frac, valid_file)"
-        )
-    return True
-
-
-def _validate(model: SequenceModel, valid_seqs: list, cfg: TrainConfig, dist: DistInfo) -> dict[str, float]:
-    """Score the validation learners on rank 0 (``evaluate.validation_scores``) and share
-    the scores with every rank, so that all take the same early-stopping decision."""
-    values = torch.full((len(VALIDATION_KEYS),), float("nan"), dtype=torch.float64)
-    if dist.is_main:
-        scores = validation_scores(model, valid_seqs, weights=(cfg.w_next, cfg.w_kt), device=dist.device)
-        values = torch.tensor([scores[k] for k in VALIDATION_KEYS], dtype=torch.float64)
-    if dist.world_size > 1:
-        values = values.to(dist.device)
-        torch_dist.broadcast(values, src=0)
-    # None where a head has no targets: the history goes into JSON, which has no NaN
-    return {
-        k: round(v, 6) if math.isfinite(v) else None
-        for k, v in zip(VALIDATION_KEYS, values.cpu().tolist(), strict=True)
-    }
-
-
-def _better(value: float | None, best: float | None, direction: str) -> bool:
-    if value is None or not math.isfinite(value):
-        return False
-    if best is None:
-        return True
-    return value < best if direction == "min" else value > best
-
-
-def best_epoch(best: dict[str, Any] | None) -> int:
-    return int(best["epoch"]) if best else 0
-
-
-def _copy_state(model: SequenceModel) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-
-
-def _epoch_line(record: dict[str, Any], epochs: int, targets: dict[str, int], best_metric: str | None) -> str:
-    """One summary line per epoch (always printed; ``n/a`` for a head without targets)."""
-
-    def parts(r: dict[str, Any]) -> str:
-        shown = []
-        for key, name in (("next", "next"), ("kt", "correctness"), ("risk", "risk")):  # loss part, target
-            v = r.get(key)
-            ok = targets[name] > 0 and v is not None and math.isfinite(v)
-            shown.append(f"{name} {v:.3f}" if ok else f"{name} n/a")
-        return ", ".join(shown)
-
-    s = record["seconds"]
-    line = (f"epoch {record['epoch']}/{epochs}: loss {record['loss']:.4f} ({parts(record)}) "
-            f"{s:.1f} s, {record['events'] / max(s, 1e-9):,.0f} events/s")  # fmt: skip
-    v = record.get("valid")
-    if v:
-        extra = [f"{k} {v[k]:.4f}" for k in ("kt_auc", "next_hr10") if v[k] is not None]
-        line += f"; valid loss {v['loss']:.4f} ({parts(v)}" + (", " + ", ".join(extra) if extra else "") + ")"
-        if best_metric:
-            line += f" best {best_metric}"
-    return line + f"; {record['elapsed']:.1f} s in all, peak memory {record['peak_rss_mib']:,.0f} MiB"
-
-
-# ---------------------------------------------------------------------------- frozen held-out learners
-HOLDOUT_RATE = 0.2  # share of new learners that join the frozen held-out set
-
-
-def frozen_holdout(path: str | Path, learner_ids: Iterable[int], *, rate: float = HOLDOUT_RATE) -> list[int]:
-    """The held-out learners that every model version is trained without and scored on,
-    kept in ``path`` (one id a line; a ``#`` header holds the key, the rule and
-    ``data.DATABASE_IDS_HEADER``, so the file is also a valid ``holdout_file`` of database
-    ids) and grown by one documented rule:
-
-    * a learner already in the file stays in it, forever (and is never trained on);
-    * any other learner of ``learner_ids`` joins when a keyed hash of their id
-      (BLAKE2b with the file's random key, as a number in [0, 1)) is below the rate
-      recorded in the file when it was created (``rate`` then, ``HOLDOUT_RATE`` by
-      default).
-
-    Membership depends on the learner id and the key only, so a learner's side of the
-    split never changes between versions, new learners are held out at a steady rate,
-    and the baselines, fitted on the same training learners and scored on the same
-    held-out ones, score identically on the same data. Returns the members (sorted),
-    after writing the file when it grew."""
-    import hashlib
-    import secrets
-
-    path = Path(path)
-    key, members = None, set()
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.startswith("# key: "):
-                key = line.removeprefix("# key: ").strip()
-            elif line.startswith("# rate: "):
-                rate = float(line.removeprefix("# rate: ").strip())
-        members = set(read_database_ids(path))
-        if key is None:
-            raise ValueError(f"{path} has no '# key:' line: it is not a frozen held-out set")
-    if not 0.0 < rate < 1.0:
-        raise ValueError("the held-out rate must be in (0, 1)")
-    key = key or secrets.token_hex(16)
-    digest_key = bytes.fromhex(key)
-
-    def held_out(learner: int) -> bool:
-        digest = hashlib.blake2b(str(int(learner)).encode(), key=digest_key, digest_size=8).digest()
-        return int.from_bytes(digest, "big") / 2**64 < rate
-
-    grown = members | {int(i) for i in learner_ids if held_out(i)}
-    if grown != members or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(
-            "# Frozen held-out learners (recommender.train.frozen_holdout): members stay; a new learner\n"
-            "# joins when blake2b(id, key) / 2**64 < rate. Never edit by hand.\n"
-            f"{DATABASE_IDS_HEADER}\n# key: {key}\n# rate: {rate}\n"
-            + "".join(f"{i}\n" for i in sorted(grown))
-        )
-        os.replace(tmp, path)
-    return sorted(grown)
-
-
-def _hold_back_risk_labels(seqs: list, frac: float, seed: int) -> dict[int, np.ndarray]:
-    """Mask the disengagement labels of a seeded ``frac`` of the training learners (they
-    still train the other heads): ``{sequence index: labels}`` for Platt scaling, fitted
-    on predictions the risk head was not trained on."""
-    if frac <= 0 or len(seqs) < 10:
-        return {}
-    rng = np.random.default_rng([seed, 7])
-    picked = rng.permutation(len(seqs))[: max(int(round(frac * len(seqs))), 1)]
-    held = {}
-    for i in sorted(picked.tolist()):
-        held[i] = seqs[i].risk_label
-        seqs[i].risk_label = np.full_like(held[i], -1.0)
-    return held
-
-
-def _calibrate_risk(model: SequenceModel, seqs: list, held: dict[int, np.ndarray], device) -> None:
-    """Fit ``model.risk_scale`` / ``risk_shift`` (Platt) on the held-back learners."""
-    from recommender.metrics import platt_fit
-    from recommender.scoring import ModelScorer
-
-    if not held:
-        return
-    for i, labels in held.items():
-        seqs[i].risk_label = labels
-    chosen = [seqs[i] for i in held]
-    scores = ModelScorer(model, device=device).score(chosen)
-    p = np.concatenate([sc.risk for sc in scores]).astype(np.float64)
-    y = np.concatenate([s.risk_label for s in chosen])
-    keep = y >= 0
-    p = np.clip(p[keep], 1e-6, 1 - 1e-6)
-    a, b = platt_fit(np.log(p / (1 - p)), y[keep])
-    with torch.no_grad():
-        model.risk_scale.fill_(a)
-        model.risk_shift.fill_(b)
 
 
 def _iso(seconds: float) -> str:

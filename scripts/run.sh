@@ -14,7 +14,7 @@ export CACHE_URL=${CACHE_URL:-filecache://$(cd "$DATA" && pwd)/cache}
 # The grader gives each run its own cgroup, which needs root or a delegated cgroup. A local
 # demo without either grades with the other limits only (rlimits, namespaces, tmpfs caps),
 # and says so; production never sets this (docs/security.md).
-if [ -z "${CAIRN_SANDBOX_CGROUP:-}" ] && ! $PY -c 'from course_content.labkit.cgroup import RunCgroup as C
+if [ -z "${CAIRN_SANDBOX_CGROUP:-}" ] && ! $PY -c 'from course_content.labkit.sandbox.cgroup import RunCgroup as C
 c = C.create(memory_bytes=64 << 20, pids_max=8); c.remove()' 2>/dev/null; then
     echo "note: no cgroup can be created here (run as root for per-run memory limits); the demo grades without them"
     export CAIRN_SANDBOX_CGROUP=off

@@ -57,6 +57,50 @@ def pytest_configure(config: pytest.Config) -> None:
         _isolate_xdist_worker(worker)
 
 
+# How `make test` (``-n 4 --dist loadfile --no-loadscope-reorder``) shares the tests out: a
+# module's tests go to one process, so module fixtures (a trained model, a simulated cohort, a
+# database built once in a transaction) are built once; the modules listed here have
+# independent tests (one lab each) and are shared out test by test. (Listed, not marked: the
+# scheduler runs in the controlling process and sees node ids only. xdist's own
+# ``--dist loadgroup`` would read marks, but it groups nothing on pytest 9.2:
+# pytest-dev/pytest-xdist#1386.)
+SPREAD = ("tests/platform/lms/courses/test_check_content.py",)
+
+
+def _scope(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return nodeid if module in SPREAD else module
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent under -p no:xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadfile``, except the SPREAD modules, shared out test by test."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModulesAndSpreadTests(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope(nodeid)
+
+    return ModulesAndSpreadTests(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker, the order in which the scheduler hands the modules out
+    (``--no-loadscope-reorder`` keeps it): modules marked ``heavy`` (minutes of training,
+    simulation or lab checks) first, then the others by their number of tests (xdist's own
+    order), so the run does not end with one long module alone on one process while the
+    others wait. A module's tests keep their order (a stable sort). In one process
+    (``-p no:xdist`` or ``-n 0``) nothing changes."""
+    if not hasattr(config, "workerinput"):
+        return
+    sizes: dict[str, int] = {}
+    for item in items:
+        sizes[_scope(item.nodeid)] = sizes.get(_scope(item.nodeid), 0) + 1
+    items.sort(key=lambda item: (item.get_closest_marker("heavy") is None, -sizes[_scope(item.nodeid)]))
+
+
 def _isolate_xdist_worker(worker: str) -> None:
     """Under pytest-xdist (``make test`` runs ``-n 4``) every worker process gets what two
     processes must not share. pytest-django already gives each its own test database
@@ -97,10 +141,10 @@ def caches_forget() -> None:
     recommendations)."""
     from django.core.cache import cache
 
-    from lms.core.health import probes_forget
     from lms.courses.selectors import catalog_graph_forget
     from lms.recommendations.experiments import experiments_forget
     from lms.recommendations.serving import serving_forget
+    from lms.site.health import probes_forget
     from lms.tracking.services import catalog_index_forget
 
     cache.clear()

@@ -3,6 +3,20 @@
 See docs/content-format.md. This module is imported by trusted code (the validator,
 ``check_content``, the grader) and never inside the sandbox: hidden tests, expected
 values and known mistakes stay outside.
+
+The kit's modules, each one concern (imports run one way, down this list; a test in
+tests/course_content/test_imports.py keeps the graph acyclic):
+
+- ``grade``: the grading orchestration (``grade``, ``GradeResult``); ``check``: the
+  author's ``check`` command;
+- ``notebook``: the ``.ipynb`` export; ``mistakes``: known mistakes and their outputs;
+- ``compare``: output comparison, shape-aware feedback and verdicts;
+- ``execution``: running code on the tests and reading outputs back (``readback``);
+- ``values``: outputs as compared values;
+- ``labspec``: loading a lab and writing its tests' inputs; ``source``: a lab's source
+  (cells, solution blocks, the starter);
+- ``sandbox``: everything that starts, limits and isolates a process (see its package);
+- ``harness``: what runs inside the sandbox; ``messages``: the one text cleaner.
 """
 
 from __future__ import annotations

@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.out}")
         return 0
     if args.command == "starter":
-        from .notebook import make_starter
+        from .source import make_starter
 
         sys.stdout.write(make_starter((Path(args.lab) / "lab.py").read_text()))
         return 0
@@ -152,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     """``main`` with author errors (broken lab, bad markers) printed instead of raised."""
-    from .grade import LabError
-    from .notebook import SolutionMarkerError
+    from .labspec import LabError
+    from .source import SolutionMarkerError
 
     try:
         return main(argv)

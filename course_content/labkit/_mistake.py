@@ -5,7 +5,7 @@
 PLAN.json maps a MISTAKES index to the test ids to run with it. For each mistake ``m``: execute ``lab.py`` afresh as a module, replace
 ``ns[mistake.call]`` with ``mistake.impl`` (so drivers and notebook functions calling it
 pick it up), and run its tests (inputs in ``IN``) with the harness's own loop,
-writing ``OUT/m<m>/<id>.json`` and ``.npz``. Started by ``grade.mistake_outputs``; never
+writing ``OUT/m<m>/<id>.json`` and ``.npz``. Started by ``mistakes.mistake_outputs``; never
 given learner code.
 """
 
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from . import harness as hz
-from .grade import load_lab
+from .labspec import load_lab
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,8 +18,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import grade as g
-from .notebook import SolutionMarkerError, make_starter
+from .compare import compare
+from .execution import Execution, TestRun, reference_caps, reference_outputs
+from .grade import grade
+from .labspec import LabError, LabSpec, has_unsupported, load_lab, test_id
+from .mistakes import call_graph, mistake_outputs, reachable
+from .source import SolutionMarkerError, make_starter
+from .values import value_to_val
 
 OTHER_SEED = 20240611
 
@@ -49,8 +54,8 @@ class CheckReport:
         }
 
 
-def _check_reference(lab: g.LabSpec, report: CheckReport, seed: int | None) -> g.Execution | None:
-    ref = g.reference_outputs(lab, seed)
+def _check_reference(lab: LabSpec, report: CheckReport, seed: int | None) -> Execution | None:
+    ref = reference_outputs(lab, seed)
     label = "" if seed is None else f" (hidden-test seed {seed})"
     if ref.syntax_error:
         report.problems.append(
@@ -65,14 +70,14 @@ def _check_reference(lab: g.LabSpec, report: CheckReport, seed: int | None) -> g
             f"{ms.get('message')}\n{ms.get('traceback', '')}".rstrip()
         )
     for i, test in enumerate(lab.tests):
-        run = ref.runs[g.test_id(i)]
+        run = ref.runs[test_id(i)]
         if run.status != "ok":
             report.problems.append(
                 f"the reference fails test {test.name!r}{label}: {run.exc_type}: {run.message}"
                 + (f"\n{run.traceback.rstrip()}" if run.traceback else "")
             )
             continue
-        if g._has_unsupported(run.structure):
+        if has_unsupported(run.structure):
             report.problems.append(
                 f"test {test.name!r}: the reference returns a value that "
                 "cannot be compared (use arrays, numbers, strings, lists, "
@@ -80,7 +85,7 @@ def _check_reference(lab: g.LabSpec, report: CheckReport, seed: int | None) -> g
             )
         if test.check is not None:
             try:
-                message = test.check(run.python_value(), ref.inputs[g.test_id(i)])
+                message = test.check(run.python_value(), ref.inputs[test_id(i)])
             except Exception as exc:  # noqa: BLE001
                 message = f"the check raised {type(exc).__name__}: {exc}"
             if message:
@@ -88,9 +93,9 @@ def _check_reference(lab: g.LabSpec, report: CheckReport, seed: int | None) -> g
                     f"test {test.name!r}{label}: `check` rejects the reference output: {message}"
                 )
         if seed is None and test.expected is not None and run.output is not None:
-            failure = g.compare(
+            failure = compare(
                 run.output,
-                g.value_to_val(test.expected),
+                value_to_val(test.expected),
                 rtol=test.rtol,
                 atol=test.atol,
                 public=True,
@@ -104,26 +109,26 @@ def _check_reference(lab: g.LabSpec, report: CheckReport, seed: int | None) -> g
     return ref
 
 
-def _check_learner_runs(lab: g.LabSpec, report: CheckReport, starter: str) -> None:
-    as_learner = g.grade(lab, lab.source, with_mistakes=False)
+def _check_learner_runs(lab: LabSpec, report: CheckReport, starter: str) -> None:
+    as_learner = grade(lab, lab.source, with_mistakes=False)
     for t in as_learner.tests:
         if not t.passed:
             report.problems.append(
                 f"the reference fails its own test {t.name!r} when run "
                 f"again (unseeded randomness?): {t.message}"
             )
-    starter_grade = g.grade(lab, starter, with_mistakes=False, starter_shortcut=False)
+    starter_grade = grade(lab, starter, with_mistakes=False, starter_shortcut=False)
     for t in starter_grade.tests:
         if t.passed:
             report.problems.append(
                 f"the unchanged starter passes test {t.name!r}: the tested "
                 f"code of `{t.call}` needs a solution block"
             )
-    if g.grade(lab, starter, with_mistakes=False).gradable:
+    if grade(lab, starter, with_mistakes=False).gradable:
         report.problems.append("the unchanged starter is gradable")  # cannot happen
 
 
-def _mistake_caught(lab: g.LabSpec, ref: g.Execution, runs: dict[str, g.TestRun]) -> tuple[bool, int]:
+def _mistake_caught(lab: LabSpec, ref: Execution, runs: dict[str, TestRun]) -> tuple[bool, int]:
     """(some test tells the mistake apart from the reference, how many runs raised)."""
     caught, raised = False, 0
     for tid, run in runs.items():
@@ -131,26 +136,26 @@ def _mistake_caught(lab: g.LabSpec, ref: g.Execution, runs: dict[str, g.TestRun]
         ref_out = ref.runs[tid].output
         if run.status != "ok" or run.output is None or ref_out is None:
             caught, raised = True, raised + 1
-        elif g.compare(run.output, ref_out, rtol=test.rtol, atol=test.atol, public=False) is not None:
+        elif compare(run.output, ref_out, rtol=test.rtol, atol=test.atol, public=False) is not None:
             caught = True
     return caught, raised
 
 
-def _check_mistakes(lab: g.LabSpec, report: CheckReport, ref: g.Execution) -> None:
+def _check_mistakes(lab: LabSpec, report: CheckReport, ref: Execution) -> None:
     """Each mistake must fail a test: first its function's own tests, then the tests of
     the functions (and drivers) that use it."""
     if not lab.mistakes:
         return
-    graph = g.call_graph(lab)
-    caps = g.reference_caps(lab, ref)
+    graph = call_graph(lab)
+    caps = reference_caps(lab, ref)
     direct = {
         m: [i for i, t in enumerate(lab.tests) if t.call == mk.call] for m, mk in enumerate(lab.mistakes)
     }
     indirect = {
-        m: [i for i, t in enumerate(lab.tests) if t.call != mk.call and mk.call in g.reachable(graph, t.call)]
+        m: [i for i, t in enumerate(lab.tests) if t.call != mk.call and mk.call in reachable(graph, t.call)]
         for m, mk in enumerate(lab.mistakes)
     }
-    first = g.mistake_outputs(lab, direct, None, caps)
+    first = mistake_outputs(lab, direct, None, caps)
     pending: dict[int, list[int]] = {}
     for m, mistake in enumerate(lab.mistakes):
         caught, raised = _mistake_caught(lab, ref, first.get(m, {}))
@@ -161,7 +166,7 @@ def _check_mistakes(lab: g.LabSpec, report: CheckReport, ref: g.Execution) -> No
             )
         if not caught:
             pending[m] = indirect[m]
-    second = g.mistake_outputs(lab, pending, None, caps)
+    second = mistake_outputs(lab, pending, None, caps)
     for m in pending:
         if not direct[m] and not indirect[m]:
             report.problems.append(
@@ -180,7 +185,7 @@ def check_lab(lab_dir: str | Path) -> CheckReport:
     start = time.perf_counter()
     report = CheckReport(lab=str(lab_dir))
     try:
-        lab = g.load_lab(lab_dir)
+        lab = load_lab(lab_dir)
         report.tests = len(lab.tests)
         try:
             starter = make_starter(lab.source)
@@ -216,7 +221,7 @@ def check_lab(lab_dir: str | Path) -> CheckReport:
             return report
         _check_learner_runs(lab, report, starter)
         _check_mistakes(lab, report, ref)
-    except g.LabError as exc:
+    except LabError as exc:
         report.problems.append(str(exc))
     finally:
         report.wall_s = time.perf_counter() - start

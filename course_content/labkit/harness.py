@@ -6,8 +6,8 @@ This file is copied ALONE into the grading sandbox and run there as a script:
 
 It imports only the standard library and numpy (torch only if the learner's code or the
 inputs already use it), and never ``course_content``. The trusted side
-(``course_content/labkit/grade.py``) imports it as a module too, for the value encoding
-(``encode`` / ``decode``) and for running trusted code (``run_tests``).
+(``labspec.py``, ``values.py``, ``_mistake.py``) imports it as a module too, for the value
+encoding (``encode`` / ``decode``) and for running trusted code (``run_tests``).
 
 Flow:
 
@@ -400,6 +400,15 @@ def run_one(
     seed_everything(int(test.get("seed", 0)))
     cpu0, wall0 = time.process_time(), time.perf_counter()
     output: Any = None
+
+    def failed(status: str, exc_type: str, exc: BaseException) -> None:
+        result.update(
+            status=status,
+            exc_type=exc_type,
+            message=_message(exc),
+            traceback=trimmed_traceback(exc, code_file, display_name),
+        )
+
     try:
         _arm_timers(test.get("cpu_s"), test.get("wall_s"))
         try:
@@ -408,19 +417,9 @@ def run_one(
             _disarm_timers()
         result["status"] = "ok"
     except TestTimeout as exc:
-        result.update(
-            status="timeout",
-            exc_type="TimeoutError",
-            message=_message(exc),
-            traceback=trimmed_traceback(exc, code_file, display_name),
-        )
+        failed("timeout", "TimeoutError", exc)
     except NotImplementedError as exc:
-        result.update(
-            status="not_implemented",
-            exc_type="NotImplementedError",
-            message=_message(exc),
-            traceback=trimmed_traceback(exc, code_file, display_name),
-        )
+        failed("not_implemented", "NotImplementedError", exc)
     except KeyError as exc:
         missing = exc.args[0] if exc.args else None
         if is_driver and isinstance(missing, str) and missing not in ns:
@@ -430,19 +429,9 @@ def run_one(
                 message=f"your notebook does not define `{missing}` (used by `{test['call']}`)",
             )
         else:
-            result.update(
-                status="error",
-                exc_type="KeyError",
-                message=_message(exc),
-                traceback=trimmed_traceback(exc, code_file, display_name),
-            )
+            failed("error", "KeyError", exc)
     except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, anything
-        result.update(
-            status="error",
-            exc_type=type(exc).__name__,
-            message=_message(exc),
-            traceback=trimmed_traceback(exc, code_file, display_name),
-        )
+        failed("error", type(exc).__name__, exc)
     result["wall_s"] = time.perf_counter() - wall0
     result["cpu_s"] = time.process_time() - cpu0
     if result["status"] == "ok":

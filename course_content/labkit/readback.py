@@ -22,7 +22,7 @@ What it writes to ``DEST`` is small and already validated: ``<id>.json`` (status
 texts, a normalized structure whose array keys name files in DEST), one ``.npy`` per
 array with a header this module wrote (copied in 1 MiB chunks, never held whole), the
 cleaned ``_module.json`` and ``_done.json`` with what the run used. The worker loads
-only those, after checking their sizes (``grade.read_outputs``).
+only those, after checking their sizes (``execution.read_outputs``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from typing import Any, BinaryIO
 
 if __package__:
     from .messages import MAX_TEXT, MAX_TRACEBACK, clean_text
-else:  # run as a script (grade.read_outputs, ``python -I``): no package import, a faster start
+else:  # run as a script (execution.read_outputs, ``python -I``): no package import, a faster start
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from messages import MAX_TEXT, MAX_TRACEBACK, clean_text  # type: ignore[no-redef]
 

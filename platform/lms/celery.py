@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from lms.core.heartbeat import Heartbeat
+from lms.site.heartbeat import Heartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "lms.inbox",
     "lms.lectures",
     "lms.search",
+    "lms.site",
     "analytics",
 ]
 
@@ -90,7 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "lms.core.context_processors.navigation",
+                "lms.site.context_processors.navigation",
                 "lms.inbox.context_processors.inbox",
             ],
         },
@@ -252,7 +253,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 290},
     },
     # Jobs that will never finish (a worker killed mid-run, a message lost for too long)
-    # end failed with a reason the page shows (lms.core.sweep).
+    # end failed with a reason the page shows (lms.core.jobs).
     "labs-sweep": {"task": "labs.sweep_stale", "schedule": 120.0, "options": {"expires": 110}},
     # Deadlines coming (lms.inbox): a notification two days before a week's soft deadline
     # with graded items still open, once per learner and week.
@@ -346,7 +347,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "lms.core.schema.events_path",
+        "lms.tracking.schema.events_path",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
 }

@@ -44,12 +44,13 @@ urlpatterns = [
     # The OpenAPI schema of /api/... (YAML; ?format=json for JSON); a browser is sent to
     # the documentation page, /api/docs/ (Swagger UI, vendored: no CDN).
     path("api/schema/", core_views.api_schema, name="api-schema"),
+    path("", include("lms.site.urls")),
     path("", include("lms.core.urls")),
     path("", include("lms.tracking.urls")),
+    path("", include("lms.progress.urls")),  # before courses: its course pages precede the activity pattern
     path("", include("lms.courses.urls")),
     path("", include("lms.discussions.urls")),
     path("", include("lms.labs.urls")),
-    path("", include("lms.progress.urls")),
     path("", include("lms.recommendations.urls")),
     path("", include("lms.privacy.urls")),
     path("", include("lms.inbox.urls")),

@@ -17,7 +17,7 @@ observed up to its ``cutoff``:
 
 How (``run_dropout``): rows after an enrollment's cutoff are dropped; every enrollment's
 timeline is shifted so that its cutoff falls on one common instant ``T`` (the latest
-cutoff), so that training's censoring (``recommender.data.disengagement_labels``: no
+cutoff), so that training's censoring (``recommender.disengagement.disengagement_labels``: no
 label whose horizon runs past the end of the data) is right for every course at once;
 each enrollment becomes one learner of the canonical events (``datasets.events``). A
 seeded ``holdout_frac`` of the enrollments (or the given ``holdout``) is held out.
@@ -40,9 +40,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recommender.data import DAY, split_learners, time_seconds
 from recommender.datasets.events import to_events
+from recommender.disengagement import DAY
+from recommender.event_frame import time_seconds
 from recommender.metrics import average_precision, roc_auc
+from recommender.splits import split_learners
 
 LAYOUTS = ("kddcup2015", "oulad")
 OULAD_WINDOW_DAYS = 60

@@ -4,7 +4,7 @@
 For each fold of a data set (AKT's ``<name>_{train,valid,test}<k>.csv``, or pyKT's
 ``train_valid.csv`` + ``test.csv``), every model trains on the fold's training learners,
 stops early on its validation learners and is scored on its test learners, on the same
-interactions: ``pykt_models.window_plan``'s (every test interaction but a sequence's
+interactions: ``pykt_data.window_plan``'s (every test interaction but a sequence's
 first; sequences shorter than 3 left out). Per model and fold: test AUC, accuracy,
 log-loss and ECE at the best validation epoch, the wall time to that epoch (training and
 validation), and for Cairn the wall time to reach DKT's best validation AUC. The table
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender.benchmark import pykt_models
+from recommender.benchmark import pykt_data, pykt_models
 from recommender.metrics import correctness_metrics
 
 LAYOUTS = ("akt", "pykt")
@@ -64,7 +64,7 @@ def fold_frames(data: str | Path, layout: str) -> list[tuple[int, dict[str, pd.D
 
 def run_cairn(
     frames: dict[str, pd.DataFrame],
-    fold: pykt_models.KTFold,
+    fold: pykt_data.KTFold,
     *,
     seed: int,
     max_epochs: int,
@@ -74,8 +74,9 @@ def run_cairn(
     progress: bool = False,
 ) -> dict[str, Any]:
     """Cairn's model on one fold (``--preset kt``), scored on ``fold``'s test plan."""
-    from recommender.data import build_sequences, load_events
+    from recommender.data import build_sequences
     from recommender.datasets.events import to_events
+    from recommender.event_frame import load_events
     from recommender.scoring import ModelScorer
     from recommender.train import TrainConfig, train
 
@@ -112,7 +113,7 @@ def run_cairn(
         if len(sc.kt) != len(group):
             raise RuntimeError(f"learner {learner_id}: {len(sc.kt)} predictions for {len(group)} rows")
         p_row[group["_row"].to_numpy()] = sc.kt
-    scored = pykt_models.predicted_rows(fold.test)
+    scored = pykt_data.predicted_rows(fold.test)
     y = test["correct"].to_numpy(np.float64)[scored]
     p = p_row[scored]
     history = result.history
@@ -161,7 +162,7 @@ def benchmark(
     for k, frames in fold_frames(data, layout):
         if folds and k not in folds:
             continue
-        fold = pykt_models.encode_fold(frames["train"], frames["valid"], frames["test"])
+        fold = pykt_data.encode_fold(frames["train"], frames["valid"], frames["test"])
         for name in models:
             say(f"fold {k}: {name}")
             if name == "cairn":

@@ -9,13 +9,15 @@ model's assumptions would only confirm them. numpy only; the curriculum comes fr
 ``course_content`` (or any ``Curriculum`` built by hand). See docs/simulator.md.
 """
 
-from .cohort import LearnerRun, simulate_cohort, simulate_learner
-from .curriculum import Curriculum, Item, LabCheck, Question
+from recommender.simulate.records import LearnerRun
+
+from .cohort import simulate_cohort, simulate_learner
+from .curriculum import Curriculum, CurriculumActivity, LabCheck, Question
 from .learner import LearnerParams
 
 __all__ = [
     "Curriculum",
-    "Item",
+    "CurriculumActivity",
     "LabCheck",
     "LearnerParams",
     "LearnerRun",

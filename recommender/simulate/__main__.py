@@ -21,7 +21,7 @@ from .calibration import cohort_stats, stats_table
 from .cohort import simulate_cohort
 from .curriculum import Curriculum
 from .evaluate import evaluate_policies, write_report
-from .policies import MostPopular, Syllabus
+from .simulated_policies import MostPopular, Syllabus
 
 START = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)  # a Monday; only weekdays matter
 
@@ -45,7 +45,7 @@ def evaluate_policy(args) -> None:
 
     policies = {"self-directed": lambda: None, "syllabus": Syllabus, "most-popular": popular}
     if args.model:
-        from .policies import model_policy
+        from .simulated_policies import model_policy
 
         policies["model"] = lambda: model_policy(Path(args.model), curriculum)
     total = len(policies) * len(seeds)

@@ -69,11 +69,11 @@ def cohort_stats(runs: list, curriculum: Curriculum) -> dict[str, float]:
             if slug in videos:
                 coverages.append(row.coverage)
                 duration = curriculum.item(slug).duration or 1
-                tail.append(any(s <= 0.9 * duration <= e for s, e in row.segments))
+                tail.append(any(s <= rules.VIDEO_COMPLETE * duration <= e for s, e in row.segments))
     first = [v for r in runs for q in r.quizzes if q.number == 1 for v in q.results.values()]
     to_pass = []
     for r in runs:
-        mode = "submit" if r.traits.verified else "run"
+        mode = rules.SUBMIT if r.traits.verified else rules.RUN
         by_lab: dict[str, list] = {}
         for lab in r.labs:
             if lab.mode == mode:

@@ -39,7 +39,7 @@ class LabCheck:
 
 
 @dataclass(frozen=True)
-class Item:
+class CurriculumActivity:
     slug: str
     course: str
     week: int  # 1-based week of the specialization (courses follow each other)
@@ -58,7 +58,7 @@ class Item:
 
 @dataclass
 class Curriculum:
-    items: list[Item]  # syllabus order
+    items: list[CurriculumActivity]  # syllabus order
     requires: dict[str, tuple[str, ...]] = field(default_factory=dict)  # concept -> prerequisites
     passing_grade: dict[str, float] = field(default_factory=dict)  # course -> passing grade
 
@@ -71,7 +71,7 @@ class Curriculum:
     def __len__(self) -> int:
         return len(self.items)
 
-    def item(self, slug: str) -> Item:
+    def item(self, slug: str) -> CurriculumActivity:
         return self.items[self.index[slug]]
 
     @classmethod
@@ -97,12 +97,12 @@ class Curriculum:
     def load(
         cls, root: str | Path, courses: list[str] | None = None, *, with_labs: bool = True
     ) -> Curriculum:
-        from course_content.loader import load_catalog
+        from course_content.validate import load_catalog
 
         return cls.from_catalog(load_catalog(Path(root)), courses, with_labs=with_labs)
 
 
-def _item(activity, course: str, week: int, course_week: int, with_labs: bool) -> Item:
+def _item(activity, course: str, week: int, course_week: int, with_labs: bool) -> CurriculumActivity:
     questions: tuple[Question, ...] = ()
     pass_fraction, max_attempts = PASS_MARK, 3
     if activity.quiz is not None:
@@ -122,7 +122,7 @@ def _item(activity, course: str, week: int, course_week: int, with_labs: bool) -
     checks: tuple[LabCheck, ...] = ()
     if activity.lab is not None and with_labs:
         checks = _lab_checks(activity.lab.dir)
-    return Item(
+    return CurriculumActivity(
         slug=activity.id,
         course=course,
         week=week,
@@ -141,7 +141,7 @@ def _item(activity, course: str, week: int, course_week: int, with_labs: bool) -
 
 
 def _lab_checks(lab_dir: Path) -> tuple[LabCheck, ...]:
-    from course_content.labkit.grade import load_lab
+    from course_content.labkit.labspec import load_lab
 
     lab = load_lab(lab_dir)
     calls = list(dict.fromkeys(t.call for t in lab.tests))

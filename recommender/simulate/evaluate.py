@@ -14,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cohort import Policy, simulate_cohort
+from recommender.simulate.records import Policy
+
+from .cohort import simulate_cohort
 from .curriculum import Curriculum
 from .learner import LearnerParams
-from .policies import checked
+from .simulated_policies import checked
 
 METRICS = {
     "completion": "share of learners who passed every graded item",

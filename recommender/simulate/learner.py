@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .curriculum import Item, Question
+from .curriculum import CurriculumActivity, Question
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def p_function_right(theta: float, params: LearnerParams) -> float:
     return (1.0 - params.slip) * _sigmoid(params.discrimination * (theta - params.lab_difficulty))
 
 
-def is_hard(item: Item, knowledge: Knowledge, day: float) -> float:
+def is_hard(item: CurriculumActivity, knowledge: Knowledge, day: float) -> float:
     """How hard an item is for this learner now: 1 - p(mastered) of its concepts."""
     return 1.0 - knowledge.p_mastered(item.concepts, day) if item.concepts else 0.5
 

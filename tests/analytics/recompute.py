@@ -1,6 +1,8 @@
 """The rollups computed directly from the raw events, written independently of
 ``analytics.rollups`` (no retract-and-add, no deltas until the very end: plain sets and
-counts over the whole history), and the rollup tables read back in the same shape.
+counts over the whole history), and the rollup tables read back in the same shape. Only
+the course rules (``course_content.rules``) and the item sums (``analytics.stats``) are
+shared: they are what is being counted, not how.
 
 ``recompute() == snapshot()`` is the check that the incremental maintenance is exact.
 """
@@ -12,6 +14,8 @@ import math
 from collections import Counter, defaultdict
 
 from analytics.rollups import MAX_BUCKETS, TABLES
+from analytics.stats import item_response_add
+from course_content import rules
 from lms.courses.models import Activity, Course, Question
 from lms.labs.models import Submission
 from lms.tracking.models import Event
@@ -138,7 +142,7 @@ def recompute(**event_filter) -> dict[str, dict[tuple, dict]]:
             ok = (
                 p.get("passed")
                 if isinstance(p.get("passed"), bool)
-                else score >= (a.pass_fraction or 0.8) - 1e-9
+                else rules.quiz_passed(score, a.pass_fraction)
             )
             first = p.get("attempt") == 1
             qs = [q for q in p.get("questions") or () if isinstance(q, dict) and q.get("question")]
@@ -157,16 +161,7 @@ def recompute(**event_filter) -> dict[str, dict[tuple, dict]]:
                 ] += 1
             for q in qs:
                 slug, x = q["question"], int(bool(q.get("correct")))
-                item = tables["quiz_item"][(a.pk, slug)]
-                item["all_n"] += 1
-                item["all_correct"] += x
-                if first:
-                    y = right - x
-                    item["n"] += 1
-                    item["sum_x"] += x
-                    item["sum_y"] += y
-                    item["sum_yy"] += y * y
-                    item["sum_xy"] += x * y
+                item_response_add(tables["quiz_item"][(a.pk, slug)], x, right - x, first=first)
                 question = questions.get((a.pk, slug))
                 kind, count = (question.type, len(question.options or [])) if question else ("single", 0)
                 for option in _options(q.get("answer"), kind, count):
@@ -196,11 +191,7 @@ def recompute(**event_filter) -> dict[str, dict[tuple, dict]]:
                     test["submit_passed"] += bool(t["passed"])
                 if not t["passed"]:
                     failures.append((a.pk, p.get("submission"), t["name"], t.get("kind") or "failed"))
-            if (
-                a.graded
-                and not a.retired
-                and score >= (passing[a.course_id] if mode == "submit" else 1.0) - 1e-9
-            ):
+            if a.graded and not a.retired and rules.lab_passed(mode, score, passing[a.course_id]):
                 passed[e.learner_id].add(a.pk)
 
     for course, people in learners.items():
@@ -227,7 +218,7 @@ def recompute(**event_filter) -> dict[str, dict[tuple, dict]]:
             if got:
                 s["viewers"] += 1
                 s["watched_buckets"] += len(got)
-                s["completions"] += len(got) >= 0.9 * n
+                s["completions"] += rules.video_complete(len(got) / n)
                 coverage.update(got)
                 reach.update(range(max(got) + 1))
         for name, counts in (("coverage", coverage), ("reach", reach), ("rewatch", rewatch[video])):
@@ -242,9 +233,11 @@ def recompute(**event_filter) -> dict[str, dict[tuple, dict]]:
             continue
         s["attempted"] += 1
         judged = "submit" if any(mode == "submit" for _, mode, _ in state["gradings"]) else "run"
-        bar = passing[acts[lab].course_id] if judged == "submit" else 1.0
+        bar = passing[acts[lab].course_id]
         tries = sorted((t, score) for t, mode, score in state["gradings"] if mode == judged)
-        first_pass = next((i for i, (_, score) in enumerate(tries, 1) if score >= bar - 1e-9), None)
+        first_pass = next(
+            (i for i, (_, score) in enumerate(tries, 1) if rules.lab_passed(judged, score, bar)), None
+        )
         if first_pass is None:
             tables["lab_attempt_bin"][(lab, "not passed", min(len(tries), 10))]["learners"] += 1
             continue

@@ -85,7 +85,7 @@ def analyst(browser, live_server, client, shots, settings, tmp_path):
 def test_the_analyst_sees_pseudonyms_only_and_exports_parquet(analyst):
     import pyarrow.parquet as pq
 
-    from analytics.exports import learner_pseudonym
+    from analytics.exports import analytics_learner_pseudonym
     from analytics.models import ExportJob
 
     course = analyst.course
@@ -131,7 +131,7 @@ def test_the_analyst_sees_pseudonyms_only_and_exports_parquet(analyst):
     ids = set(table.column("learner_id").to_pylist())
     learners = dict(User.objects.filter(enrollments__course=course).values_list("pk", "username"))
     assert ids and not ids & {str(pk) for pk in learners} and not ids & set(learners.values())
-    assert ids <= {learner_pseudonym(pk) for pk in learners}
+    assert ids <= {analytics_learner_pseudonym(pk) for pk in learners}
 
 
 @pytest.mark.timeout(1200)  # the retrain's own ceiling is 400 s, after the demo cohort is stored

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from analytics import api
-from analytics.exports import learner_pseudonym
+from analytics.exports import analytics_learner_pseudonym
 from analytics.models import VideoSummary
 from lms.courses.models import Activity
 from lms.progress.models import ActivityProgress
@@ -30,7 +30,7 @@ def test_events_from_the_database(data):
     frame = api.events(course=COURSE)
     assert list(frame.columns) == api.EVENT_COLUMNS
     assert len(frame) == Event.objects.filter(course__slug=COURSE).count()
-    assert set(frame.learner_id) == {learner_pseudonym(i) for i in data}
+    assert set(frame.learner_id) == {analytics_learner_pseudonym(i) for i in data}
     assert frame.time.is_monotonic_increasing and str(frame.time.dt.tz) == "UTC"
     assert isinstance(json.loads(frame.payload.iloc[0]), dict)
     identified = api.events(course=COURSE, since="2026-05-10", until="2026-05-12", pseudonymize=False)
@@ -69,7 +69,7 @@ def test_learner_progress(data):
         "learner_id", "week", "activity", "kind", "graded", "started", "completed", "score", "passed", "coverage",
     ]  # fmt: skip
     assert len(frame) == ActivityProgress.objects.filter(course__slug=COURSE).count() > 0
-    assert set(frame.learner_id) <= {learner_pseudonym(i) for i in data}
+    assert set(frame.learner_id) <= {analytics_learner_pseudonym(i) for i in data}
     assert set(api.learner_progress(COURSE, pseudonymize=False).learner_id) <= data
 
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from analytics.models import LearnerRisk, RiskAction
 from analytics.risk import band_of, learner_risk_refresh, signals
-from lms.accounts.roles import learner_pseudonym
+from lms.accounts.roles import analytics_learner_pseudonym
 from lms.courses.models import Enrollment
 from lms.inbox.models import Message
 from lms.recommendations.serving import serving_forget
@@ -52,7 +52,7 @@ def test_only_instructors_of_the_course_analysts_and_staff_see_it_or_act(client,
                          (cohort.analyst, 200), (cohort.staff, 200)):  # fmt: skip
         client.force_login(user)
         assert client.get(url(cohort)).status_code == status, user
-        key = learner_pseudonym(learner.pk)  # what every viewer may name a learner by
+        key = analytics_learner_pseudonym(learner.pk)  # what every viewer may name a learner by
         post = client.post(url(cohort, "at-risk-action"), {"learner": key, "action": "handled"})
         assert post.status_code == (302 if status == 200 else 403)
     assert RiskAction.objects.filter(learner=learner).count() == 3  # instructor, analyst and staff only

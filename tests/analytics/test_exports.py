@@ -13,12 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 from django.urls import reverse
 
-from analytics.exports import learner_pseudonym
+from analytics.exports import analytics_learner_pseudonym
 from analytics.models import ExportJob
 from analytics.tasks import export_run_task
 from lms.accounts.models import User
 from lms.courses.models import Course, CourseRole
-from lms.tracking.interop.common import learner_pseudonym as xapi_pseudonym
+from lms.tracking.interop.naming import xapi_learner_pseudonym
 from lms.tracking.models import Event
 from tests.analytics.exports_data import COURSE, store_simulated_cohort
 from tests.factories import UserFactory, analyst_user
@@ -103,7 +103,7 @@ def test_a_pseudonymized_export_carries_no_username_and_no_learner_id(
     assert job.finished and job.path.startswith(str(data_dir / "exports")) and job.size > 0
     body = download(client, job)
     assert len(body) == job.size
-    pseudonyms = {learner_pseudonym(i) for i in data["ids"]}
+    pseudonyms = {analytics_learner_pseudonym(i) for i in data["ids"]}
     if format == "parquet":
         learners = pq.read_table(io.BytesIO(body)).column("learner_id").to_pylist()
     elif format == "csv":
@@ -121,7 +121,7 @@ def test_a_pseudonymized_export_carries_no_username_and_no_learner_id(
     for username in data["usernames"]:
         assert username not in text
     for learner_id in data["ids"]:  # nor the site's own xAPI pseudonym, which it can map back
-        assert xapi_pseudonym(learner_id) not in text
+        assert xapi_learner_pseudonym(learner_id) not in text
 
 
 def test_the_same_learner_has_the_same_pseudonym_in_every_export(client, data, analyst):

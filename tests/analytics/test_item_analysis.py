@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
+from analytics.pages.item_analysis import QuestionAnalysis, item_flags
+from analytics.pages.video import rewatch_hotspots
 from analytics.rollups import bucket_ranges, option_keys, video_buckets
-from analytics.selectors import Item, item_flags, point_biserial, rewatch_hotspots
+from analytics.stats import point_biserial
 from lms.courses.models import Question
 
 
@@ -19,7 +21,7 @@ def test_the_point_biserial_from_sums_is_the_pearson_correlation():
 
 
 def _item(n=50, p=0.6, r=0.3, options=None):
-    item = Item(Question(position=1, prompt="?", type="single"), n=n, p=p, r=r)
+    item = QuestionAnalysis(Question(position=1, prompt="?", type="single"), n=n, p=p, r=r)
     item.options = options or [
         {"index": 0, "correct": True, "first": 30},
         {"index": 1, "correct": False, "first": 20},

@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from course_content.labkit.grade import load_lab
+from course_content.labkit.labspec import load_lab
 from lms.courses.models import Activity
-from recommender.simulate.cohort import VALUE_MESSAGE
+from recommender.simulate.activities import VALUE_MESSAGE
 
 pytestmark = pytest.mark.django_db
 

@@ -84,7 +84,7 @@ def test_an_analyst_cannot_message_but_may_record_an_action_under_a_pseudonym(cl
     learner = next(user for user in learners if user.email)
     action = reverse("analytics:at-risk-action", args=[cohort.course.slug])
     client.force_login(cohort.analyst)
-    key = roles.learner_pseudonym(learner.pk)
+    key = roles.analytics_learner_pseudonym(learner.pk)
     sent = client.post(action, {"learner": key, "action": "message", "body": "Hello"})
     assert sent.status_code == 403 and not Message.objects.exists()
     by_id = client.post(action, {"learner": learner.pk, "action": "handled"})

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics import models as m
-from analytics.selectors import wilson
+from analytics.stats import wilson
 from tests.analytics.conftest import people_and_items, store_cohort, store_recommendations
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from course_content.labkit.cgroup import CgroupUnavailable, RunCgroup, _inside
+from course_content.labkit.sandbox.cgroup import CgroupUnavailable, RunCgroup, _inside
 
 
 def test_cgroup_paths_under_a_mount_whose_root_is_not_the_hierarchys():

@@ -9,22 +9,24 @@ import numpy as np
 import pytest
 
 from course_content.labkit import grade as g
-from course_content.labkit.notebook import make_starter
+from course_content.labkit.execution import reference_outputs
+from course_content.labkit.labspec import LabSpec, build_inputs, load_lab
+from course_content.labkit.source import make_starter
 
 from .conftest import LOGISTIC_LAB, TINY_LAB
 
 
 @pytest.fixture(scope="module")
-def lab() -> g.LabSpec:
-    return g.load_lab(LOGISTIC_LAB)
+def lab() -> LabSpec:
+    return load_lab(LOGISTIC_LAB)
 
 
 @pytest.fixture(scope="module")
-def tiny() -> g.LabSpec:
-    return g.load_lab(TINY_LAB, cpu_seconds=2)
+def tiny() -> LabSpec:
+    return load_lab(TINY_LAB, cpu_seconds=2)
 
 
-def variant(lab: g.LabSpec, old: str, new: str) -> str:
+def variant(lab: LabSpec, old: str, new: str) -> str:
     assert old in lab.source, old
     return lab.source.replace(old, new)
 
@@ -129,7 +131,7 @@ def test_known_mistake_attaches_its_hint(lab) -> None:
 def test_public_feedback_shows_values_hidden_feedback_never_does(lab) -> None:
     code = variant(lab, SIGMOID, "    s = 1 / (1 + np.exp(-z)) + 0.125")
     result = g.grade(lab, code)
-    reference = g.reference_outputs(lab, None)
+    reference = reference_outputs(lab, None)
     public = by_name(result)["sigmoid of a vector"]
     assert "expected" in public.message and "0.880797" in public.message
     for test in result.tests:
@@ -146,15 +148,15 @@ def test_public_feedback_shows_values_hidden_feedback_never_does(lab) -> None:
 def test_hidden_inputs_change_with_the_submission_seed(lab) -> None:
     hidden = next(i for i, t in enumerate(lab.tests) if not t.public and callable(t.inputs))
     public = next(i for i, t in enumerate(lab.tests) if t.public and callable(t.inputs))
-    a = g.build_inputs(lab.tests[hidden], hidden, 1)["z"]
-    b = g.build_inputs(lab.tests[hidden], hidden, 2)["z"]
+    a = build_inputs(lab.tests[hidden], hidden, 1)["z"]
+    b = build_inputs(lab.tests[hidden], hidden, 2)["z"]
     assert not np.allclose(a, b)
     assert np.array_equal(
-        g.build_inputs(lab.tests[hidden], hidden, None)["z"],
-        g.build_inputs(lab.tests[hidden], hidden, None)["z"],
+        build_inputs(lab.tests[hidden], hidden, None)["z"],
+        build_inputs(lab.tests[hidden], hidden, None)["z"],
     )
-    p1 = g.build_inputs(lab.tests[public], public, 1)["X"]
-    assert np.array_equal(p1, g.build_inputs(lab.tests[public], public, 2)["X"])
+    p1 = build_inputs(lab.tests[public], public, 1)["X"]
+    assert np.array_equal(p1, build_inputs(lab.tests[public], public, 2)["X"])
     assert g.grade(lab, lab.source, seed=12345).passed_all
 
 

@@ -9,14 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_content.labkit.notebook import (
-    TEST_CELL_TAG,
-    SolutionMarkerError,
-    make_starter,
-    notebook_code,
-    parse_cells,
-    to_ipynb,
-)
+from course_content.labkit.notebook import TEST_CELL_TAG, notebook_code, to_ipynb
+from course_content.labkit.source import SolutionMarkerError, make_starter, parse_cells
 
 from .conftest import LOGISTIC_LAB
 

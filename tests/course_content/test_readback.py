@@ -1,5 +1,5 @@
 """Reading a sandbox run's outputs back within a budget, in a limited helper process
-(``labkit.readback`` through ``grade.read_outputs``), and the one text cleaner.
+(``labkit.readback`` through ``execution.read_outputs``), and the one text cleaner.
 
 Hostile files are written straight into an out folder, as learner code that replaces the
 harness's writer would; the real-sandbox versions are in
@@ -20,10 +20,13 @@ import numpy as np
 import pytest
 
 from course_content.labkit import Test as LabTest
+from course_content.labkit import execution as ex
 from course_content.labkit import grade as g
 from course_content.labkit import harness as hz
 from course_content.labkit import readback
+from course_content.labkit.compare import compare_safely
 from course_content.labkit.messages import MAX_TEXT, clean_text
+from course_content.labkit.values import Val, to_val, value_to_val
 
 
 class PeakRss:
@@ -112,7 +115,7 @@ def test_a_harness_output_round_trips_through_the_reader(tmp_path: Path) -> None
     hz.save_npz(out / "t000.npz", value)
     ok_result(out, "t000")
     budget = readback.Budget()
-    module, runs = g.read_outputs(out, ["t000", "t001"], budget)
+    module, runs = ex.read_outputs(out, ["t000", "t001"], budget)
     assert module is None and set(runs) == {"t000"}  # t001 never ran: no entry
     got = runs["t000"].python_value()
     assert np.array_equal(got["W"], value["W"]) and got["names"].tolist() == ["a", "bc"]
@@ -136,7 +139,7 @@ def test_eight_million_tiny_items_fail_the_test_with_an_explanation(tmp_path: Pa
     ok_result(out, "t001")
     start = time.perf_counter()
     with PeakRss() as rss:
-        _, runs = g.read_outputs(out, ["t000", "t001"], readback.Budget())
+        _, runs = ex.read_outputs(out, ["t000", "t001"], readback.Budget())
     assert time.perf_counter() - start < 10  # the old grader: 77 s and 3.6 GiB
     assert rss.growth_mib < 100, rss.growth_mib
     bad = runs["t000"]
@@ -154,7 +157,7 @@ def test_an_item_count_over_the_budget_is_refused_before_parsing(tmp_path: Path)
     for tid in ("t001", "t002"):
         structure_npz(out / f"{tid}.npz", json.dumps({"t": "list", "items": items}))
         ok_result(out, tid)
-    _, runs = g.read_outputs(out, ["t000", "t001", "t002"], readback.Budget())
+    _, runs = ex.read_outputs(out, ["t000", "t001", "t002"], readback.Budget())
     assert runs["t000"].message.startswith("your output has more than 100,000 items")
     assert len(runs["t001"].python_value()) == 60_000
     assert "more than 100,000 items" in runs["t002"].message  # the budget is per run
@@ -187,7 +190,7 @@ def test_twelve_large_members_are_refused_from_the_zip_headers(tmp_path: Path) -
         ok_result(out, tid)
     start = time.perf_counter()
     with PeakRss() as rss:
-        _, runs = g.read_outputs(out, tids, readback.Budget())
+        _, runs = ex.read_outputs(out, tids, readback.Budget())
     assert time.perf_counter() - start < 10
     assert rss.growth_mib < 100, rss.growth_mib  # the old grader: 3.2 GiB
     for tid in tids:
@@ -202,7 +205,7 @@ def test_arrays_over_the_run_budget_fail_the_later_tests(tmp_path: Path) -> None
         hz.save_npz(out / f"{tid}.npz", np.zeros(40 << 17))  # 40 MiB each
         ok_result(out, tid)
     budget = readback.Budget()
-    _, runs = g.read_outputs(out, ["t000", "t001"], budget)
+    _, runs = ex.read_outputs(out, ["t000", "t001"], budget)
     assert runs["t000"].status == "ok" and runs["t000"].python_value().shape == (40 << 17,)
     assert "40 MiB of array data where the grader reads at most 64 MiB" in runs["t001"].message
     assert budget.bytes == readback.MAX_BYTES - (40 << 20) - 128  # t001 refused: not charged
@@ -228,7 +231,7 @@ def test_too_many_members_lying_headers_and_pickles_are_refused(tmp_path: Path) 
     tids = ["t000", "t001", "t002", "t003"]
     for tid in tids:
         ok_result(out, tid)
-    _, runs = g.read_outputs(out, tids, readback.Budget())
+    _, runs = ex.read_outputs(out, tids, readback.Budget())
     assert "10,001 arrays" in runs["t000"].message
     assert "does not match its header" in runs["t001"].message  # 1 TiB claimed, 64 bytes there
     assert "unsupported dtype" in runs["t002"].message
@@ -247,7 +250,7 @@ def test_a_header_whose_shape_does_not_match_the_data_is_refused(tmp_path: Path)
         zf.writestr("value.npy", header.getvalue() + bytes(64))
         zf.writestr("__structure__.npy", _npy(np.array('{"t": "ndarray", "k": "value"}')))
     ok_result(out, "t000")
-    _, runs = g.read_outputs(out, ["t000"], readback.Budget())
+    _, runs = ex.read_outputs(out, ["t000"], readback.Budget())
     assert "does not match its header" in runs["t000"].message
 
 
@@ -258,9 +261,9 @@ def test_a_reader_stopped_by_its_limits_fails_the_unread_tests(tmp_path: Path, m
     ok_result(out, "t000")
     structure_npz(out / "t001.npz", json.dumps({"t": "str", "v": "x" * 7_000_000}))  # within the caps
     ok_result(out, "t001")
-    monkeypatch.setattr(g, "READBACK_MEMORY", 64 << 20)
+    monkeypatch.setattr(ex, "READBACK_MEMORY", 64 << 20)
     budget = readback.Budget()
-    _, runs = g.read_outputs(out, ["t000", "t001"], budget)
+    _, runs = ex.read_outputs(out, ["t000", "t001"], budget)
     assert np.array_equal(runs["t000"].python_value(), np.ones(3))  # read before the stop
     assert runs["t001"].exc_type == "OutputError"
     assert "could not be read back within the grader's limits (64 MiB of memory" in runs["t001"].message
@@ -276,7 +279,7 @@ def test_result_texts_are_cleaned_and_bounded_by_the_reader(tmp_path: Path) -> N
     (out / "t000.json").write_text(
         json.dumps({"status": "error", "exc_type": "E\udcff", "message": "m" * 100_000, "wall_s": 10**400})
     )
-    module, runs = g.read_outputs(out, ["t000"], readback.Budget())
+    module, runs = ex.read_outputs(out, ["t000"], readback.Budget())
     assert module["message"] == "\ufffd" * 10 and module["line"] is None and module["wall_s"] == 0.0
     run = runs["t000"]
     assert run.exc_type == "E\ufffd" and len(run.message) <= MAX_TEXT and run.wall_s == 0.0
@@ -295,20 +298,20 @@ def test_result_texts_are_cleaned_and_bounded_by_the_reader(tmp_path: Path) -> N
     ids=["int", "in-a-list", "in-a-dict"],
 )
 def test_numbers_no_float_holds_fail_the_test_with_an_explanation(value, expected) -> None:
-    got, exp = g.value_to_val(value), g.value_to_val(expected)
-    failure = g._compare_safely(got, exp, LabTest("t", call="f", inputs={}), {})
+    got, exp = value_to_val(value), value_to_val(expected)
+    failure = compare_safely(got, exp, LabTest("t", call="f", inputs={}), {})
     assert failure is not None and "too large to compare" in failure.message
 
 
 def test_a_float_node_holding_a_huge_integer_is_unsupported_not_a_crash() -> None:
-    val = g.to_val({"t": "float", "v": 10**400}, {})
+    val = to_val({"t": "float", "v": 10**400}, {})
     assert val.t == "unsupported" and "too large" in val.py
 
 
 def test_data_that_defeats_a_comparison_fails_the_test() -> None:
-    got = g.Val("ndarray", "ndarray", np.array([10**400], dtype=object))
-    exp = g.Val("ndarray", "ndarray", np.array([1.0]))
-    failure = g._compare_safely(got, exp, LabTest("t", call="f", inputs={}), {})
+    got = Val("ndarray", "ndarray", np.array([10**400], dtype=object))
+    exp = Val("ndarray", "ndarray", np.array([1.0]))
+    failure = compare_safely(got, exp, LabTest("t", call="f", inputs={}), {})
     assert failure is not None and "could not be compared" in failure.message
 
 

@@ -17,6 +17,7 @@ from course_content.rules import (
     course_passed,
     coverage,
     item_pass_mark,
+    lab_completes,
     lab_mark,
     lab_passed,
     merge_segments,
@@ -93,16 +94,109 @@ def test_the_course_grade_is_the_mean_best_score_missing_items_zero():
 
 
 def test_the_platform_the_dashboards_and_the_simulator_share_the_rules():
-    from lms.progress.services import segments_merge
-    from recommender.simulate.cohort import _merge
+    from lms.progress import services as progress_services
 
-    assert segments_merge is merge_segments and _merge is merge_segments
-    for module in ("analytics/rollups.py", "analytics/selectors.py", "platform/lms/labs/services.py",
+    assert progress_services.merge_segments is merge_segments
+    for module in ("analytics/rollups/contributions.py", "analytics/rollups/fold.py", "analytics/rollups/catalog.py",
+                   "analytics/pages/videos.py", "analytics/pages/quiz.py", "platform/lms/labs/services.py",
                    "platform/lms/quizzes/services.py", "platform/lms/progress/selectors.py",
                    "platform/lms/progress/services.py", "platform/lms/simulation/services.py",
-                   "recommender/simulate/cohort.py", "recommender/simulate/calibration.py"):  # fmt: skip
+                   "recommender/simulate/activities.py", "recommender/simulate/calibration.py"):  # fmt: skip
         source = (ROOT / module).read_text()
         assert re.search(r"^from course_content(\.rules import| import rules)", source, re.M), module
+
+
+SCORE_SETS = [[], [None], [1.0, 0.5, None], [0.9, 0.7], [0.9, 0.6], [0.1] * 8, [1.0, 1.0, 1.0]]
+
+
+@pytest.mark.parametrize("scores", SCORE_SETS)
+def test_the_platforms_course_grade_and_the_simulators_are_the_rule(scores):
+    """The learner's progress page (``lms.progress.selectors``) and the certificates the
+    simulator writes (``lms.simulation.services``) grade a course as ``course_grade``:
+    the mean best score over the graded items, a missing one 0; ungraded items ignored."""
+    from types import SimpleNamespace
+
+    from lms.courses.models import Activity, Course
+    from lms.progress.models import ActivityProgress
+    from lms.progress.selectors import _grade as page_grade
+    from lms.simulation.services import _grade as simulated_grade
+
+    course = Course(pk=1, passing_grade=0.8)
+    graded = [Activity(pk=n, slug=f"a{n}", course=course, graded=True) for n in range(1, len(scores) + 1)]
+    video = Activity(pk=99, slug="video", course=course, graded=False)
+    rows = {a.pk: ActivityProgress(score=s) for a, s in zip(graded, scores, strict=True) if s is not None}
+    rows[video.pk] = ActivityProgress(score=1.0)
+    page = page_grade(course, [*graded, video], rows)
+    assert page.grade == pytest.approx(course_grade(scores))
+
+    run = SimpleNamespace(progress={a.slug: SimpleNamespace(score=s) for a, s in zip(graded, scores, strict=True)
+                                    if s is not None} | {"video": SimpleNamespace(score=1.0)})  # fmt: skip
+    activities = {a.slug: (a.pk, 1, True) for a in graded} | {"video": (99, 1, False), "other": (7, 2, True)}
+    assert simulated_grade(run, 1, activities) == pytest.approx(course_grade(scores))
+
+
+def _replayed(events: list[tuple[str, str | None, dict]], passing: float | None = None) -> bool:
+    """Did the offline evaluator's replay of the platform's progress (``recommender.ope``)
+    complete activity ``x`` of course ``c`` from these (verb, activity, payload) events?"""
+    import pandas as pd
+
+    from recommender.progress_replay import ProgressReplay
+
+    replay = ProgressReplay({"c": passing} if passing is not None else None)
+    now = pd.Timestamp("2026-01-05", tz="UTC")
+    return any([replay.add(now, verb, "c", activity, payload) for verb, activity, payload in events])
+
+
+@pytest.mark.parametrize(
+    "played", [[[0, 89]], [[0, 90]], [[0, 50], [40, 95]], [[0, 10], [95, 100]], [[0, 100]]]
+)
+def test_the_offline_replay_completes_a_video_by_the_rule(played):
+    expected = video_complete(coverage(merge_segments(played), 100))
+    assert _replayed([("video.paused", "x", {"duration": 100, "segments": played})]) is expected
+
+
+@pytest.mark.parametrize("score", [0.0, 0.6, 0.79, sum([0.1] * 8), 0.8, 1.0])
+def test_the_offline_replay_passes_a_quiz_by_the_rule(score):
+    assert _replayed([("quiz.graded", "x", {"score": score})]) is quiz_passed(score, None)
+
+
+@pytest.mark.parametrize("track", ["audit", "verified"])
+@pytest.mark.parametrize("mode", [SUBMIT, RUN])
+@pytest.mark.parametrize("score", [0.5, 0.7, 0.95, 1.0])
+def test_labs_complete_by_the_same_rule_offline_and_in_the_simulator(track, mode, score):
+    """A Submit completes a lab at the course's passing grade; a Run only for an auditor,
+    and only when every public test passes. The offline replay folds the events the
+    platform wrote; the simulator's learners act on the same rule."""
+    auditing = track == "audit"
+    expected = lab_completes(mode, score, 0.7, auditing=auditing)
+    assert expected == (lab_passed(mode, score, 0.7) and (mode == SUBMIT or auditing))
+    events = [
+        ("enrollment.activated", None, {"track": track}),
+        ("lab.graded", "x", {"mode": mode, "score": score}),
+    ]
+    assert _replayed(events, passing=0.7) is expected
+
+
+def test_the_simulators_calibration_counts_lab_passes_by_the_rule():
+    """``cohort_stats``' "attempts to pass a lab" counts the first grading that passes by
+    ``lab_passed`` (a verified learner's Submits at the course's grade, an auditor's Runs)."""
+    key = "lab attempts to pass (mean)"
+    from types import SimpleNamespace
+
+    from recommender.simulate.calibration import cohort_stats
+
+    def learner(verified: bool, mode: str, scores: list[float]):
+        labs = [SimpleNamespace(mode=mode, activity="lab", score=s) for s in scores]
+        return SimpleNamespace(traits=SimpleNamespace(verified=verified), completed={}, progress={}, quizzes=[],
+                               labs=labs, active_days=1, enroll_day=0, dropped_day=None, mastery=0.5)  # fmt: skip
+
+    curriculum = SimpleNamespace(courses=["c"], items=[], passing_grade={"c": 0.7})
+    scores = [0.5, 0.69, 0.7, 1.0]
+    first = next(n for n, s in enumerate(scores, start=1) if lab_passed(SUBMIT, s, 0.7))
+    stats = cohort_stats([learner(True, SUBMIT, scores)], curriculum)
+    assert stats[key] == first
+    first_run = next(n for n, s in enumerate(scores, start=1) if lab_passed(RUN, s, 0.7))
+    assert cohort_stats([learner(False, RUN, scores)], curriculum)[key] == first_run
 
 
 COPIES = re.compile(r"or 0\.8\b|, 0\.8\)|>= ?0\.9\b|< ?0\.9\b")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from course_content.loader import ContentInvalid, load_catalog, read_yaml
-from course_content.validate import find_cycles, validate
+from course_content.schema import ContentInvalid, read_yaml
+from course_content.validate import find_cycles, load_catalog, validate
 
 from .conftest import CATALOG
 

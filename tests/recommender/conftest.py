@@ -199,11 +199,16 @@ def clickstream() -> pd.DataFrame:
     return make_clickstream(n_learners=120, seed=0)
 
 
+def _parquet(frame: pd.DataFrame, tmp_path_factory, folder: str) -> str:
+    """``frame`` written to ``events.parquet`` in a new temporary folder; its path."""
+    path = tmp_path_factory.mktemp(folder) / "events.parquet"
+    frame.to_parquet(path, index=False)
+    return str(path)
+
+
 @pytest.fixture(scope="session")
 def clickstream_parquet(clickstream, tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("events") / "events.parquet"
-    clickstream.to_parquet(path, index=False)
-    return str(path)
+    return _parquet(clickstream, tmp_path_factory, "events")
 
 
 def events_frame(rows: list[tuple], start: pd.Timestamp = START) -> pd.DataFrame:
@@ -243,9 +248,7 @@ def small_clickstream() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def small_parquet(small_clickstream, tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("small") / "events.parquet"
-    small_clickstream.to_parquet(path, index=False)
-    return str(path)
+    return _parquet(small_clickstream, tmp_path_factory, "small")
 
 
 def tiny_config(**overrides):

@@ -18,7 +18,8 @@ from recommender.baselines import (
     pfa_features,
     read_syllabus,
 )
-from recommender.data import Vocabularies, build_sequences, load_events
+from recommender.data import Vocabularies, build_sequences
+from recommender.event_frame import load_events
 from recommender.metrics import roc_auc
 from tests.recommender.conftest import events_frame, quiz
 

@@ -23,9 +23,8 @@ from recommender.compare import (
     point_value,
     seed_spread,
 )
-from recommender.data import read_database_ids
 from recommender.metrics import hit_rate, roc_auc
-from recommender.train import frozen_holdout
+from recommender.splits import frozen_holdout, read_database_ids
 
 from .conftest import make_clickstream, tiny_config
 
@@ -205,7 +204,7 @@ def trained(tmp_path_factory):
     50 learners, ``big`` (seeds 0, 1) on 5x as many."""
     import pandas as pd
 
-    from recommender.evaluate import evaluate
+    from recommender.evaluate import evaluate, model_row
     from recommender.train import train
 
     root = tmp_path_factory.mktemp("compare")
@@ -225,7 +224,7 @@ def trained(tmp_path_factory):
             train(events, root / twin, dataclasses.replace(cfg, seed=s), progress=False)
             scores = evaluate(big, root / twin, None, holdout_file=holdout, progress=False, per_learner=True)
             per = scores["per_learner"]
-            model = next(k for k in per if k.startswith("model"))
+            model = model_row(per)[0]
             out[twin] = (per[model], {k: v for k, v in per.items() if k != model})
     return out
 

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommender.batching import window_start, windows
 from recommender.data import (
     GAP_FIRST,
     NONE,
@@ -17,14 +18,9 @@ from recommender.data import (
     build_sequences,
     encode_history,
     gap_bucket,
-    load_events,
-    read_database_ids,
-    read_learner_ids,
-    split_learners,
-    time_seconds,
-    window_start,
-    windows,
 )
+from recommender.event_frame import load_events, time_seconds
+from recommender.splits import read_database_ids, read_learner_ids, split_learners
 from tests.recommender.conftest import events_frame, quiz
 
 ROWS = [
@@ -219,7 +215,7 @@ def _keyed_events(keys: dict[int, str | None]) -> pd.DataFrame:
 
 
 def test_learner_ids_resolve_by_the_data_sets_key_then_by_database_id():
-    from recommender.data import resolve_learner_ids
+    from recommender.splits import resolve_learner_ids
 
     ev = _keyed_events({1: "u6256", 2: "78276", 3: None, 4: "4"})
     assert resolve_learner_ids(["u6256", "78276", "3", "4"], ev) == [1, 2, 3, 4]  # key "4" is learner 4 too
@@ -233,7 +229,7 @@ def test_learner_ids_resolve_by_the_data_sets_key_then_by_database_id():
 
 
 def test_a_few_unknown_learner_ids_warn_and_a_database_id_file_is_taken_as_it_is(tmp_path):
-    from recommender.data import resolve_learner_file, resolve_learner_ids, write_learner_ids
+    from recommender.splits import resolve_learner_file, resolve_learner_ids, write_learner_ids
 
     ev = _keyed_events({i: f"k{i}" for i in range(1, 21)})
     with pytest.warns(UserWarning, match=r"1 of 20 learner ids match no learner .* 'k99'; they are left out"):

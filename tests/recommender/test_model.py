@@ -11,7 +11,8 @@ import torch
 
 from recommender.artifact import Recommender
 from recommender.batching import collate, make_windows
-from recommender.data import Vocabularies, build_sequences, encode_history, load_events
+from recommender.data import Vocabularies, build_sequences, encode_history
+from recommender.event_frame import load_events
 from recommender.model import LossWeights, ModelConfig, SequenceModel, compute_loss
 from recommender.scoring import ModelScorer
 from tests.recommender.conftest import quiz

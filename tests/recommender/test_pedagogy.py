@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from recommender.next_step import Candidate, Step
 from recommender.pedagogy import (
     LearnerState,
     audit_policy,
@@ -23,12 +24,14 @@ from recommender.pedagogy import (
     own_reason,
     syllabus_steps,
 )
-from recommender.policy import Candidate, Step
 from recommender.simulate import Curriculum, simulate_cohort
-from recommender.simulate.cohort import LearnerView, events_frame
-from recommender.simulate.policies import Checked, ModelPolicy, MostPopular, Scored, Syllabus
+from recommender.simulate.records import LearnerView, events_frame
+from recommender.simulate.simulated_policies import Checked, ModelPolicy, MostPopular, Scored, Syllabus
 
 from .conftest import tiny_config
+
+# Minutes of simulation, two trainings and thousands of examples: `make test` starts it first.
+pytestmark = pytest.mark.heavy
 
 ROOT = Path(__file__).resolve().parents[2] / "course_content"
 START = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
@@ -222,11 +225,12 @@ def test_the_model_policy_is_valid_as_it_is_for_models_trained_on_small_and_larg
 def test_the_invariant_suite_passes_for_a_trained_model_in_seconds(small_model):
     import time
 
-    began = time.perf_counter()
+    cpu = time.process_time()  # this process's CPU time: a busy machine does not stretch it
     report = invariant_suite(small_model, learners=12, seed=5)
+    spent = time.process_time() - cpu
     assert report.passed and report.checked >= 20 and report.violations == [], report.summary
     assert report.summary.startswith("invariants hold") and str(report.checked) in report.summary
-    assert time.perf_counter() - began < 30  # a few seconds alone; the machine is shared
+    assert spent < 20, f"{spent:.1f} CPU seconds"  # 5.8 measured on a loaded machine (41 s of wall time)
 
 
 def test_the_invariant_suite_reports_a_policy_that_needs_replacing(curriculum):

@@ -11,17 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender.data import (
+from recommender.data import Vocabularies, build_sequences
+from recommender.disengagement import (
     DAY,
-    Vocabularies,
-    build_sequences,
     disengagement_labels,
     elapsed_bucket,
-    load_events,
     prediction_points,
     risk_features,
-    time_seconds,
 )
+from recommender.evaluate import model_row
+from recommender.event_frame import load_events, time_seconds
 from recommender.metrics import disengagement_metrics, occupied_bins, platt_fit
 from tests.recommender.conftest import events_frame
 
@@ -113,7 +112,7 @@ def simulated(tmp_path_factory) -> Path:
     """A realistic simulated cohort (``recommender.simulate``: learners who study, fail,
     fall behind and give up as calibrated), as the canonical export file."""
     from recommender.simulate import Curriculum, simulate_cohort
-    from recommender.simulate.cohort import events_frame as simulated_frame
+    from recommender.simulate.records import events_frame as simulated_frame
 
     curriculum = Curriculum.load(Path("course_content"), None)
     runs = list(simulate_cohort(curriculum, learners=LEARNERS, days=DAYS, seed=SEED,
@@ -144,7 +143,7 @@ def test_held_out_simulated_learners_meet_the_at_risk_figures(trained):
     instead: ``(PR-AUC - base) / (1 - base) >= 0.5`` (docs/benchmarks.md has the full
     figures on a larger cohort)."""
     _, results = trained
-    model = next(v for k, v in results.items() if k.startswith("model"))
+    model = model_row(results)[1]
     base = model["positive_rate"]
     assert model["n"] > 2000 and 0.2 < base < 0.8, model
     assert model["roc_auc"] >= 0.85, model

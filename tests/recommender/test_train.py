@@ -161,9 +161,10 @@ def test_length_batches_hold_each_window_once_within_the_budget():
 
 
 def test_learning_rate_warms_up_then_decays_to_its_floor():
-    from recommender.train import TrainConfig, _Schedule
+    from recommender.optim import Schedule
+    from recommender.train import TrainConfig
 
-    s = _Schedule(TrainConfig(warmup=0.1, min_lr=0.1), 100)
+    s = Schedule(TrainConfig(warmup=0.1, min_lr=0.1), 100)
     f = [s.factor(i) for i in range(100)]
     assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(f[9:], f[10:], strict=False))
@@ -179,7 +180,8 @@ def test_training_uses_its_own_thread_count_and_restores_the_callers(small_parqu
 
 
 def test_small_data_gets_smaller_batches_so_an_epoch_has_enough_steps():
-    from recommender.train import TrainConfig, batch_budget
+    from recommender.optim import batch_budget
+    from recommender.train import TrainConfig
 
     cfg = TrainConfig(batch_size=16, max_len=256, min_steps=100)
     assert batch_budget(cfg, 10_000_000) == 16 * 256  # big data: the full budget
@@ -210,10 +212,10 @@ def _without_risk_calibration(state: dict) -> dict:
 def test_early_stopping_stops_keeps_the_best_epoch_and_a_resume_does_not_train_on(
     small_parquet, tmp_path, monkeypatch, capsys
 ):
-    import recommender.train as train_module
+    import recommender.validation as validation_module
 
     scripted = _ScriptedValidation([3.0, 2.0, 2.5, 2.4, 2.6, 1.0])  # best at epoch 2, then 2 without a gain
-    monkeypatch.setattr(train_module, "validation_scores", scripted)
+    monkeypatch.setattr(validation_module, "validation_scores", scripted)
     result = train(small_parquet, tmp_path / "m", tiny_config(epochs=8, patience=2), progress=False)
     assert [h["epoch"] for h in result.history] == [1, 2, 3, 4]
     assert [h["valid"]["loss"] for h in result.history] == [3.0, 2.0, 2.5, 2.4]
@@ -234,9 +236,9 @@ def test_early_stopping_stops_keeps_the_best_epoch_and_a_resume_does_not_train_o
 
 
 def test_a_higher_is_better_metric_and_patience_zero(small_parquet, tmp_path, monkeypatch):
-    import recommender.train as train_module
+    import recommender.validation as validation_module
 
-    monkeypatch.setattr(train_module, "validation_scores", _ScriptedValidation([2.0, 1.0, 1.5, 0.5]))
+    monkeypatch.setattr(validation_module, "validation_scores", _ScriptedValidation([2.0, 1.0, 1.5, 0.5]))
     r = train(small_parquet, tmp_path / "a", tiny_config(epochs=4, patience=1), progress=False)
     assert (len(r.history), r.best_epoch) == (3, 2)  # loss: lower is better
 
@@ -245,11 +247,11 @@ def test_a_higher_is_better_metric_and_patience_zero(small_parquet, tmp_path, mo
             out = super().__call__(model, seqs, **kwargs)
             return {**out, "kt_auc": out["loss"], "loss": 1.0}
 
-    monkeypatch.setattr(train_module, "validation_scores", AUC([0.6, 0.7, 0.65, 0.8]))
+    monkeypatch.setattr(validation_module, "validation_scores", AUC([0.6, 0.7, 0.65, 0.8]))
     r = train(small_parquet, tmp_path / "b", tiny_config(epochs=4, patience=1, early_stop_metric="kt_auc"),
               progress=False)  # fmt: skip
     assert (len(r.history), r.best_epoch) == (3, 2)
-    monkeypatch.setattr(train_module, "validation_scores", _ScriptedValidation([1.0, 2.0, 3.0]))
+    monkeypatch.setattr(validation_module, "validation_scores", _ScriptedValidation([1.0, 2.0, 3.0]))
     r = train(small_parquet, tmp_path / "c", tiny_config(epochs=3, patience=0), progress=False)
     assert (len(r.history), r.best_epoch) == (3, 3)  # patience 0: every epoch, the last weights
     assert all("valid" in h for h in r.history)  # still validated and recorded

@@ -71,7 +71,7 @@ def can_identify(user, *, course_id: int | None = None) -> bool:
     return user.has_perm(VIEW_IDENTITY)
 
 
-def learner_pseudonym(learner_id: int) -> str:
+def analytics_learner_pseudonym(learner_id: int) -> str:
     """A learner's pseudonym for analysts: 32 hex digits of HMAC-SHA256 keyed by
     ``SECRET_KEY`` (salt ``cairn-export-pseudonym``). The same in every pseudonymized
     export, in ``analytics.api`` and on analysts' pages, so they can be joined; without
@@ -82,8 +82,8 @@ def learner_pseudonym(learner_id: int) -> str:
 
 def pseudonym_label(learner_id: int) -> str:
     """A learner's short pseudonym on analysts' pages: the first ten hex digits of
-    ``learner_pseudonym`` (so it matches the exports' column by prefix)."""
-    return f"learner-{learner_pseudonym(learner_id)[:10]}"
+    ``analytics_learner_pseudonym`` (so it matches the exports' column by prefix)."""
+    return f"learner-{analytics_learner_pseudonym(learner_id)[:10]}"
 
 
 def learner_label(user, *, viewer, course_id: int | None = None) -> str:

@@ -5,7 +5,7 @@ from django.db import models
 
 class WorkerHeartbeat(models.Model):
     """The last sign of life of one Celery worker, written by the worker itself every
-    ``lms.core.heartbeat.HEARTBEAT_EVERY`` seconds and deleted when it stops cleanly.
+    ``lms.site.heartbeat.HEARTBEAT_EVERY`` seconds and deleted when it stops cleanly.
     ``/healthz/ready`` reads these rows instead of pinging the workers (a ping waits out
     its whole timeout on every call)."""
 

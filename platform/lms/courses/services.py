@@ -16,11 +16,13 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from course_content.loader import Catalog, ContentInvalid
-from course_content.loader import Course as CourseSpec
+from course_content.catalog import Course as CourseSpec
+from course_content.catalog import CourseCatalog
+from course_content.schema import ContentInvalid
 from course_content.validate import errors_under, validate_catalog
 
 from .models import Activity, Concept, Course, CourseSession, Enrollment, Question, Week
+from .signals import course_imported, enrollment_changed
 
 
 @dataclass
@@ -50,7 +52,7 @@ def row_save(model, lookup: dict, values: dict, counts: Counter, label: str, *, 
     return obj
 
 
-def _concepts_upsert(catalog: Catalog, spec: CourseSpec, report: ImportReport) -> dict[str, Concept]:
+def _concepts_upsert(catalog: CourseCatalog, spec: CourseSpec, report: ImportReport) -> dict[str, Concept]:
     """The shared graph (concepts.yaml) plus this course's own concepts and every concept
     they reach through prerequisites."""
     wanted = {cid for cid, c in catalog.concepts.items() if c.course in (None, spec.slug)}
@@ -165,9 +167,7 @@ def course_import(*, course_dir: Path) -> ImportReport:
     report.counts["activity retired"] += retired
     course.imported_at = timezone.now()
     course.save(update_fields=["imported_at"])
-    from lms.search.services import search_index_course
-
-    search_index_course(course=course)  # titles and transcripts as imported
+    course_imported.send(sender=Course, course=course)  # lms.search: titles and transcripts as imported
     from .selectors import catalog_graph_forget
 
     transaction.on_commit(catalog_graph_forget)
@@ -221,9 +221,8 @@ def session_for_joining(*, course: Course, today: dt.date | None = None) -> Cour
 
 @transaction.atomic
 def enrollment_create(*, user, course: Course, track: str = Enrollment.Track.AUDIT) -> Enrollment:
-    """Enroll (or re-activate, or change track); records the enrollment event."""
-    from lms.tracking.services import event_record
-
+    """Enroll (or re-activate, or change track); the enrollment event is recorded
+    (``signals.enrollment_changed``)."""
     enrollment, created = Enrollment.objects.select_for_update().get_or_create(
         user=user, course=course, defaults={"track": track}
     )
@@ -232,14 +231,19 @@ def enrollment_create(*, user, course: Course, track: str = Enrollment.Track.AUD
         if enrollment.session_id is None:
             enrollment.session = session_for_joining(course=course)
         enrollment.save(update_fields=["active", "track", "session"])
-        event_record(
-            learner_id=user.pk, verb="enrollment.activated", course=course.slug, payload={"track": track}
+        enrollment_changed.send(
+            sender=Enrollment,
+            learner_id=user.pk,
+            verb="enrollment.activated",
+            course=course.slug,
+            payload={"track": track},
         )
     elif enrollment.track != track:
         old = enrollment.track
         enrollment.track = track
         enrollment.save(update_fields=["track"])
-        event_record(
+        enrollment_changed.send(
+            sender=Enrollment,
             learner_id=user.pk,
             verb="enrollment.track_changed",
             course=course.slug,
@@ -252,8 +256,6 @@ def enrollment_create(*, user, course: Course, track: str = Enrollment.Track.AUD
 def enrollment_session_move(*, enrollment: Enrollment, today: dt.date | None = None) -> Enrollment:
     """Move a learner who fell behind to the next monthly session. Their work is kept
     (it belongs to learner and activity); only the deadlines move."""
-    from lms.tracking.services import event_record
-
     today = today or timezone.localdate()
     enrollment = (
         Enrollment.objects.select_for_update(of=("self",))
@@ -266,7 +268,8 @@ def enrollment_session_move(*, enrollment: Enrollment, today: dt.date | None = N
     old = enrollment.session
     enrollment.session = session
     enrollment.save(update_fields=["session"])
-    event_record(
+    enrollment_changed.send(
+        sender=Enrollment,
         learner_id=enrollment.user_id,
         verb="enrollment.session_changed",
         course=enrollment.course.slug,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from .models import Message
@@ -27,8 +28,6 @@ def messages_unread_count(*, user) -> int:
     it whenever a message arrives or is read), so most pages spend no query on it."""
     if not user.is_authenticated:
         return 0
-    from django.core.cache import cache
-
     key = UNREAD_KEY.format(user.pk)
     count = cache.get(key)
     if count is None:

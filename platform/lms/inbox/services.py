@@ -6,9 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+
+from lms.courses.models import Activity, CourseSession, Enrollment
+from lms.progress.models import ActivityProgress
 
 from .models import Message
 from .selectors import UNREAD_KEY, message_deliverable
@@ -22,8 +28,6 @@ BODY_MAX = 10_000
 def _unread_forget(recipient_id: int) -> None:
     """Drop the cached unread count now and again after the commit (a page rendered in
     between must not keep the old count for five minutes)."""
-    from django.core.cache import cache
-
     key = UNREAD_KEY.format(recipient_id)
     cache.delete(key)
     transaction.on_commit(lambda: cache.delete(key))
@@ -31,10 +35,8 @@ def _unread_forget(recipient_id: int) -> None:
 
 def _email_queue(message: Message) -> None:
     """The e-mail copy goes out from a worker after the commit, never inside the request."""
-    from django.conf import settings
-
     if message.recipient.email and getattr(settings, "INBOX_EMAIL", True):
-        from .tasks import message_email_task
+        from .tasks import message_email_task  # tasks imports this module
 
         transaction.on_commit(lambda: message_email_task.delay(message.pk))
 
@@ -104,11 +106,6 @@ def deadlines_notify(*, today: dt.date | None = None) -> int:
     ``DEADLINE_NOTICE_DAYS`` days and who has graded items of that week not passed yet.
     Once per learner, session and week (the key); returns how many notifications were new.
     Simulated and imported learners (``external_source``) are not notified."""
-    from django.urls import reverse
-
-    from lms.courses.models import Activity, CourseSession, Enrollment
-    from lms.progress.models import ActivityProgress
-
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=DEADLINE_NOTICE_DAYS)
     sent = 0

@@ -3,7 +3,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
 from celery import shared_task
+
+from .models import Message
+from .services import deadlines_notify
 
 
 @shared_task(
@@ -18,13 +26,6 @@ def message_email_task(message_id: int) -> str:
     """Send the message's e-mail copy once: the row is locked and stamped ``emailed``
     in the same transaction, so a redelivered message sends nothing twice; a message
     that is gone, or a recipient without an address, is skipped quietly."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.db import transaction
-    from django.utils import timezone
-
-    from .models import Message
-
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(of=("self",))
@@ -53,6 +54,4 @@ def message_email_task(message_id: int) -> str:
 def deadlines_notify_task() -> int:
     """Beat (every six hours): deadlines coming. Running it twice sends nothing twice
     (one notification per learner, session and week)."""
-    from .services import deadlines_notify
-
     return deadlines_notify()

@@ -1,6 +1,6 @@
 """The learner's inbox: messages and notifications, newest first, with a count of the
 unread ones in the navigation (``lms.inbox.context_processors``); opening one marks it
-read. An instructor's unread messages also show on the home page (``core/home.html``)."""
+read. An instructor's unread messages also show on the home page (``site/home.html``)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,8 @@ def worker_name() -> str:
 
 def selftest(*, force: bool = False) -> tuple[bool, str]:
     """Run (once per process, unless forced) the sandbox isolation self-test and record it."""
-    from course_content.labkit.sandbox import BubblewrapRunner, SandboxUnavailable, isolation_selftest
+    from course_content.labkit.sandbox.bubblewrap import BubblewrapRunner, SandboxUnavailable
+    from course_content.labkit.sandbox.selftest import isolation_selftest
 
     from .models import GraderStatus
 

@@ -1,10 +1,10 @@
 """Lab submissions and the grader's health.
 
 A submission is a learner's notebook source sent with Run (public tests only, never
-graded) or Submit (all tests, recorded grade). Its status moves queued -> running ->
-graded | not_gradable | failed; the lab page polls it. A learner has at most one
-submission queued or running per lab; one stuck past its limit is failed by the sweeper
-(``labs.sweep_stale``).
+graded) or Submit (all tests, recorded grade), and a job (``lms.core.jobs``): its status
+moves queued -> running -> graded | not_gradable | failed; the lab page polls it. A
+learner has at most one submission queued or running per lab; one stuck past its limit
+is failed by the sweeper (``labs.sweep_stale``).
 """
 
 import uuid
@@ -12,8 +12,10 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from lms.core.jobs import Job
 
-class Submission(models.Model):
+
+class Submission(Job):
     class Mode(models.TextChoices):
         RUN = "run"
         SUBMIT = "submit"
@@ -36,10 +38,6 @@ class Submission(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     score = models.FloatField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)  # per-test feedback (never expected hidden values)
-    error = models.TextField(blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]

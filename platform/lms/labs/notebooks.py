@@ -22,14 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_content.labkit.notebook import (
-    CELL_HEADER,
-    CELL_KIND,
-    STUB_LINES,
-    TEST_CELL_TAG,
-    make_starter,
-    parse_cells,
-)
+from course_content.labkit.notebook import TEST_CELL_TAG
+from course_content.labkit.source import CELL_HEADER, CELL_KIND, STUB_LINES, make_starter, parse_cells
 
 from .services import MAX_CODE_BYTES
 

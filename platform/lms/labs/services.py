@@ -12,8 +12,9 @@ from django.contrib.auth import get_user_model
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
-from course_content.rules import lab_passed
+from course_content.rules import lab_completes
 from lms.core.dispatch import task_send_on_commit
+from lms.core.jobs import job_fail, job_succeed, job_take
 from lms.courses.models import Activity, Enrollment
 from lms.tracking.services import event_record
 
@@ -21,7 +22,6 @@ from .models import Submission
 
 log = logging.getLogger(__name__)
 MAX_CODE_BYTES = 256 * 1024
-MAX_ERROR_CHARS = 2000
 PENDING = (Submission.Status.QUEUED, Submission.Status.RUNNING)
 # What a learner reads when grading stopped on something we did not foresee (the details
 # go to the log): what happened, that it cost nothing, and what to do next.
@@ -44,15 +44,6 @@ class SubmissionRefused(Exception):
         super().__init__(message)
         self.status = status
         self.pending = pending
-
-
-def text_safe(text: str, limit: int = MAX_ERROR_CHARS) -> str:
-    """``text`` as PostgreSQL text and JSON accept it: no NUL, no lone surrogate (each
-    becomes U+FFFD), at most ``limit`` characters. The grader's cleaner does the same for
-    feedback; this one guards what the labs app itself stores."""
-    text = str(text).replace("\x00", "\ufffd")
-    text = text.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @transaction.atomic
@@ -119,22 +110,14 @@ def submission_pending(*, learner, activity: Activity) -> Submission | None:
 def submission_grade(*, submission_id: str) -> Submission | None:
     """Grade a queued submission in the sandbox. Safe to run twice: only a queued
     submission is taken (under a row lock), so a redelivered task does nothing."""
-    from course_content.labkit.grade import LabError, grade
+    from course_content.labkit.grade import grade
+    from course_content.labkit.labspec import LabError
 
     from .grading import SandboxBroken, feedback, sandbox_runner
 
-    with transaction.atomic():
-        submission = (
-            Submission.objects.select_for_update(of=("self",))
-            .select_related("activity__course")
-            .filter(pk=submission_id)
-            .first()
-        )
-        if submission is None or submission.status != Submission.Status.QUEUED:
-            return submission
-        submission.status, submission.started = Submission.Status.RUNNING, timezone.now()
-        submission.save(update_fields=["status", "started"])
-
+    submission = job_take(Submission.objects.select_related("activity__course"), submission_id)
+    if submission is None:
+        return Submission.objects.filter(pk=submission_id).first()
     try:
         result = grade(
             Path(settings.CONTENT_ROOT) / submission.activity.lab_path,
@@ -165,17 +148,12 @@ def submission_grade(*, submission_id: str) -> Submission | None:
 def _graded_record(submission: Submission, result: dict, shown: dict) -> None:
     """Store the feedback and score, record ``lab.graded`` and move progress (one transaction).
     A submission the sweeper failed meanwhile (this run outlived its limit) keeps that answer."""
-    still_running = Submission.objects.select_for_update().filter(
-        pk=submission.pk, status=Submission.Status.RUNNING
-    )
-    if not still_running.values_list("pk", flat=True).first():
+    status = Submission.Status.GRADED if result["gradable"] else Submission.Status.NOT_GRADABLE
+    score = result["score"] if result["gradable"] else None
+    if not job_succeed(submission, status, running_only=True, result=shown, score=score):
         submission.refresh_from_db()
         return
     activity = submission.activity
-    submission.result, submission.finished = shown, timezone.now()
-    submission.score = result["score"] if result["gradable"] else None
-    submission.status = Submission.Status.GRADED if result["gradable"] else Submission.Status.NOT_GRADABLE
-    submission.save(update_fields=["result", "finished", "score", "status"])
     event_record(
         learner_id=submission.learner_id,
         verb="lab.graded",
@@ -204,27 +182,17 @@ def submission_fail(*, submission: Submission, error: str) -> Submission | None:
     """Mark a queued or running submission failed with ``error`` (stored cleaned), record
     ``lab.graded`` as not gradable (no score, no attempt used) and return it; a submission
     already finished is left as it is (the sweeper and the task may both get here)."""
-    error = text_safe(error)
     with transaction.atomic():
-        locked = (
-            Submission.objects.select_for_update(of=("self",))
-            .select_related("activity")
-            .filter(pk=submission.pk, status__in=PENDING)
-            .first()
-        )
-        if locked is None:
+        if not job_fail(submission, error, pending_only=True, result=None, score=None):
             return Submission.objects.filter(pk=submission.pk).first()
-        locked.status, locked.error, locked.finished = Submission.Status.FAILED, error, timezone.now()
-        locked.result, locked.score = None, None
-        locked.save(update_fields=["status", "error", "finished", "result", "score"])
         event_record(
-            learner_id=locked.learner_id,
+            learner_id=submission.learner_id,
             verb="lab.graded",
-            activity=locked.activity.slug,
-            payload={"submission": str(locked.pk), "mode": locked.mode, "gradable": False, "score": 0.0,
-                     "tests": [], "failed": True},
+            activity=submission.activity.slug,
+            payload={"submission": str(submission.pk), "mode": submission.mode, "gradable": False,
+                     "score": 0.0, "tests": [], "failed": True},
         )  # fmt: skip
-    return locked
+    return submission
 
 
 def _progress_record(submission: Submission, result: dict) -> None:
@@ -235,17 +203,21 @@ def _progress_record(submission: Submission, result: dict) -> None:
     if submission.status != Submission.Status.GRADED:
         return
     activity = submission.activity
-    passed = lab_passed(submission.mode, submission.score, activity.course.passing_grade)
-    if submission.mode == Submission.Mode.SUBMIT:
-        progress_scored(
-            learner_id=submission.learner_id, activity=activity, score=submission.score, passed=passed
-        )
-    elif passed:
-        auditing = Enrollment.objects.filter(
+    auditing = (
+        submission.mode == Submission.Mode.RUN
+        and Enrollment.objects.filter(
             user_id=submission.learner_id,
             course_id=activity.course_id,
             track=Enrollment.Track.AUDIT,
             active=True,
         ).exists()
-        if auditing:
-            progress_scored(learner_id=submission.learner_id, activity=activity, score=None, passed=True)
+    )
+    passed = lab_completes(
+        submission.mode, submission.score, activity.course.passing_grade, auditing=auditing
+    )
+    if submission.mode == Submission.Mode.SUBMIT:
+        progress_scored(
+            learner_id=submission.learner_id, activity=activity, score=submission.score, passed=passed
+        )
+    elif passed:
+        progress_scored(learner_id=submission.learner_id, activity=activity, score=None, passed=True)

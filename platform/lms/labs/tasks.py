@@ -1,7 +1,5 @@
 import datetime as dt
 
-from django.db.models import Q
-
 from celery import shared_task
 
 from .services import submission_grade
@@ -22,8 +20,7 @@ def redispatch_queued() -> int:
 
     from .models import Submission
 
-    return queued_redispatch(queued=Submission.objects.filter(status=Submission.Status.QUEUED),
-                             task=grade_submission)  # fmt: skip
+    return queued_redispatch(queued=Submission.objects.filter(Submission.queued_q()), task=grade_submission)
 
 
 # A learner waits for a Run on the page: after this long queued it is not worth grading.
@@ -35,21 +32,18 @@ STUCK_QUEUED = "the grader did not take this run in time (it is busy or down); n
 @shared_task(name="labs.sweep_stale", time_limit=120)
 def sweep_stale() -> int:
     """Beat: fail the submissions running past the grading task's time limit or queued
-    for more than :data:`QUEUED_FOR` (lms.core.sweep); running twice fails each once."""
-    from lms.core.sweep import run_limit, stale_jobs_fail
+    for more than :data:`QUEUED_FOR` (lms.core.jobs), each with its ``lab.graded`` event;
+    running twice fails each once."""
+    from lms.core.jobs import run_limit, stale_jobs_fail
 
     from .models import Submission
     from .services import submission_fail
 
-    def fail(submission: Submission) -> None:
-        running = submission.status == Submission.Status.RUNNING
-        submission_fail(submission=submission, error=STUCK_RUNNING if running else STUCK_QUEUED)
-
     return stale_jobs_fail(
         jobs=Submission.objects.all(),
-        queued=Q(status=Submission.Status.QUEUED),
-        running=Q(status=Submission.Status.RUNNING),
         queued_for=QUEUED_FOR,
         running_for=run_limit(grade_submission),
-        fail=fail,
+        stopped=STUCK_RUNNING,
+        never_started=STUCK_QUEUED,
+        fail=lambda submission, error: submission_fail(submission=submission, error=error),
     )

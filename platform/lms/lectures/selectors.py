@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from course_content.lecture import GENERATOR_VERSION, sentences
 from lms.courses.models import Activity
 
 from .models import LectureRender
@@ -34,8 +35,6 @@ def lecture_text(activity: Activity) -> str:
 
 
 def lecture_fingerprint(activity: Activity) -> str:
-    from course_content.lecture import GENERATOR_VERSION
-
     made_from = "\x1f".join(
         [str(GENERATOR_VERSION), activity.course.title, activity.title,
          str(activity.duration_seconds or 0), lecture_text(activity)]
@@ -61,8 +60,6 @@ def lecture_moment_of_sentence(activity: Activity, sentence: int, render: Lectur
     """The second of the video where the transcript's sentence number ``sentence`` is
     said: measured for a generated lecture that is made (``render``, or looked up),
     otherwise the sentence's place in the transcript scaled to the stated duration."""
-    from course_content.lecture import sentences
-
     if render is None:
         render = LectureRender.objects.filter(activity=activity, status=LectureRender.Status.READY).first()
     if render is not None and render.status == LectureRender.Status.READY:

@@ -17,6 +17,9 @@ import re
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from course_content.lecture import LectureError
+from course_content.lecture import lecture_make as video_make
+from lms.core.dispatch import task_send_on_commit
 from lms.courses.models import Activity
 
 from .models import LectureRender
@@ -73,9 +76,7 @@ def lecture_request(*, activity: Activity, bulk: bool = False, send: bool = True
 
 
 def _queue(render: LectureRender, *, bulk: bool) -> None:
-    from lms.core.dispatch import task_send_on_commit
-
-    from .tasks import lecture_make_bulk_task, lecture_make_task
+    from .tasks import lecture_make_bulk_task, lecture_make_task  # tasks imports this module
 
     task_send_on_commit(lecture_make_bulk_task if bulk else lecture_make_task, render.pk)
 
@@ -115,9 +116,6 @@ def _claim(render_id: int) -> LectureRender | None:
 def lecture_make(*, render_id: int) -> LectureRender | None:
     """Make the lecture of a queued row; None when there was nothing to do (gone,
     already made, being made elsewhere)."""
-    from course_content.lecture import LectureError
-    from course_content.lecture import lecture_make as make
-
     render = _claim(render_id)
     if render is None:
         return None
@@ -129,7 +127,7 @@ def lecture_make(*, render_id: int) -> LectureRender | None:
     folder = lecture_folder()
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        lecture = make(
+        lecture = video_make(
             title=activity.title,
             course=activity.course.title,
             transcript=lecture_text(activity),

@@ -2,13 +2,15 @@
 so a learner waiting on a page is served between the background jobs). Each takes a row
 id and works only on a row it can claim: a repeated message does no harm."""
 
+from __future__ import annotations
+
 from celery import shared_task
+
+from .services import lecture_make
 
 
 @shared_task(name="lectures.make", acks_late=True, time_limit=900, soft_time_limit=870)
 def lecture_make_task(render_id: int) -> str:
-    from .services import lecture_make
-
     render = lecture_make(render_id=render_id)
     return "nothing to do" if render is None else f"lecture {render.pk}: {render.status}"
 

@@ -1,7 +1,12 @@
-"""A generated lecture's files and state. Public like any published lecture (as the
-curriculum's own clips are); only a signed-in learner's page view queues a job, so an
-anonymous client cannot make the site generate anything."""
+"""The video activity page (registered for the video kind in ``LecturesConfig.ready()``,
+served at the activity URL by ``lms.courses``), and a generated lecture's files and
+state. Public like any published lecture (as the curriculum's own clips are); only a
+signed-in learner's page view queues a job, so an anonymous client cannot make the site
+generate anything."""
 
+import re
+
+from django import shortcuts
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from lms.core.access import EVERYONE, access
@@ -10,6 +15,8 @@ from lms.courses.models import Activity
 
 from .models import LectureRender
 from .selectors import lecture_folder, lecture_ready
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"'])")
 
 
 def _ready(activity: str) -> LectureRender:
@@ -62,3 +69,32 @@ def lecture_page_context(activity: Activity) -> dict:
             else:
                 timed.append(dict(cue))
     return {"lecture_source": source, "lecture": render, "lecture_ready": ready, "timed_cues": timed}
+
+
+def transcript_cues(text: str, *, per_cue: int = 2) -> list[dict]:
+    """Split a transcript into cues of a couple of sentences, each placed at the fraction
+    of the lecture where it starts (proportional to its position in the text)."""
+    sentences = [
+        s.strip() for paragraph in text.split("\n\n") for s in _SENTENCE_END.split(paragraph) if s.strip()
+    ]
+    chunks = [" ".join(sentences[i : i + per_cue]) for i in range(0, len(sentences), per_cue)]
+    total = sum(len(c) for c in chunks) or 1
+    from markdown_it import MarkdownIt
+
+    inline = MarkdownIt("commonmark", {"html": False}).renderInline  # escapes any raw HTML
+    cues, offset = [], 0
+    for chunk in chunks:
+        cues.append({"fraction": round(offset / total, 4), "html": inline(chunk.lstrip("# "))})
+        offset += len(chunk)
+    return cues
+
+
+def video_page(request: HttpRequest, activity: Activity) -> HttpResponse:
+    """The video activity page: the player, the transcript as cues, and for a generated
+    lecture its render's state."""
+    return shortcuts.render(
+        request,
+        "lectures/activity_video.html",
+        {"activity": activity, "course": activity.course, "cues": transcript_cues(activity.transcript),
+         **lecture_page_context(activity)},
+    )  # fmt: skip

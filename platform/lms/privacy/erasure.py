@@ -33,10 +33,10 @@ from django.db import connection
 from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
 
-from lms.accounts.roles import learner_pseudonym
+from lms.accounts.roles import analytics_learner_pseudonym
 from lms.discussions.models import Post, Thread
 from lms.tracking import partitions
-from lms.tracking.interop.common import learner_pseudonym as xapi_pseudonym
+from lms.tracking.interop.naming import xapi_learner_pseudonym
 from lms.tracking.models import Event
 
 from .hooks import FilePlan, Subject
@@ -63,8 +63,8 @@ def subject_of(user) -> Subject:
         username=user.username,
         email=user.email,
         display_name=user.display_name,
-        pseudonym=learner_pseudonym(user.pk),
-        xapi_pseudonym=xapi_pseudonym(user.pk),
+        pseudonym=analytics_learner_pseudonym(user.pk),
+        xapi_pseudonym=xapi_learner_pseudonym(user.pk),
     )
 
 

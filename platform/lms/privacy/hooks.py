@@ -32,8 +32,8 @@ class Subject:
     username: str
     email: str
     display_name: str
-    pseudonym: str  # lms.accounts.roles.learner_pseudonym: analysts' exports
-    xapi_pseudonym: str  # lms.tracking.interop.common.learner_pseudonym: xAPI actor names
+    pseudonym: str  # lms.accounts.roles.analytics_learner_pseudonym: analysts' exports
+    xapi_pseudonym: str  # lms.tracking.interop.naming.xapi_learner_pseudonym: xAPI actor names
 
     @property
     def names(self) -> set[str]:

@@ -1,7 +1,7 @@
 """Learner data rights: requests (download my data, erase me), their append-only audit
 log, and the exclusion list that keeps erased learners out of later imports.
 
-A ``DataRequest`` is the job's state while it runs (the page polls it). Its ``learner``
+A ``DataRequest`` is the job's state while it runs (``lms.core.jobs``; the page polls it). Its ``learner``
 is set to null when the learner is erased, so afterwards nothing links a request to
 anyone; the audit log never names a learner at all, only the request's opaque id.
 """
@@ -11,8 +11,10 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from lms.core.jobs import StagedJob
 
-class DataRequest(models.Model):
+
+class DataRequest(StagedJob):
     class Kind(models.TextChoices):
         DOWNLOAD = "download", "Download my data"
         ERASURE = "erasure", "Erase my data"
@@ -30,14 +32,8 @@ class DataRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="data_requests"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    stage = models.CharField(max_length=200, blank=True)  # live progress: "exporting your events"
-    progress = models.FloatField(default=0.0)  # 0..1
     path = models.CharField(max_length=500, blank=True)  # the archive, under DATA_DIR / "privacy"
     size = models.BigIntegerField(null=True, blank=True)  # bytes
-    error = models.TextField(blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
     expires = models.DateTimeField(null=True, blank=True)  # downloads: when the archive is deleted
 
     class Meta:

@@ -2,9 +2,9 @@
 them (the Celery tasks call these), serving and expiring archives. Every step goes into
 the append-only audit log (``AuditEntry``), which names requests, never learners.
 
-Both jobs follow ``analytics.exports``: a ``DataRequest`` row is the job; the task takes
-its id and works only on a row still queued (so a redelivered message does nothing), and
-the row's ``stage`` / ``progress`` are what the learner's page polls.
+Both are jobs (``lms.core.jobs``): a ``DataRequest`` row is the job; the task takes its
+id and works only on a row still queued (so a redelivered message does nothing), and the
+row's ``stage`` / ``progress`` are what the learner's page polls.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from lms.core.dispatch import task_send_on_commit
+from lms.core.jobs import job_fail, job_stage, job_succeed, job_take
+from lms.recommendations.generation import GENERATION_KEY
+from lms.recommendations.services import NEXT_STEPS_KEY
 
 from .archive import archive_dir, archive_write
 from .erasure import (
@@ -54,7 +57,7 @@ def audit_record(*, request: DataRequest, action: str, counts: dict | None = Non
 @transaction.atomic
 def download_request_create(*, user) -> DataRequest:
     """Queue an archive of the learner's data (a pending one is returned as it is)."""
-    from .tasks import download_build_task
+    from .tasks import download_build_task  # tasks imports this module
 
     return _request_queue(user=user, kind=DataRequest.Kind.DOWNLOAD, task=download_build_task)
 
@@ -66,7 +69,7 @@ def erasure_request_create(*, user, password: str) -> DataRequest:
         raise RequestRefused("That is not your password: nothing was erased.")
     if user.is_staff or user.is_superuser:
         raise RequestRefused("Staff accounts are closed by another administrator, not erased from here.")
-    from .tasks import erasure_run_task
+    from .tasks import erasure_run_task  # tasks imports this module
 
     return _request_queue(user=user, kind=DataRequest.Kind.ERASURE, task=erasure_run_task)
 
@@ -83,38 +86,18 @@ def _request_queue(*, user, kind: str, task) -> DataRequest:
     return request
 
 
-def _take(request_id: str, kind: str) -> DataRequest | None:
-    """Lock a queued request and mark it running; None if it is gone or not queued."""
-    with transaction.atomic():
-        request = (
-            DataRequest.objects.select_for_update()
-            .filter(pk=request_id, kind=kind, status=DataRequest.Status.QUEUED)
-            .first()
-        )
-        if request is None:
-            return None
-        request.status, request.started = DataRequest.Status.RUNNING, timezone.now()
-        request.save(update_fields=["status", "started"])
-    return request
-
-
-def _stage(request: DataRequest, stage: str, progress: float) -> None:
-    DataRequest.objects.filter(pk=request.pk).update(stage=stage, progress=progress)
-
-
-def _fail(request: DataRequest, exc: BaseException) -> DataRequest:
-    reason = f"{type(exc).__name__}: {exc}"[:2000]
-    DataRequest.objects.filter(pk=request.pk).update(
-        status=DataRequest.Status.FAILED, stage="failed", error=reason, finished=timezone.now()
-    )
-    audit_record(request=request, action=AuditEntry.Action.FAILED, detail=reason)
+def request_fail(request: DataRequest, reason: str) -> DataRequest:
+    """Mark the request failed with ``reason`` and record it in the audit log (the task
+    on an error, the sweeper on a request stuck past its limit)."""
+    job_fail(request, reason)
+    audit_record(request=request, action=AuditEntry.Action.FAILED, detail=request.error)
     request.refresh_from_db()
     return request
 
 
 def download_build(*, request_id: str) -> DataRequest | None:
     """Build the archive of a queued download request (the task body)."""
-    request = _take(request_id, DataRequest.Kind.DOWNLOAD)
+    request = job_take(DataRequest.objects.filter(kind=DataRequest.Kind.DOWNLOAD), request_id)
     if request is None:
         return None
     out = archive_dir() / f"{request.pk}.zip"
@@ -122,17 +105,15 @@ def download_build(*, request_id: str) -> DataRequest | None:
     try:
         if request.learner is None:
             raise RequestRefused("the account no longer exists")
-        counts = archive_write(user=request.learner, out=part, progress=lambda s, p: _stage(request, s, p))
+        counts = archive_write(user=request.learner, out=part, progress=lambda s, p: job_stage(request, s, p))
         os.replace(part, out)
     except Exception as exc:  # noqa: BLE001 - any failure is the request's, shown on the page
         log.exception("data download %s failed", request.pk)
         part.unlink(missing_ok=True)
-        return _fail(request, exc)
+        return request_fail(request, f"{type(exc).__name__}: {exc}")
     now = timezone.now()
-    DataRequest.objects.filter(pk=request.pk).update(
-        status=DataRequest.Status.DONE, stage="ready", progress=1.0, path=str(out), size=out.stat().st_size,
-        finished=now, expires=now + dt.timedelta(days=ARCHIVE_DAYS),
-    )  # fmt: skip
+    job_succeed(request, DataRequest.Status.DONE, stage="ready", progress=1.0, path=str(out),
+                size=out.stat().st_size, finished=now, expires=now + dt.timedelta(days=ARCHIVE_DAYS))  # fmt: skip
     audit_record(request=request, action=AuditEntry.Action.DONE, counts=counts)
     request.refresh_from_db()
     return request
@@ -147,10 +128,10 @@ def erasure_run(*, request_id: str) -> DataRequest | None:
     transaction, then the planned file changes and the session cache. Any failure rolls
     the database back, discards the scrubbed file copies and marks the request failed
     with the reason. A learner already erased (a second request) leaves nothing to do."""
-    request = _take(request_id, DataRequest.Kind.ERASURE)
+    request = job_take(DataRequest.objects.filter(kind=DataRequest.Kind.ERASURE), request_id)
     if request is None:
         return None
-    _stage(request, "erasing", 0.1)
+    job_stage(request, "erasing", 0.1)
     plan, session_keys, learner_id = FilePlan(), [], request.learner_id
     try:
         with transaction.atomic():
@@ -166,14 +147,12 @@ def erasure_run(*, request_id: str) -> DataRequest | None:
                 counts["sessions"] = len(session_keys)
                 counts.update(rows_erase(user=user))
                 counts["privacy.ErasedLearner"] = exclusion_record(subject=subject)
-            DataRequest.objects.filter(pk=request.pk).update(
-                status=DataRequest.Status.DONE, stage="erased", progress=1.0, finished=timezone.now(), learner=None
-            )  # fmt: skip
+            job_succeed(request, DataRequest.Status.DONE, stage="erased", progress=1.0, learner=None)
             audit_record(request=request, action=AuditEntry.Action.DONE, counts=+counts)
     except Exception as exc:  # noqa: BLE001 - nothing was erased; the request says why
         log.exception("erasure %s failed", request.pk)
         plan.discard()
-        return _fail(request, exc)
+        return request_fail(request, f"{type(exc).__name__}: {exc}")
     plan.apply()
     _caches_forget(learner_id, session_keys)
     request.refresh_from_db()
@@ -186,9 +165,6 @@ def _caches_forget(learner_id: int | None, session_keys: list[str]) -> None:
     for key in session_keys:
         store(session_key=key).delete()
     if learner_id is not None:
-        from lms.recommendations.services import NEXT_STEPS_KEY
-        from lms.tracking.services import GENERATION_KEY
-
         keys = ("nav:roles:{}", "nav:teaches:{}", NEXT_STEPS_KEY, GENERATION_KEY)
         cache.delete_many([key.format(learner_id) for key in keys])
 

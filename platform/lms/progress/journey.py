@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from lms.courses.selectors import catalog_graph
 
-from .selectors import CourseState, Item
+from .selectors import ActivityState, CourseState
 
 COLUMN, ROW, MARGIN_X, MARGIN_Y = 170, 44, 85, 80
 KIND_LETTER = {"video": "V", "reading": "R", "quiz": "Q", "lab": "L"}
@@ -18,7 +18,7 @@ KIND_LETTER = {"video": "V", "reading": "R", "quiz": "Q", "lab": "L"}
 
 @dataclass
 class Node:
-    item: Item
+    item: ActivityState
     x: int
     y: int
     letter: str

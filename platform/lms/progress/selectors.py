@@ -25,7 +25,7 @@ class State:
 
 
 @dataclass
-class Item:
+class ActivityState:
     activity: Activity
     state: str
     row: ActivityProgress | None = None
@@ -45,7 +45,7 @@ class Item:
 @dataclass
 class WeekState:
     week: object
-    items: list[Item]
+    items: list[ActivityState]
     deadline: dt.date | None
     overdue: bool  # the deadline passed with graded work not passed
 
@@ -76,11 +76,11 @@ class CourseState:
     enrollment: Enrollment | None
     weeks: list[WeekState]
     grade: Grade
-    path: list[Item]  # activities in the order the learner first opened them
+    path: list[ActivityState]  # activities in the order the learner first opened them
     certificate: Certificate | None
 
     @property
-    def items(self) -> list[Item]:
+    def items(self) -> list[ActivityState]:
         return [i for w in self.weeks for i in w.items]
 
     @property
@@ -140,7 +140,7 @@ def course_state(
     mine = {r.activity_id: r for r in rows if r.course_id == course.pk}
     session = enrollment.session if enrollment is not None else None
     weeks: dict[int, WeekState] = {}
-    by_id: dict[int, Item] = {}
+    by_id: dict[int, ActivityState] = {}
     for activity in activities:
         row = mine.get(activity.pk)
         needs = [] if row else graph.missing(activity.pk, met)
@@ -150,7 +150,7 @@ def course_state(
             state = State.STARTED
         else:
             state = State.LOCKED if needs else State.AVAILABLE
-        item = Item(activity, state, row, [graph.titles.get(c, "?") for c in needs], needs)
+        item = ActivityState(activity, state, row, [graph.titles.get(c, "?") for c in needs], needs)
         by_id[activity.pk] = item
         week = weeks.get(activity.week_id)
         if week is None:

@@ -20,12 +20,12 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from course_content import rules
-from course_content.rules import coverage, video_complete
-from course_content.rules import merge_segments as segments_merge
+from course_content.rules import coverage, merge_segments, video_complete
 from lms.courses.models import Activity, Enrollment
-from lms.tracking.services import learners_touched
+from lms.tracking.listeners import learners_touched
 
 from .models import ActivityProgress, Certificate
+from .selectors import course_grade
 
 
 def _row(learner_id: int, activity: Activity) -> ActivityProgress:
@@ -66,7 +66,7 @@ def progress_video_played(
         for s, e in segments
         if isinstance(s, int | float) and isinstance(e, int | float)
     ]
-    row.segments = segments_merge([*row.segments, *clean])
+    row.segments = merge_segments([*row.segments, *clean])
     if length:
         row.coverage = coverage(row.segments, length)
     fields = ["segments", "coverage", "updated"]
@@ -105,8 +105,6 @@ def progress_scored(
 @transaction.atomic
 def certificate_issue_if_earned(*, learner_id: int, course_id: int) -> Certificate | None:
     """Issue the certificate when a verified learner has passed every graded item."""
-    from .selectors import course_grade
-
     existing = Certificate.objects.filter(learner_id=learner_id, course_id=course_id).first()
     if existing is not None:
         return existing
@@ -131,36 +129,44 @@ def _number(value: object) -> bool:
     return type(value) in (int, float) and value == value  # not a bool, not NaN
 
 
-def videos_played(events: Iterable[dict]) -> dict[str, tuple[list, float | None]]:
-    """Activity slug -> (the played segments the events report, the last media length they
-    report): what video pauses and completions say. Only [number, number] pairs count
-    (validation already demands them; a stored payload is read again by the task)."""
-    played: dict[str, tuple[list, float | None]] = {}
-    for event in events:
-        if event.get("verb") not in VIDEO_SEGMENT_VERBS or not event.get("activity"):
+def _played(events: Iterable[tuple[object, object, object]]) -> dict:
+    """Activity (slug or id, as the events name it) -> (played segments, last media
+    length) from (verb, activity, payload) triples: what video pauses and completions
+    say. Only [number, number] pairs count (validation already demands them; a stored
+    payload is read again by the task)."""
+    played: dict = {}
+    for verb, activity, payload in events:
+        if verb not in VIDEO_SEGMENT_VERBS or not activity:
             continue
-        payload = event.get("payload") or {}
-        segments, duration = played.get(event["activity"], ([], None))
+        payload = payload or {}
+        segments, duration = played.get(activity, ([], None))
         segments += [
             [s[0], s[1]]
             for s in payload.get("segments") or ()
             if isinstance(s, list | tuple) and len(s) == 2 and _number(s[0]) and _number(s[1])
         ]
         length = payload.get("duration")
-        played[event["activity"]] = (segments, length if _number(length) and length else duration)
-    return {slug: entry for slug, entry in played.items() if entry[0]}
+        played[activity] = (segments, length if _number(length) and length else duration)
+    return {activity: entry for activity, entry in played.items() if entry[0]}
+
+
+def videos_played(events: Iterable[dict]) -> dict[str, tuple[list, float | None]]:
+    """Activity slug -> (the played segments the events report, the last media length they
+    report), from raw events (``_played``)."""
+    return _played((event.get("verb"), event.get("activity"), event.get("payload")) for event in events)
 
 
 # One statement for a whole batch: every video the batch played, joined to the catalog
-# (videos only), inserted or folded into the learner's row (the row lock of ON CONFLICT
-# orders concurrent batches of the same learner). progress_video_fold (migration 0002) is
-# the completion rule in SQL; ``completed`` is set once, when coverage first reaches it.
+# (videos only) by slug or by id, inserted or folded into the learner's row (the row lock
+# of ON CONFLICT orders concurrent batches of the same learner). progress_video_fold
+# (migration 0002) is the completion rule in SQL; ``completed`` is set once, when
+# coverage first reaches it.
 _FOLD_SQL = """
 WITH played AS (
     SELECT a.id AS activity_id, a.course_id, n.segments,
            coalesce(nullif(n.duration, 0), a.duration_seconds, 0)::float8 AS length
-    FROM jsonb_to_recordset(%(played)s) AS n(slug text, segments jsonb, duration float8)
-    JOIN courses_activity AS a ON a.slug = n.slug AND a.kind = 'video'
+    FROM jsonb_to_recordset(%(played)s) AS n(activity {type}, segments jsonb, duration float8)
+    JOIN courses_activity AS a ON a.{column} = n.activity AND a.kind = 'video'
 )
 INSERT INTO progress_activityprogress AS p
     (learner_id, activity_id, course_id, started, updated, completed, score, passed, coverage, segments)
@@ -174,11 +180,16 @@ ON CONFLICT (learner_id, activity_id) DO UPDATE SET (segments, coverage, complet
     WHERE played.activity_id = excluded.activity_id
 )
 """
+_FOLD_BY = {
+    "slug": _FOLD_SQL.format(column="slug", type="text"),
+    "id": _FOLD_SQL.format(column="id", type="int8"),
+}
 
 
 def progress_from_events(*, learner_id: int, events: Iterable[dict], signalled: bool = False) -> int:
-    """Fold stored (already validated) events into progress: the played segments that
-    video pauses and completions report. Returns how many videos were folded.
+    """Fold stored (already validated) events, as raw events naming activities by slug,
+    into progress: the played segments that video pauses and completions report. Returns
+    how many videos were folded.
 
     Idempotent: segments are merged as a union, so the same events folded twice (a task
     retried, a batch re-sent) change nothing; ``completed`` keeps its first time.
@@ -187,27 +198,39 @@ def progress_from_events(*, learner_id: int, events: Iterable[dict], signalled: 
     ``signalled``: the caller already named the learner to ``learners_touched`` inside
     the same transaction (the ingestion does, for every event it stores), so the bump at
     commit covers this change too; otherwise it is done here."""
-    played = videos_played(events)
+    return _fold(learner_id, videos_played(events), "slug", signalled)
+
+
+def progress_from_rows(*, learner_id: int, rows: Iterable, signalled: bool = False) -> int:
+    """``progress_from_events`` for stored events whose activity is already resolved:
+    rows with ``verb``, ``activity_id`` and ``payload`` (``lms.tracking.store.Row``, or
+    an ``Event`` values row), joined to the catalog by id, not looked up by slug again."""
+    return _fold(
+        learner_id, _played((row.verb, row.activity_id, row.payload) for row in rows), "id", signalled
+    )
+
+
+def _fold(learner_id: int, played: dict, by: str, signalled: bool) -> int:
     if not played:
         return 0
     if connection.vendor == "postgresql":
         # Merged here first (a batch's pauses overlap): fewer pairs to send and sort.
         # Clipping to the clip's length after the union gives what clipping before gives.
         rows = [
-            {"slug": slug, "segments": segments_merge(segments), "duration": duration}
-            for slug, (segments, duration) in played.items()
+            {"activity": activity, "segments": merge_segments(segments), "duration": duration}
+            for activity, (segments, duration) in played.items()
         ]
         with connection.cursor() as cursor:
             cursor.execute(
-                _FOLD_SQL, {"played": Jsonb(rows), "learner": learner_id, "complete": rules.VIDEO_COMPLETE}
+                _FOLD_BY[by], {"played": Jsonb(rows), "learner": learner_id, "complete": rules.VIDEO_COMPLETE}
             )
             folded = cursor.rowcount
         if folded and not signalled:
             learners_touched([learner_id])
         return folded
     folded = 0
-    for activity in Activity.objects.filter(slug__in=played, kind=Activity.Kind.VIDEO):
-        segments, duration = played[activity.slug]
+    for activity in Activity.objects.filter(**{f"{by}__in": list(played)}, kind=Activity.Kind.VIDEO):
+        segments, duration = played[getattr(activity, by)]
         progress_video_played(learner_id=learner_id, activity=activity, segments=segments, duration=duration)
         folded += 1
     return folded

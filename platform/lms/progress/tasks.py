@@ -3,8 +3,8 @@
 batch, and this task folds its video events into progress after the commit.
 
 The default is the other design, one statement inside the ingestion's transaction
-(``services.progress_from_events``): both were measured (docs/benchmarks.md, ingest_http),
-and the statement costs the two cores less than a message, a worker's pickup and a
+(``services.progress_from_rows``, called by the ingestion listener of listeners.py): both
+were measured (docs/benchmarks.md, ingest_http), and the statement costs the two cores less than a message, a worker's pickup and a
 second read of the events. The task stays for a deployment whose web tier, not its
 workers, limits it; its bound is a worker's pickup time (tested at <= 2 s).
 """
@@ -18,10 +18,10 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.dateparse import parse_datetime
 
 from celery import shared_task
+from lms.tracking.listeners import learners_touched
 from lms.tracking.models import Event
-from lms.tracking.services import learners_touched
 
-from .services import VIDEO_SEGMENT_VERBS, progress_from_events
+from .services import VIDEO_SEGMENT_VERBS, progress_from_rows
 
 
 @shared_task(
@@ -50,11 +50,10 @@ def events_fold(learner_id: int, event_ids: list[str], since: str, until: str) -
             activity__isnull=False,
         )
         .order_by("time")
-        .values_list("verb", "activity__slug", "payload")
+        .values_list("verb", "activity_id", "payload", named=True)
     )
-    events = [{"verb": verb, "activity": slug, "payload": payload} for verb, slug, payload in rows]
     try:
-        folded = progress_from_events(learner_id=learner_id, events=events, signalled=True)
+        folded = progress_from_rows(learner_id=learner_id, rows=rows, signalled=True)
     except IntegrityError:  # the learner was erased since: nothing of theirs to keep
         return 0
     if folded:

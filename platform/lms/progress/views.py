@@ -1,3 +1,7 @@
+"""The progress pages: the course page as one learner sees it (outline, progress,
+deadlines, grade), their progress and journey pages, certificates and their
+verification page."""
+
 import uuid
 
 from django.contrib.auth.decorators import login_required
@@ -5,9 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from lms.core.access import EVERYONE, INSTRUCTOR, STAFF, access
+from lms.core.access import EVERYONE, INSTRUCTOR, SIGNED_IN, STAFF, access
 
 from .models import Certificate
+from .selectors import course_state_for
 
 
 @access(EVERYONE)
@@ -44,3 +49,54 @@ def course_certificates(request: HttpRequest, course: str) -> HttpResponse:
         "progress/course_certificates.html",
         {"course": found, "certificates": certificates_of(course=found)},
     )
+
+
+@access(EVERYONE)
+def course_detail(request: HttpRequest, course: str) -> HttpResponse:
+    """The course outline (public, like a syllabus); for an enrolled learner it shows
+    their progress, weekly deadlines and grade, and offers the next session if behind."""
+    from lms.courses.selectors import is_instructor
+
+    state = course_state_for(learner=request.user, course_slug=course)
+    if state is None:
+        raise Http404("No such course")
+    teaches = is_instructor(user=request.user, course_id=state.course.pk)
+    return render(
+        request, "progress/course_detail.html", {"course": state.course, "state": state, "teaches": teaches}
+    )
+
+
+@access(SIGNED_IN)
+@login_required
+def course_progress(request: HttpRequest, course: str) -> HttpResponse:
+    state = course_state_for(learner=request.user, course_slug=course)
+    if state is None:
+        raise Http404("No such course")
+    return render(request, "progress/course_progress.html", {"course": state.course, "state": state})
+
+
+@access(SIGNED_IN)
+@login_required
+def course_journey(request: HttpRequest, course: str) -> HttpResponse:
+    from .journey import journey_map
+
+    state = course_state_for(learner=request.user, course_slug=course)
+    if state is None:
+        raise Http404("No such course")
+    return render(
+        request,
+        "progress/course_journey.html",
+        {"course": state.course, "state": state, "map": journey_map(state)},
+    )
+
+
+def activity_opened(request: HttpRequest, activity) -> None:
+    """Opening an activity page (registered in ``ProgressConfig.ready()``): an enrolled
+    learner's progress records it, and the page's header names the prerequisites not
+    covered yet (a soft lock: the page still opens)."""
+    from .selectors import missing_prerequisites
+    from .services import progress_activity_opened
+
+    request.cairn_missing = missing_prerequisites(learner=request.user, activity=activity)
+    if request.cairn_enrollment is not None:
+        progress_activity_opened(learner=request.user, activity=activity)

@@ -1,5 +1,5 @@
 """The model-based policy on the platform: the learner's recent events go through the
-active recommender, and ``recommender.policy.choose`` turns its outputs, the course
+active recommender, and ``recommender.next_step.choose`` turns its outputs, the course
 graph and the learner's progress into ranked steps with reasons. Also the bridge from
 course states to the pedagogy checker (``learner_state``, ``checked_suggestions``),
 which every policy's output goes through."""
@@ -13,10 +13,10 @@ from course_content import rules
 from lms.courses.selectors import catalog_graph
 from lms.progress.selectors import CourseState, State
 from lms.tracking.models import Event
+from recommender.next_step import Candidate, ModelOutputs, Step, choose
 from recommender.pedagogy import LearnerState, enforce
-from recommender.policy import Candidate, ModelOutputs, Step, choose
 
-from .policy import Suggestion
+from .rule_policies import Suggestion
 
 HISTORY = 200  # events of context per prediction
 
@@ -24,9 +24,9 @@ HISTORY_FIELDS = ("time", "verb", "activity__slug", "payload")  # what the recom
 
 
 def history_frame(learner_id: int, rows: list[tuple]) -> pd.DataFrame:
-    """A learner's events as the recommender reads them (``recommender.data.REQUIRED_COLUMNS``)
+    """A learner's events as the recommender reads them (``recommender.event_frame.REQUIRED_COLUMNS``)
     from ``HISTORY_FIELDS`` rows, oldest first. Payloads stay the dicts the database
-    returns (``recommender.data.parse_payload`` takes them as they are)."""
+    returns (``recommender.event_frame.parse_payload`` takes them as they are)."""
     frame = pd.DataFrame(rows, columns=["time", "verb", "activity", "payload"])
     frame.insert(0, "learner_id", learner_id)
     frame["time"] = pd.to_datetime(frame["time"], utc=True)

@@ -1,12 +1,17 @@
-"""The model registry: every trained recommender version, its data window, metrics,
-status and the reason it was (or was not) promoted. Exactly one version is active at a
+"""The model registry: every trained recommender version (a job, ``lms.core.jobs``),
+its data window, metrics, status and the reason it was (or was not) promoted. Exactly one version is active at a
 time; serving loads it (lms.recommendations.serving)."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+from lms.core.jobs import StagedJob
+
+QUEUED_STAGE = "queued"  # a training version no worker has taken yet
 
 
-class ModelVersion(models.Model):
+class ModelVersion(StagedJob):
     class Status(models.TextChoices):
         TRAINING = "training"  # a retrain is under way (at most one at a time)
         CANDIDATE = "candidate"  # trained, not promoted (the reason says why)
@@ -24,14 +29,13 @@ class ModelVersion(models.Model):
     data_end = models.DateTimeField(null=True, blank=True)
     events = models.PositiveBigIntegerField(default=0)
     learners = models.PositiveIntegerField(default=0)
-    stage = models.CharField(max_length=200, blank=True)  # live progress: "training epoch 2/6"
-    progress = models.FloatField(default=0.0)  # 0..1
+    # Why it failed, or the gate's decision in plain words (job_fail writes here: no ``error``).
     reason = models.TextField(blank=True)
+    error = None
+    error_field = "reason"
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
-    created = models.DateTimeField(auto_now_add=True)
-    finished = models.DateTimeField(null=True, blank=True)
     promoted = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -51,6 +55,24 @@ class ModelVersion(models.Model):
     @property
     def label(self) -> str:
         return f"model-v{self.number}"
+
+    # A job whose one *training* status covers waiting and running (the constraint above
+    # allows one of either): the stage tells them apart until a worker reports progress.
+    @classmethod
+    def queued_q(cls) -> Q:
+        return Q(status=cls.Status.TRAINING, stage=QUEUED_STAGE)
+
+    @classmethod
+    def running_q(cls) -> Q:
+        return Q(status=cls.Status.TRAINING) & ~Q(stage=QUEUED_STAGE)
+
+    def mark_taken(self, now) -> list[str]:
+        """A worker took it (again, on a redelivery: it resumes); the stage stays
+        "queued" until training reports, and the first start is kept."""
+        if self.started is not None:
+            return []
+        self.started = now
+        return ["started"]
 
 
 class PolicyExperiment(models.Model):

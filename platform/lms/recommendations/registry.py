@@ -6,7 +6,7 @@ one at a time, so a second request is refused with a clear message. The Celery t
 
 1. export the events (Parquet, the analysts' format) and the syllabus order, and grow
    the registry's frozen held-out learners (``MODEL_REGISTRY_DIR/holdout.txt``, by the
-   rule of ``recommender.train.frozen_holdout``): every version trains without them and
+   rule of ``recommender.splits.frozen_holdout``): every version trains without them and
    is scored on them, so versions and baselines compare on the same learners;
 2. train (``recommender.train``; a redelivered task resumes from the last checkpoint),
    and a twin with the next seed, only to measure what the seed alone changes;
@@ -38,12 +38,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from lms.core.dispatch import task_send_on_commit
+from lms.core.jobs import job_fail, job_stage, job_succeed, job_take
 
-from .models import ModelVersion
+from .models import QUEUED_STAGE, ModelVersion
 
 log = logging.getLogger(__name__)
 
-HOLDOUT_FILE = "holdout.txt"  # under MODEL_REGISTRY_DIR: the frozen held-out learners (train.frozen_holdout)
+HOLDOUT_FILE = "holdout.txt"  # under MODEL_REGISTRY_DIR: the frozen held-out learners (splits.frozen_holdout)
 SIMULATION_START = datetime.datetime(
     2026, 1, 5, tzinfo=datetime.UTC
 )  # a Monday: simulated cohorts start here
@@ -74,7 +75,7 @@ def retrain_request(
         with transaction.atomic():
             number = (ModelVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
             version = ModelVersion.objects.create(
-                number=number, requested_by=requested_by, stage="queued", code_version=_code_version(),
+                number=number, requested_by=requested_by, stage=QUEUED_STAGE, code_version=_code_version(),
                 config={**({"training": dataclasses.asdict(train_config)} if train_config else {}),
                         **({"gate": dataclasses.asdict(gate_config)} if gate_config else {})},
             )  # fmt: skip
@@ -89,29 +90,19 @@ def retrain_request(
     return version
 
 
-def _stage(version: ModelVersion, stage: str, progress: float) -> None:
-    version.stage, version.progress = stage, progress
-    ModelVersion.objects.filter(pk=version.pk).update(stage=stage, progress=progress)
-
-
 def model_train(*, version_id: int) -> ModelVersion:
-    """The retrain task body. Only a version still in training is worked on, so a task
-    that runs twice after it finished does nothing."""
-    version = ModelVersion.objects.filter(pk=version_id).first()
-    if version is None or version.status != ModelVersion.Status.TRAINING:
-        return version
+    """The retrain task body. Only a version still in training is worked on (queued, or
+    already started: a redelivered task resumes from its checkpoints), so a task that runs
+    twice after it finished does nothing."""
+    version = job_take(ModelVersion.objects.all(), version_id, resume=True)
+    if version is None:
+        return ModelVersion.objects.filter(pk=version_id).first()
     folder = Path(settings.MODEL_REGISTRY_DIR) / f"v{version.number}"
     try:
         _train_and_gate(version, folder)
     except Exception as exc:  # any failure: recorded, serving unchanged
         log.exception("retrain of v%s failed", version.number)
-        version.status, version.reason, version.finished = (
-            ModelVersion.Status.FAILED,
-            f"{type(exc).__name__}: {exc}",
-            timezone.now(),
-        )
-        version.stage = "failed"
-        version.save(update_fields=["status", "reason", "finished", "stage"])
+        job_fail(version, f"{type(exc).__name__}: {exc}")
     return version
 
 
@@ -123,13 +114,13 @@ def _train_and_gate(version: ModelVersion, folder: Path) -> None:
     from lms.tracking.interop.export import events_export
     from lms.tracking.interop.structure import SOURCE as STRUCTURE_SOURCE
     from recommender.compare import GateConfig
-    from recommender.data import write_learner_ids
     from recommender.evaluate import evaluate
-    from recommender.train import TrainConfig, frozen_holdout, train
+    from recommender.splits import frozen_holdout, write_learner_ids
+    from recommender.train import TrainConfig, train
 
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "events.parquet"
-    _stage(version, "exporting events", 0.02)
+    job_stage(version, "exporting events", 0.02)
     if not data.exists():  # a redelivered task reuses its export (and resumes training)
         events_export(format="parquet", out=data)
     syllabus = folder / "syllabus.json"
@@ -149,7 +140,7 @@ def _train_and_gate(version: ModelVersion, folder: Path) -> None:
                                  pd.read_parquet(data, columns=["learner_id"])["learner_id"].unique())  # fmt: skip
         write_learner_ids(holdout, members)  # database ids, under the header that says so
 
-    _stage(version, "training", 0.05)
+    job_stage(version, "training", 0.05)
     cfg = TrainConfig.from_dict(version.config.get("training", {}))  # as requested, else the defaults
     cfg.holdout_file = str(holdout)
     gate_cfg = GateConfig.from_dict({**settings.RECOMMENDER_GATE, **version.config.get("gate", {})})
@@ -160,7 +151,9 @@ def _train_and_gate(version: ModelVersion, folder: Path) -> None:
         def on_batch_end(epoch: int, step: int) -> None:
             if step % 20 == 0:
                 done = offset + epoch
-                _stage(version, f"training: epoch {done + 1} of {total}", 0.05 + 0.7 * min(1.0, done / total))
+                job_stage(
+                    version, f"training: epoch {done + 1} of {total}", 0.05 + 0.7 * min(1.0, done / total)
+                )
 
         return on_batch_end
 
@@ -169,7 +162,7 @@ def _train_and_gate(version: ModelVersion, folder: Path) -> None:
     if twin_cfg is not None:  # the same run with another seed: is a gain more than the seed's luck?
         train(data, folder / "reseed", twin_cfg, resume=True, code_version=version.code_version,
               progress=False, on_batch_end=progress(cfg.epochs))  # fmt: skip
-    _stage(version, "evaluating on the frozen held-out learners", 0.78)
+    job_stage(version, "evaluating on the frozen held-out learners", 0.78)
     report = evaluate(data, folder / "model", folder / "report", syllabus=syllabus, progress=False,
                       holdout_file=holdout, record_metrics=True, per_learner=True)  # fmt: skip
     twin = None
@@ -184,25 +177,26 @@ def _train_and_gate(version: ModelVersion, folder: Path) -> None:
                                      holdout_file=holdout, per_learner=True)["per_learner"]  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - an old version that cannot be scored cannot block the new one
             log.warning("could not evaluate the active version %s: %s", active, exc)
-    _stage(version, "comparing: paired bootstrap, simulated policies, pedagogy invariants", 0.85)
+    job_stage(version, "comparing: paired bootstrap, simulated policies, pedagogy invariants", 0.85)
     gate_report = gate(version=version, folder=folder, config=gate_cfg, scores=report.pop("per_learner"),
                        twin=twin, active=active if active_scores is not None else None,
                        active_scores=active_scores)  # fmt: skip
     promote, reason = gate_report["decision"]["promote"], gate_report["decision"]["summary"]
     window = report.get("data_window") or {}
-    version.path = str(folder / "model")
-    version.metrics = _jsonable({**report, "gate": gate_report})
-    version.config = {
-        **version.config,
-        "model": report.get("model", {}),
-        "gate": dataclasses.asdict(gate_cfg),
-    }
-    version.events = int(report["evaluation"].get("n_test_events", 0))
-    version.learners = int(report["evaluation"]["n_train_learners"] + report["evaluation"]["n_test_learners"])
-    version.data_start, version.data_end = window.get("start"), window.get("end")
-    version.reason, version.finished = reason, timezone.now()
-    version.status, version.stage, version.progress = ModelVersion.Status.CANDIDATE, "trained", 1.0
-    version.save()
+    job_succeed(
+        version,
+        ModelVersion.Status.CANDIDATE,
+        stage="trained",
+        progress=1.0,
+        reason=reason,
+        path=str(folder / "model"),
+        metrics=_jsonable({**report, "gate": gate_report}),
+        config={**version.config, "model": report.get("model", {}), "gate": dataclasses.asdict(gate_cfg)},
+        events=int(report["evaluation"].get("n_test_events", 0)),
+        learners=int(report["evaluation"]["n_train_learners"] + report["evaluation"]["n_test_learners"]),
+        data_start=window.get("start"),
+        data_end=window.get("end"),
+    )
     if data.exists():
         data.unlink()  # the export holds personal data: it does not outlive the training run
     shutil.rmtree(folder / "reseed", ignore_errors=True)  # the seed twin was only a measurement
@@ -228,15 +222,16 @@ def gate(*, version: ModelVersion, folder: Path, config, scores: dict, twin: dic
         seed_spread,
         simulated_outcomes,
     )  # fmt: skip
+    from recommender.evaluate import model_row
     from recommender.simulate import Curriculum
-    from recommender.simulate.policies import MostPopular, Syllabus, model_policy
+    from recommender.simulate.simulated_policies import MostPopular, Syllabus, model_policy
 
     began = time.perf_counter()
     this, active_name = f"v{version.number}", f"v{active.number}" if active else ""
 
     def split(per_scorer: dict) -> tuple[dict, dict]:
-        name = next(n for n in per_scorer if n.startswith("model"))
-        return per_scorer[name], {n: m for n, m in per_scorer.items() if n != name}
+        name, mine = model_row(per_scorer)
+        return mine, {n: m for n, m in per_scorer.items() if n != name}
 
     mine, baselines = split(scores)
     active_mine = split(active_scores)[0] if active_scores else None

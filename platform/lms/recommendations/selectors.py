@@ -1,10 +1,21 @@
-"""Read side: the courses a learner is in, each with its state, most recently active first."""
+"""Read side: the courses a learner is in, each with its state, most recently active first;
+the recommended step as last chosen; and the active model's disengagement risk of
+learners, scored from their raw events (the dashboards' at-risk rollup calls it)."""
 
 from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from lms.courses.models import Activity, Enrollment
 from lms.progress.models import Certificate
 from lms.progress.selectors import CourseState, course_state, learner_rows
+from lms.tracking.models import Event
+
+from .model_policy import HISTORY, HISTORY_FIELDS, history_frame
 
 
 def learner_course_states(*, learner) -> list[CourseState]:
@@ -72,3 +83,32 @@ def next_step_cached(*, learner, exclude: tuple[str, ...] = ()):
     if stamp.partition(":")[2] != context.stamp.partition(":")[2]:
         return None  # another model, day, arm or setting: the choice no longer holds
     return next((s for s in chosen or () if s.activity.slug not in exclude), None)
+
+
+def learner_histories(learner_ids: list[int], limit: int = HISTORY) -> dict[int, list[tuple]]:
+    """The last ``limit`` events of each learner (``HISTORY_FIELDS`` rows), oldest first,
+    in ONE query (a window); learners without events are left out."""
+    rows = (
+        Event.objects.filter(learner_id__in=learner_ids)
+        .annotate(rank=Window(RowNumber(), partition_by=F("learner_id"), order_by=F("time").desc()))
+        .filter(rank__lte=limit)
+        .values_list("learner_id", *HISTORY_FIELDS)
+    )
+    out: dict[int, list[tuple]] = defaultdict(list)
+    for learner, *rest in rows:
+        out[learner].append(tuple(rest))
+    for events in out.values():
+        events.sort(key=lambda e: e[0])  # oldest first
+    return out
+
+
+def disengagement_risks(*, recommender, learner_ids: list[int], now: dt.datetime) -> dict[int, float]:
+    """``recommender``'s probability that each learner has no event in the next
+    ``recommender.horizon_days``, scored at ``now`` from their last ``HISTORY`` events
+    (one query for all of them). ``recommender``: the active model's
+    (``serving.active_model().recommender``)."""
+    events = learner_histories(learner_ids)
+    return {
+        pk: float(recommender.predict(history_frame(pk, events.get(pk, [])), now=now).risk)
+        for pk in learner_ids
+    }

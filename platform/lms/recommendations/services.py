@@ -16,11 +16,19 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from lms.accounts.models import User
 from lms.progress.selectors import CourseState
-from lms.tracking.services import GENERATION_KEY, event_record, learner_generation
+from lms.tracking.services import event_record
+from recommender.next_step import Step
+from recommender.ope import explore
+from recommender.pedagogy import check
 
-from . import policy
+from . import rule_policies
+from .experiments import exposure_followed, exposure_record, running_experiment
+from .generation import GENERATION_KEY, learner_generation
+from .model_policy import checked_suggestions, learner_state, model_suggestions
 from .selectors import learner_course_states
+from .serving import active_model
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +37,8 @@ log = logging.getLogger(__name__)
 class NextSteps:
     id: str
     policy: str
-    primary: policy.Suggestion | None
-    alternatives: list[policy.Suggestion] = field(default_factory=list)
+    primary: rule_policies.Suggestion | None
+    alternatives: list[rule_policies.Suggestion] = field(default_factory=list)
     experiment: object | None = None  # the running PolicyExperiment the learner is in
     arm: str = ""
     top_eligible: list[str] = field(default_factory=list)  # slugs exploration may put on top
@@ -65,9 +73,6 @@ class _Context:
 
 
 def _context(learner, generation: str | None = None) -> _Context:
-    from .experiments import running_experiment
-    from .serving import active_model
-
     experiment = running_experiment() if learner.personalized else None
     arm = experiment.arm_for(learner.pk) if experiment else ""
     loaded = active_model()
@@ -135,8 +140,6 @@ def next_steps_precompute(*, learner_ids: Iterable[int]) -> int:
     The pending marks go first, so a change from now on schedules another run. Steps are
     stored only if the learner's generation did not change while they were computed: a
     newer change has its own run coming, and a request would compute them anyway."""
-    from lms.accounts.models import User
-
     ids = sorted({int(i) for i in learner_ids})
     cache.delete_many([PENDING_KEY.format(i) for i in ids])
     stored = 0
@@ -154,7 +157,7 @@ def next_steps_precompute(*, learner_ids: Iterable[int]) -> int:
 
 def next_steps_schedule(*, learner_ids: Iterable[int]) -> int:
     """Schedule the precompute of learners whose history or progress just changed (the
-    receiver of ``lms.tracking.services.learners_changed``, after the change commits);
+    receiver of ``lms.tracking.listeners.learners_changed``, after the change commits);
     how many learners were scheduled.
 
     Debounced: a learner gets one run ``DEBOUNCE_SECONDS`` after the first
@@ -163,7 +166,7 @@ def next_steps_schedule(*, learner_ids: Iterable[int]) -> int:
     computed once, from all of it. Best effort: with the broker or the cache down nothing
     is scheduled and a request computes the steps as before; the change itself (events,
     progress) is never held up or refused for it."""
-    from .tasks import next_steps_precompute as precompute_task
+    from .tasks import next_steps_precompute as precompute_task  # tasks imports this module
 
     keys = {i: PENDING_KEY.format(i) for i in sorted(set(learner_ids))}
     pending = cache.get_many(list(keys.values())) if keys else {}
@@ -197,18 +200,13 @@ CHECKED_FROM = 10  # steps asked of a policy, so that the checker can replace th
 
 def _choose(
     learner, states: list[CourseState], arm: str, loaded
-) -> tuple[str, list[policy.Suggestion], list[str]]:
+) -> tuple[str, list[rule_policies.Suggestion], list[str]]:
     """(policy name, ranked suggestions, the slugs among them that may be the top step)
     for one learner: whichever policy serves them (syllabus, rules, the model, an
     experiment's arm), its longer ranked list goes through the pedagogy checker
     (``recommender.pedagogy``): the first three valid steps, the top one in the learner's
     current course and week, each violation logged. Exploration draws its top step only
     among the third list, so it never breaks the invariants either."""
-    from recommender.pedagogy import check
-    from recommender.policy import Step
-
-    from .model_policy import checked_suggestions, learner_state
-
     state = learner_state(states)
     name, chosen = _policy_choice(learner, states, arm, loaded, state)
     chosen = checked_suggestions(state=state, states=states, suggestions=chosen, policy=name)
@@ -217,15 +215,13 @@ def _choose(
     return name, chosen, eligible
 
 
-def _policy_choice(learner, states, arm: str, loaded, state) -> tuple[str, list[policy.Suggestion]]:
+def _policy_choice(learner, states, arm: str, loaded, state) -> tuple[str, list[rule_policies.Suggestion]]:
     today = timezone.localdate()
     current, n = state.current_course, CHECKED_FROM
     if not learner.personalized or arm == "syllabus":
-        return policy.SYLLABUS, policy.syllabus(states, limit=n, current=current)
+        return rule_policies.SYLLABUS, rule_policies.syllabus(states, limit=n, current=current)
     if arm == "rules" or loaded.recommender is None:
-        return policy.RULES, policy.rules(states, today=today, limit=n, current=current)
-    from .model_policy import model_suggestions
-
+        return rule_policies.RULES, rule_policies.rules(states, today=today, limit=n, current=current)
     name = loaded.version.label
     try:
         chosen = model_suggestions(learner=learner, states=states, recommender=loaded.recommender, label=name,
@@ -235,7 +231,7 @@ def _policy_choice(learner, states, arm: str, loaded, state) -> tuple[str, list[
         chosen = []
     if chosen:
         return name, chosen
-    return policy.RULES, policy.rules(states, today=today, limit=n, current=current)
+    return rule_policies.RULES, rule_policies.rules(states, today=today, limit=n, current=current)
 
 
 def next_steps_show(*, learner, states: list[CourseState] | None = None) -> NextSteps | None:
@@ -249,8 +245,6 @@ def next_steps_show(*, learner, states: list[CourseState] | None = None) -> Next
     that list is ever shown. Each item's ``propensities`` entry is the exact probability
     that it was put in its slot: what off-policy evaluation weighs by. A learner who
     chose the syllabus order gets it as it is (propensities 1)."""
-    from recommender.ope import explore
-
     steps = next_steps_compute(learner=learner, states=states)
     if steps is None:
         return None
@@ -276,8 +270,6 @@ def next_steps_show(*, learner, states: list[CourseState] | None = None) -> Next
             },
         )
         if steps.experiment is not None:
-            from .experiments import exposure_record
-
             exposure_record(experiment=steps.experiment, learner=learner, arm=steps.arm)
     return steps
 
@@ -286,8 +278,6 @@ def recommendation_answered(*, learner, recommendation_id: str, target: str, fol
     """The learner followed a suggestion (``target`` is the activity slug) or chose
     for themselves (``target`` is the suggestion they set aside)."""
     if followed:
-        from .experiments import exposure_followed
-
         exposure_followed(learner=learner)
     event_record(
         learner_id=learner.pk,

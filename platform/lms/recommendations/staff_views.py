@@ -22,9 +22,9 @@ SHOWN = [("next_activity", "hr@10"), ("next_activity", "mrr"), ("correctness", "
 
 
 def _model_metric(version: ModelVersion, task: str, metric: str):
-    scores = (version.metrics or {}).get("results", {}).get(task, {})
-    name = next((n for n in scores if n.startswith("model")), None)
-    return scores.get(name, {}).get(metric) if name else None
+    from recommender.evaluate import model_row  # torch: loaded by the page that shows metrics
+
+    return model_row((version.metrics or {}).get("results", {}).get(task))[1].get(metric)
 
 
 @access(*ANALYSTS)
@@ -32,6 +32,7 @@ def _model_metric(version: ModelVersion, task: str, metric: str):
 def registry(request: HttpRequest) -> HttpResponse:
     versions = list(ModelVersion.objects.select_related("requested_by")[:20])
     from recommender.compare import PRIMARY, TOLERANCE, gate_rows
+    from recommender.evaluate import model_row
 
     rows = [{"v": v, "metrics": [_model_metric(v, t, m) for t, m in SHOWN],
              "gate": (v.metrics or {}).get("gate"), "differences": gate_rows((v.metrics or {}).get("gate"))}
@@ -40,7 +41,7 @@ def registry(request: HttpRequest) -> HttpResponse:
     baselines = []
     if latest is not None:
         results = latest.metrics.get("results", {})
-        names = sorted({n for t, _ in SHOWN for n in results.get(t, {}) if not n.startswith("model")})
+        names = sorted({n for t, _ in SHOWN for n in results.get(t, {}) if n != model_row(results.get(t))[0]})
         baselines = [
             {"name": n, "metrics": [results.get(t, {}).get(n, {}).get(m) for t, m in SHOWN]} for n in names
         ]

@@ -18,7 +18,10 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from course_content.lecture import sentences
 from lms.courses.models import Activity
+from lms.lectures.models import LectureRender
+from lms.lectures.selectors import lecture_moment_of_sentence
 
 from .models import SearchEntry
 
@@ -68,8 +71,6 @@ def _stems(words: list[str]) -> list[str]:
 def _first_sentence_matching(passage: str, words: list[str]) -> int:
     """Which sentence of a passage holds the first of the query's words (0 if none does),
     so a result opens the video where that sentence is said."""
-    from course_content.lecture import sentences
-
     stems = _stems(words)
     for i, sentence in enumerate(sentences(passage)):
         lowered = sentence.lower()
@@ -103,9 +104,6 @@ def _substrings(words: list[str]):
 def search(*, query: str) -> list[Hit]:
     """At most ``LIMIT`` hits, best first; one per activity (its title, or its best
     passage with the moment of the video where it is said)."""
-    from lms.lectures.models import LectureRender
-    from lms.lectures.selectors import lecture_moment_of_sentence
-
     query = " ".join(query.split())[:MAX_QUERY]
     words = _WORDS.findall(query.lower())
     if not words:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 
+from course_content.lecture import sentences
 from lms.courses.models import Activity, Course
 
 from .models import SearchEntry
@@ -17,8 +18,6 @@ PASSAGE_SENTENCES = 2  # a result points at a couple of sentences, not a whole t
 def search_index_course(*, course: Course) -> int:
     """Replace the course's rows: the course, its live activities, and passages of their
     transcripts (videos and readings). Returns the number of rows."""
-    from course_content.lecture import sentences
-
     SearchEntry.objects.filter(course=course).delete()
     rows = [SearchEntry(kind=SearchEntry.Kind.COURSE, course=course, title=course.title, text=course.summary)]
     activities = Activity.objects.filter(course=course, retired=False, week__retired=False)

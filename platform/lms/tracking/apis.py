@@ -16,12 +16,13 @@ ones instead of re-sending them forever. Only what makes the body unreadable as 
 is a 400: invalid JSON, JSON nested deeper than the parser's recursion limit, a number
 of more than 4,300 digits.
 
-Progress follows from the stored events, not from a service called per video: a batch
-with played video segments is stored and folded into progress by one SQL statement in
-the same transaction (``progress_from_events``), so the next page load shows it; with
+What other apps make of the events follows from the stored batch, through the
+ingestion listeners (``listeners.py``): a batch with an event of a verb some listener
+registered is stored, then handed to every listener, in one transaction. Progress
+registers for video pauses and completions and folds their played segments into
+progress by one SQL statement in that transaction, so the next page load shows it; with
 ``PROGRESS_FROM_EVENTS = "task"`` a Celery task folds it after the commit instead
-(docs/events.md, "Progress from events"). Batches without a video pause or
-completion open no transaction of their own.
+(docs/events.md, "Progress from events"). Other batches open no transaction of their own.
 
 A plain Django view, not DRF: this is the hottest endpoint of the site.
 """
@@ -40,12 +41,10 @@ from django.views.decorators.http import require_POST
 
 from lms.core.access import SIGNED_IN, access
 from lms.core.ratelimit import by_user, rate_hit, too_many_requests
-from lms.progress.services import VIDEO_SEGMENT_VERBS, progress_from_events
-from lms.progress.tasks import events_fold_later
 
+from .bounds import MAX_BATCH_BYTES
+from .listeners import IngestedBatch, ingested, ingestion_wanted
 from .services import MAX_BATCH_EVENTS, events_ingest
-
-MAX_BATCH_BYTES = 1024 * 1024
 
 
 def _problem(status: int, message: str) -> JsonResponse:
@@ -82,11 +81,6 @@ def _same_origin(request: HttpRequest) -> bool:
     if theirs == _origin_key(request.scheme, domain.strip("[]"), int(port) if port else None):
         return True
     return origin.rstrip("/").lower() in {o.lower() for o in settings.CSRF_TRUSTED_ORIGINS}
-
-
-def _plays(event: object) -> bool:
-    """Whether an event may report played stretches (checked properly once stored)."""
-    return isinstance(event, dict) and event.get("verb") in VIDEO_SEGMENT_VERBS
 
 
 @access(SIGNED_IN)
@@ -128,15 +122,12 @@ def _events_post(request: HttpRequest) -> JsonResponse:
     if len(events) > MAX_BATCH_EVENTS:
         return _problem(413, f"batch has {len(events)} events; the maximum is {MAX_BATCH_EVENTS}")
     learner_id = request.user.pk
-    if not any(_plays(e) for e in events):  # most batches: clicks, pages, plays
+    if not ingestion_wanted(events):  # most batches: clicks, pages, plays
         result = events_ingest(learner_id=learner_id, events=events, identity=request.user.get_username())
         return JsonResponse(result.as_dict())
-    with transaction.atomic():  # the events and the progress they make, or neither
+    with transaction.atomic():  # the events and what the listeners make of them (progress), or neither
         result = events_ingest(learner_id=learner_id, events=events, identity=request.user.get_username())
         accepted = set(result.accepted)
         stored = [e for e in events if isinstance(e, dict) and e.get("id") in accepted]
-        if settings.PROGRESS_FROM_EVENTS == "task":
-            events_fold_later(learner_id=learner_id, events=stored)
-        else:  # ingestion named the learner to learners_touched in this transaction
-            progress_from_events(learner_id=learner_id, events=stored, signalled=True)
+        ingested(IngestedBatch(learner_id=learner_id, events=stored, rows=result.rows))
     return JsonResponse(result.as_dict())

@@ -14,8 +14,8 @@ from costing what a whole batch may cost:
   (``MAX_TRUSTED_PAYLOAD_BYTES`` for the server's own events and imports: a lab's graded
   tests are larger than anything a browser sends).
 
-The whole request is bounded before parsing (``apis.MAX_BATCH_BYTES``, and parsing
-itself stops at Python's recursion limit: a 400).
+The whole request is bounded before parsing (:data:`MAX_BATCH_BYTES`, checked by
+``apis``; parsing itself stops at Python's recursion limit: a 400).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from itertools import chain
 
+MAX_BATCH_BYTES = 1024 * 1024  # a POST /api/events body
 MAX_DEPTH = 16
 MAX_STRING_CHARS = 4096
 MAX_PAYLOAD_BYTES = 64 * 1024

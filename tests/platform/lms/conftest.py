@@ -12,6 +12,11 @@ OPTIONS = [
 ]
 
 
+def _graded_quiz(**fields) -> Activity:
+    """A graded quiz of the small course: three attempts, half the points to pass."""
+    return ActivityFactory(kind=Activity.Kind.QUIZ, graded=True, max_attempts=3, pass_fraction=0.5, **fields)
+
+
 @pytest.fixture
 def small_course():
     course = CourseFactory(slug="c9", title="Course Nine", passing_grade=0.8)
@@ -37,29 +42,11 @@ def small_course():
             title="Notes",
             transcript="# Notes\n\nRead me.",
         ),  # fmt: skip
-        "quiz": ActivityFactory(
-            week=w1,
-            slug="c9-quiz",
-            position=3,
-            kind=Activity.Kind.QUIZ,
-            graded=True,
-            title="Week one quiz",
-            max_attempts=3,
-            pass_fraction=0.5,
-        ),  # fmt: skip
+        "quiz": _graded_quiz(week=w1, slug="c9-quiz", position=3, title="Week one quiz"),
         "video2": ActivityFactory(
             week=w2, slug="c9-video2", position=1, title="Advanced video", duration_seconds=100
         ),
-        "quiz2": ActivityFactory(
-            week=w2,
-            slug="c9-quiz2",
-            position=2,
-            kind=Activity.Kind.QUIZ,
-            graded=True,
-            title="Week two quiz",
-            max_attempts=3,
-            pass_fraction=0.5,
-        ),  # fmt: skip
+        "quiz2": _graded_quiz(week=w2, slug="c9-quiz2", position=2, title="Week two quiz"),
     }
     items["video"].concepts.add(basics)
     items["quiz"].concepts.add(basics)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from recommender.benchmark import pykt_models as pm
-from recommender.benchmark.pykt_models import Window, encode_fold, predicted_rows, window_plan
+from recommender.benchmark.pykt_data import Window, encode_fold, predicted_rows, window_plan
 from tests.recommender.benchmark.conftest import STATICS, statics_with_pykt
 
 

@@ -11,23 +11,35 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
 
 
+def shared_folder(name: str, what: str) -> Path:
+    """``../shared/data/<name>``; the test skips, saying where ``what`` was looked for, when absent."""
+    folder = SHARED_DATA / name
+    if not folder.is_dir():
+        pytest.skip(f"the shared {what} is not at {folder} (see ../shared/data/README.md)")
+    return folder
+
+
 @pytest.fixture
 def akt_folds_dir() -> Path:
     """The AKT folds (``../shared/data/kt-akt-folds``); the test skips when absent."""
-    folder = SHARED_DATA / "kt-akt-folds"
-    if not folder.is_dir():
-        pytest.skip(f"the shared AKT folds are not at {folder} (see ../shared/data/README.md)")
-    return folder
+    return shared_folder("kt-akt-folds", "AKT folds")
 
 
 @pytest.fixture(scope="session")
 def ednet_kt4_dir() -> Path:
     """Nine learners of EdNet KT4 with the contents (``../shared/data/ednet-kt4-sample``);
     the test skips when absent."""
-    folder = SHARED_DATA / "ednet-kt4-sample"
-    if not folder.is_dir():
-        pytest.skip(f"the shared EdNet KT4 sample is not at {folder} (see ../shared/data/README.md)")
-    return folder
+    return shared_folder("ednet-kt4-sample", "EdNet KT4 sample")
+
+
+def assert_bad_row_named(read, path: Path, header: str, good: str, row: str, message: str) -> None:
+    """A file of ``header``, a ``good`` row and ``row``: ``read(path)`` refuses it with a
+    LayoutError matching ``message`` (which names the bad row's line, 3)."""
+    from recommender.datasets.akt import LayoutError
+
+    path.write_text(f"{header}\n{good}\n{row}\n")
+    with pytest.raises(LayoutError, match=message):
+        read(path)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from recommender.datasets import COLUMNS, REQUIRED
 from recommender.datasets.akt import LayoutError
 from recommender.datasets.assistments import detect_version, read_assistments
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, assert_bad_row_named
 
 DIR = FIXTURES / "assistments"
 FILES = {
@@ -103,7 +103,5 @@ def test_2017_unix_seconds() -> None:
     ],
 )
 def test_bad_rows_name_their_line(tmp_path: Path, row: str, message: str) -> None:
-    path = tmp_path / "2015.csv"
-    path.write_text(f"user_id,log_id,sequence_id,correct\n50121,167478299,7014,1\n{row}\n")
-    with pytest.raises(LayoutError, match=message):
-        read_assistments(path)
+    assert_bad_row_named(read_assistments, tmp_path / "2015.csv", "user_id,log_id,sequence_id,correct",
+                         "50121,167478299,7014,1", row, message)  # fmt: skip

@@ -12,7 +12,7 @@ from recommender.datasets import COLUMNS, REQUIRED
 from recommender.datasets.akt import LayoutError
 from recommender.datasets.junyi import read_exercise_table, read_junyi
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, assert_bad_row_named
 
 LOG = FIXTURES / "junyi" / "junyi_ProblemLog_original.csv"
 TABLE = FIXTURES / "junyi" / "junyi_Exercise_table.csv"
@@ -60,9 +60,5 @@ def test_exercise_table_columns(tmp_path: Path) -> None:
     ],
 )
 def test_bad_rows_name_their_line(tmp_path: Path, row: str, message: str) -> None:
-    path = tmp_path / "log.csv"
-    path.write_text(
-        f"user_id,exercise,time_done,correct\n25081,adding_fractions,1372820191007440,false\n{row}\n"
-    )
-    with pytest.raises(LayoutError, match=message):
-        read_junyi(path)
+    assert_bad_row_named(read_junyi, tmp_path / "log.csv", "user_id,exercise,time_done,correct",
+                         "25081,adding_fractions,1372820191007440,false", row, message)  # fmt: skip

@@ -12,7 +12,7 @@ from recommender.datasets import COLUMNS, REQUIRED
 from recommender.datasets.akt import LayoutError
 from recommender.datasets.pykt import pykt_folds, read_pykt
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, assert_bad_row_named
 
 A09 = FIXTURES / "pykt" / "assist2009"
 A15 = FIXTURES / "pykt" / "assist2015"
@@ -121,10 +121,8 @@ def test_folds_refuse_a_learner_in_train_and_test(tmp_path: Path) -> None:
     ],
 )
 def test_malformed_rows_name_their_line(tmp_path: Path, row: str, message: str) -> None:
-    path = tmp_path / "train_valid.csv"
-    path.write_text(f'fold,uid,questions,concepts,responses\n0,0,"1,2,3","3,3,3","1,0,1"\n{row}\n')
-    with pytest.raises(LayoutError, match=message):
-        read_pykt(path)
+    assert_bad_row_named(read_pykt, tmp_path / "train_valid.csv", "fold,uid,questions,concepts,responses",
+                         '0,0,"1,2,3","3,3,3","1,0,1"', row, message)  # fmt: skip
 
 
 def test_question_level_files_are_refused(tmp_path: Path) -> None:

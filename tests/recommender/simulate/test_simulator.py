@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recommender.simulate import Curriculum, Item, LabCheck, LearnerParams, Question, simulate_cohort
+from recommender.simulate import (
+    Curriculum,
+    CurriculumActivity,
+    LabCheck,
+    LearnerParams,
+    Question,
+    simulate_cohort,
+)
 from recommender.simulate.calibration import TARGETS, cohort_stats, drop_off_curve, stats_table
 from recommender.simulate.learner import Knowledge, p_correct
 
@@ -24,8 +31,8 @@ def tiny() -> Curriculum:
     ]
     return Curriculum(
         [
-            Item("v1", "c", 1, 1, "video", 6, concepts=("a",), duration=360),
-            Item(
+            CurriculumActivity("v1", "c", 1, 1, "video", 6, concepts=("a",), duration=360),
+            CurriculumActivity(
                 "quiz1",
                 "c",
                 1,
@@ -37,8 +44,8 @@ def tiny() -> Curriculum:
                 questions=tuple(q),
                 pass_fraction=0.6,
             ),
-            Item("v2", "c", 2, 2, "video", 8, concepts=("b",), duration=480),
-            Item(
+            CurriculumActivity("v2", "c", 2, 2, "video", 8, concepts=("b",), duration=480),
+            CurriculumActivity(
                 "lab1",
                 "c",
                 2,

@@ -6,6 +6,22 @@ docs/events.md and the module docstrings for the mappings.
 Everything goes through the one write path (``services.events_ingest_many``): imported
 events are validated and de-duplicated like any other, so importing a file twice adds
 nothing. Files are read and written as streams, a chunk at a time.
+
+Where each part lives:
+
+- ``records`` (``Parsed``, ``ImportReport``), ``naming`` (slugs, stable ids, the xAPI
+  learner pseudonym), ``external`` (learners, courses and activities found or created
+  by key), ``ingest`` (the chunked write: ``records_ingest``, ``table_ingest``),
+  ``parallel`` (edX logs in several processes);
+- Open edX: ``edx`` (reading and writing lines), ``edx_types`` (the event-type table),
+  ``edx_payloads`` (an event's payload, verb by verb), ``edx_privacy`` (what is kept of
+  a line's request fields and of a passed-through event);
+- xAPI: ``xapi`` (reading), ``xapi_statements`` (writing), ``xapi_vocabulary`` (IRIs);
+- tables: ``table`` (``TableReader``), ``table_columns`` (aliases, ``--map``),
+  ``table_cells`` (cell values, ordering);
+- course structures: ``structure`` (the parsed structure, JSON), ``structure_olx`` (OLX),
+  ``structure_import`` (reading a file, writing the rows);
+- ``export`` (edX, xAPI and Parquet exports).
 """
 
 from __future__ import annotations
@@ -18,18 +34,14 @@ import pandas as pd
 from lms.tracking.models import Event
 from lms.tracking.services import PayloadMemo
 
-from .common import (
-    CHUNK_EVENTS,
-    CHUNK_ROWS,
-    ExternalRecords,
-    ImportReport,
-    records_ingest,
-    site_url,
-    table_ingest,
-)
 from .edx import EdxReader
+from .external import ExternalRecords
+from .ingest import CHUNK_EVENTS, CHUNK_ROWS, records_ingest, table_ingest
+from .naming import site_url
 from .parallel import edx_import_parallel
-from .table import MappingError, TableReader, mapping_check, table_header
+from .records import ImportReport
+from .table import TableReader
+from .table_columns import MappingError, mapping_check, table_header
 from .xapi import XapiReader
 
 
@@ -131,7 +143,7 @@ def events_import(
     ``CHUNK_EVENTS``) or rows (tables, data sets: ``CHUNK_ROWS``) a chunk;
     ``workers`` > 1 parses and stores edX logs in that many processes, and stores tables
     and data sets in that many threads (read, parsed and resolved in this one: see
-    ``common.table_ingest``); each commits on its own connection: not inside an outer
+    ``ingest.table_ingest``); each commits on its own connection: not inside an outer
     transaction.
     ``mapping`` (tables) names their columns, ours -> theirs.
     Raises ``ValueError`` for an unknown format, ``MappingError`` for a mapping that
@@ -151,7 +163,7 @@ def events_import(
             chunk_size=chunk_size or CHUNK_EVENTS, learner_prefix=learner_prefix, progress=progress,
         )  # fmt: skip
         return report
-    readable = format not in _SOURCES  # tables and data sets: readable slugs (common.ExternalRecords)
+    readable = format not in _SOURCES  # tables and data sets: readable slugs (external.ExternalRecords)
     external = ExternalRecords(source=source, prefix=format, report=report, readable=readable)
     memo = PayloadMemo()  # tables and data sets: their rows share payload objects (TableReader)
     for path in paths:

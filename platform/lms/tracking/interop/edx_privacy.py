@@ -18,7 +18,7 @@ from typing import Any
 
 from lms.tracking.validation import payload_scrub
 
-from .common import STRIP_KEYS
+from .records import STRIP_KEYS
 
 # Never kept from an edX event, at any depth: who did it or whom it is about (beside
 # STRIP_KEYS, the scrubber's personal keys).
@@ -47,8 +47,16 @@ _SOCIAL_LABELS = frozenset({
     "telegram", "mastodon", "tiktok", "pinterest", "wechat",
 })  # fmt: skip
 _SOCIAL_HOSTS = frozenset({"t.co", "x.com", "lnkd.in", "t.me", "vk.com", "fb.me", "youtu.be"})
+MAX_CACHED = 10_000  # distinct agents, (referrer, host) pairs remembered
 _DEVICES: dict[str, str] = {}  # user agent -> device class (a log has few distinct agents)
 _REFERRERS: dict[tuple[str, Any], str] = {}  # (referer, host) -> class
+
+
+def _remember(cache: dict, key: Any, known: str) -> None:
+    """Keep a computed class for the next line with the same value, while the cache holds
+    fewer than ``MAX_CACHED`` values."""
+    if len(cache) < MAX_CACHED:
+        cache[key] = known
 
 
 def device_class(agent: Any) -> str | None:
@@ -69,8 +77,7 @@ def device_class(agent: Any) -> str | None:
             known = "mobile"
         else:
             known = "desktop"
-        if len(_DEVICES) < 10_000:
-            _DEVICES[agent] = known
+        _remember(_DEVICES, agent, known)
     return known
 
 
@@ -97,8 +104,7 @@ def referrer_class(referer: Any, host: Any) -> str | None:
         known = "social"
     else:
         known = "other"
-    if len(_REFERRERS) < 10_000:
-        _REFERRERS[key] = known
+    _remember(_REFERRERS, key, known)
     return known
 
 

@@ -44,9 +44,9 @@ from lms.courses.models import Activity, Course
 from lms.tracking.models import Event
 from lms.tracking.scrub import payload_scrub, session_scrub
 
-from .common import learner_pseudonym, site_url
 from .edx import event_to_edx
-from .xapi import event_to_statement
+from .naming import site_url, xapi_learner_pseudonym
+from .xapi_statements import event_to_statement
 
 FORMATS = ("edx", "xapi", "parquet")
 CHUNK_ROWS = 5000
@@ -186,7 +186,7 @@ def events_export(
                 stream.write("\n")
             else:
                 if learner_id not in pseudonyms:
-                    pseudonyms[learner_id] = learner_pseudonym(learner_id)
+                    pseudonyms[learner_id] = xapi_learner_pseudonym(learner_id)
                 statement = event_to_statement(
                     event_id=str(event_id), pseudonym=pseudonyms[learner_id], time=time, verb=verb,
                     session=session, course=course_slug, course_title=course_title,

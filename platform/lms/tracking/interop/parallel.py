@@ -2,7 +2,7 @@
 hands blocks of raw lines to worker processes, which parse, resolve and store them
 through the same code as a sequential import, each on its own database connection.
 
-Tables and data sets are stored by threads (``common.table_ingest``): their rows are
+Tables and data sets are stored by threads (``ingest.table_ingest``): their rows are
 checked per distinct content and sent as binary COPY data, so what is left per row waits
 on PostgreSQL, which threads can share.
 
@@ -26,13 +26,10 @@ from django.db import connection, connections
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course
 
-from .common import (
-    ExternalRecords,
-    ImportReport,
-    open_binary,
-    records_ingest,
-)
 from .edx import EdxReader
+from .external import ExternalRecords
+from .ingest import records_ingest
+from .records import BytesRead, ImportReport, open_binary
 
 _state: dict[str, Any] = {}  # per worker process
 
@@ -43,7 +40,7 @@ def _blocks(
     for path in paths:
         report.files += 1
         stream, raw = open_binary(path)
-        last = 0
+        bytes_read = BytesRead(raw, progress)
         with raw, stream:
             block: list[bytes] = []
             first = 1
@@ -52,14 +49,10 @@ def _blocks(
                 if len(block) >= size:
                     yield str(path), first, block
                     block, first = [], lineno + 1
-                    if progress is not None:
-                        position = raw.tell()
-                        progress(position - last)
-                        last = position
+                    bytes_read()
             if block:
                 yield str(path), first, block
-            if progress is not None:
-                progress(raw.tell() - last)
+            bytes_read()
 
 
 def _init_worker(source: str, prefix: str, learner_prefix: str) -> None:

@@ -64,17 +64,14 @@ ranking). Rows are then read as columns, a chunk at a time (a CSV's cells stripp
 pyarrow); what a row's content makes (its event or its refusal) is worked out once per
 distinct content (``MAX_OUTCOMES`` remembered) and shared, payload object included; times
 are read once per distinct cell; only bad rows are looked at one by one. A chunk leaves
-as a ``TableChunk`` of its good rows, which ``common.table_ingest`` resolves by distinct
-keys and stores through ``services.events_ingest_columns`` (binary COPY); ``--workers N``
+as a ``TableChunk`` of its good rows, which ``ingest.table_ingest`` resolves by distinct
+keys and stores through ``columns.events_ingest_columns`` (binary COPY); ``--workers N``
 stores in N threads.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import operator
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,289 +81,37 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from lms.tracking.services import NO_TIME
-from lms.tracking.store import micros
-from lms.tracking.validation import time_parse
+from lms.tracking.columns import NO_TIME
 from recommender.datasets.events import QUESTION_KINDS, RowError, event_of
 
-from .common import ImportReport, number, stable_ids
+from .naming import stable_ids
+from .records import ImportReport, number
+from .table_cells import (
+    Stripped,
+    all_plain,
+    blank_flags,
+    cell_text,
+    cell_texts,
+    correct_credit,
+    is_blank,
+    order_ranks,
+    row_event_id,
+    score_fraction,
+    time_micros,
+)
+from .table_columns import ALIASES, columns_map, missing_columns, separator, table_header
 
-EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-ALIASES: dict[str, tuple[str, ...]] = {
-    "learner": (
-        "learner", "learner_id", "user_id", "user", "username", "student_id", "student",
-        "anon_student_id", "studentid",
-    ),
-    "time": ("time", "timestamp", "datetime", "date", "start_time", "first_transaction_time"),
-    "order": ("order", "order_id", "seq", "sequence", "step", "idx"),
-    "activity": ("activity", "activity_id", "exercise", "unit", "problem_set"),
-    "question": (
-        "question", "question_id", "item", "item_id", "problem_id", "problem", "problem_name",
-        "assistment_id",
-    ),
-    "kind": ("kind", "activity_kind", "activity_type"),
-    "concepts": (
-        "concepts", "concept", "skills", "skill", "skill_name", "skill_id", "kc", "kcs",
-        "kc_default", "knowledge_component",
-    ),
-    "correct": ("correct", "is_correct", "correctness", "outcome", "correct_first_attempt"),
-    "score": ("score", "grade", "points"),
-    "answer": ("answer", "answer_text", "response"),
-    "course": ("course", "course_id"),
-    "id": ("id", "event_id"),
-    "position": ("position", "duration", "seconds"),
-}  # fmt: skip
 KINDS = ("question", "problem", "item", "skill", "quiz", "video", "lab", "reading")
-_TRUE = {"1", "1.0", "true", "t", "yes", "y", "correct", "right"}
-_FALSE = {"0", "0.0", "false", "f", "no", "n", "incorrect", "wrong"}
-_HEADER = re.compile(r"[^a-z0-9]+")
 _CONCEPT_SEP = re.compile(r";|~~")
-
-
-class MappingError(ValueError):
-    """A ``--map`` that cannot be applied (the message says why); raised before any
-    row is read."""
-
-
-def _normal(name: Any) -> str:
-    return _HEADER.sub("_", str(name).strip().lower()).strip("_")
-
-
-def mapping_parse(text: str) -> dict[str, str]:
-    """``"correct=answered_correctly,learner=user"`` -> {ours: theirs}; ``MappingError``
-    naming the problem (not ``ours=theirs``, an unknown column of ours, a repeat)."""
-    mapping: dict[str, str] = {}
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        ours, sep, theirs = (s.strip() for s in part.partition("="))
-        if not sep or not ours or not theirs:
-            raise MappingError(f"--map: {part!r} is not ours=theirs (e.g. correct=answered_correctly)")
-        if ours not in ALIASES:
-            raise MappingError(f"--map: {ours!r} is not one of our columns: {', '.join(ALIASES)}")
-        if ours in mapping:
-            raise MappingError(f"--map: {ours!r} is mapped twice")
-        mapping[ours] = theirs
-    return mapping
-
-
-def _find(theirs: str, header: list[Any]) -> Any | None:
-    """The header name ``theirs`` names: exactly, else by its normal form."""
-    if theirs in header:
-        return theirs
-    wanted = _normal(theirs)
-    return next((name for name in header if _normal(name) == wanted), None)
-
-
-def mapping_check(mapping: dict[str, str], header: list[Any], where: str) -> None:
-    """``MappingError`` when a mapped column is not in the table."""
-    missing = [theirs for theirs in mapping.values() if _find(theirs, header) is None]
-    if missing:
-        raise MappingError(
-            f"--map: {where} has no column {', '.join(map(repr, missing))}; "
-            f"its columns: {', '.join(map(str, header))}"
-        )
-
-
-def table_header(path: Path) -> list[Any]:
-    """The column names of a table file, reading only its header."""
-    if path.name.lower().endswith((".parquet", ".pq")):
-        return list(pq.ParquetFile(path).schema_arrow.names)
-    return list(pd.read_csv(path, sep=_sep(path), nrows=0, encoding_errors="replace").columns)
-
-
-def columns_map(header: list[Any], mapping: dict[str, str] | None = None) -> dict[str, Any]:
-    """Our column -> the table's column, for those present: ``mapping``'s first, then
-    the first alias present among the columns no mapping claimed."""
-    found = {ours: _find(theirs, header) for ours, theirs in (mapping or {}).items()}
-    found = {ours: theirs for ours, theirs in found.items() if theirs is not None}
-    claimed = set(found.values())
-    normal = {}
-    for name in header:
-        if name not in claimed:
-            normal.setdefault(_normal(name), name)
-    for ours, aliases in ALIASES.items():
-        if ours in found:
-            continue
-        for alias in aliases:
-            if alias in normal:
-                found[ours] = normal[alias]
-                break
-    return found
-
-
-def _missing_columns(columns: dict[str, Any]) -> list[str]:
-    missing = [] if "learner" in columns else ["learner"]
-    if not {"activity", "question", "concepts"} & columns.keys():
-        missing.append("activity, question or concepts")
-    if "time" not in columns and "order" not in columns:
-        missing.append("time or order")
-    return missing
-
-
-def _sep(path: Path) -> str:
-    return "\t" if re.search(r"\.(tsv|tab|txt)(\.gz)?$", path.name.lower()) else ","
-
-
-def _blank(value: Any) -> bool:
-    return value is None or value is pd.NaT or value == "" or (isinstance(value, float) and value != value)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _correct(value: Any) -> float | None:
-    """1.0 / 0.0, or the partial credit in [0, 1], of a cell; None if unreadable."""
-    if isinstance(value, bool):
-        return float(value)
-    text = _text(value).lower()
-    if text in _TRUE:
-        return 1.0
-    if text in _FALSE:
-        return 0.0
-    credit = number(text)
-    return float(credit) if credit is not None and 0 <= credit <= 1 else None
-
-
-def _score(value: Any) -> float | None:
-    score = number(value if not isinstance(value, str) else value.strip())
-    if score is None or score < 0:
-        return None
-    if score > 1:
-        return score / 100 if score <= 100 else None
-    return float(score)
-
-
-def _time(value: Any) -> str | None:
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return moment.isoformat()
-    seconds = number(value)
-    if seconds is not None:
-        seconds = seconds / 1000 if seconds > 1e11 else seconds
-        try:
-            return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
-        except (OverflowError, OSError, ValueError):
-            return None
-    text = _text(value)
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
-
 
 _CONTENT = ("kind", "concepts", "question", "activity", "correct", "score", "answer", "position")
 MAX_OUTCOMES = 100_000  # distinct row contents whose event a reader remembers (TableReader._outcome)
 PREPASS_ROWS = 200_000  # rows a read of the ordering pre-pass (TableReader._file_ranks)
 _EARLY, _LATE = "early", "late"  # a row refused before its time is read / after
 
-
-def _all_text(values: list[Any]) -> bool:
-    return set(map(type, values)) <= {str}
-
-
-class _Stripped(list):
-    """A CSV column's cells, all strings, already stripped (by pyarrow, in ``_chunks``):
-    their ``_texts`` are themselves."""
-
-
-def _texts(values: list[Any]) -> list[str]:
-    """``_text`` of each cell: one ``strip`` each when all are strings (a CSV's cells)."""
-    if type(values) is _Stripped:
-        return values
-    if _all_text(values):
-        return [v.strip() for v in values]
-    return [_text(v) for v in values]
-
-
-def _blanks(values: list[Any]) -> list[bool]:
-    """``_blank`` of each cell (a string is blank when empty)."""
-    if type(values) is _Stripped or _all_text(values):
-        return list(map(operator.not_, values))
-    return list(map(_blank, values))
-
-
-def _plain(values: list[Any]) -> bool:
-    """Whether every cell is a string or None: cells equal only when they read the same
-    (unlike 1, 1.0 and True), so rows with equal cells can share one outcome."""
-    return set(map(type, values)) <= {str, type(None)}
-
-
-def _numbers(texts: list[str]) -> np.ndarray:
-    """``number`` of each text as float64, NaN where there is none (vectorised; the
-    texts pandas does not read, such as ``1_000``, go through ``number`` one by one)."""
-    values = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(
-        float, na_value=np.nan, copy=True
-    )
-    for i in np.flatnonzero(np.isnan(values)):
-        found = number(texts[i])
-        values[i] = np.nan if found is None else found
-    return values
-
-
-def order_ranks(chunks: Iterable[tuple[list[Any], list[Any], list[Any] | None]]) -> np.ndarray:
-    """Each row's place among its learner's rows that get a synthetic time (a learner,
-    no time, a numeric order), by order, then by place in the file; -1 for the others.
-
-    ``chunks`` are (learner, order, time or None) cells in file order. The whole file is
-    ranked at once, so a learner's rows far apart in the file are in order of ``order``
-    all the same. Memory: 13 bytes a row while ranking, 8 a row for the result, plus the
-    distinct learners."""
-    index: dict[str, int] = {}
-    codes, orders, untimed = [], [], []
-    for learners, order_cells, times in chunks:
-        n = len(learners)
-        local, uniques = pd.factorize(np.asarray(_texts(learners), dtype=object))
-        known = np.fromiter((index.setdefault(u, len(index)) for u in uniques), np.int32, len(uniques))
-        blank = np.array(_blanks(learners), bool)
-        codes.append(np.where(blank, -1, known[local] if len(known) else -1).astype(np.int32))
-        values = _numbers(_texts(order_cells))
-        values[np.array(_blanks(order_cells), bool)] = np.nan
-        orders.append(values)
-        untimed.append(np.ones(n, bool) if times is None else np.array(_blanks(times), bool))
-    if not codes:
-        return np.zeros(0, np.int64)
-    code, order = np.concatenate(codes), np.concatenate(orders)
-    rows = np.flatnonzero(np.concatenate(untimed) & (code >= 0) & ~np.isnan(order))
-    rows = rows[np.lexsort((rows, order[rows], code[rows]))]  # by learner, order, file place
-    learner = code[rows]
-    place = np.arange(len(rows))
-    starts = np.ones(len(rows), bool)
-    starts[1:] = learner[1:] != learner[:-1]
-    ranks = np.full(len(code), -1, np.int64)
-    ranks[rows] = place - np.maximum.accumulate(np.where(starts, place, 0))
-    return ranks
-
-
 _MINUTE_US = 60_000_000
 _UNSEEN = object()
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-
-
-def _micros(value: Any) -> int | None:
-    """A time cell as microseconds from 2000-01-01 UTC (``store.micros``); None when it
-    is no date (a bad row); ``NO_TIME`` when it reads as one that ``event_clean`` would
-    refuse all the same (an invalid event)."""
-    text = _time(value)
-    if text is None:
-        return None
-    moment = time_parse(text)
-    return NO_TIME if moment is None else micros(moment)
-
-
-def _row_id(given: str | None, course: str, content: str) -> bytes:
-    """The bytes of a row's event id: its id cell's (a UUID, else uuid5 of it), else
-    uuid5 of its course and content."""
-    if given is not None:
-        try:
-            return uuid.UUID(given).bytes
-        except ValueError:
-            return stable_ids(["table-id|" + given])
-    return stable_ids([f"table|{course}|{content}"])
 
 
 @dataclass(slots=True)
@@ -429,7 +174,7 @@ class TableReader:
         self.learner_prefix = learner_prefix
         self.mapping = mapping or {}
         self._rank: dict[str, int] = {}  # learner -> rows given synthetic times so far (frames)
-        self._times: dict[Any, int | None] = {}  # time cell -> micros (``_micros``)
+        self._times: dict[Any, int | None] = {}  # time cell -> micros (``time_micros``)
         self._outcomes: dict[bool, dict[tuple, tuple]] = {
             False: {},
             True: {},
@@ -440,14 +185,14 @@ class TableReader:
         path: Path, chunk_size: int, names: list[Any], raw: frozenset = frozenset()
     ) -> Iterator[tuple[dict[Any, list], int]]:
         """({column name: cells} for ``names``, number of rows) a chunk at a time. A CSV's
-        cells are stripped (in pyarrow: ``_Stripped``), but for the columns in ``raw``
+        cells are stripped (in pyarrow: ``Stripped``), but for the columns in ``raw``
         (an answer is kept as written)."""
         if path.name.lower().endswith((".parquet", ".pq")):
             for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size, columns=names):
                 yield {name: batch.column(name).to_pylist() for name in names}, batch.num_rows
             return
         reader = pd.read_csv(
-            path, sep=_sep(path), dtype=str, keep_default_na=False, chunksize=chunk_size,
+            path, sep=separator(path), dtype=str, keep_default_na=False, chunksize=chunk_size,
             encoding_errors="replace", compression="infer", usecols=names,
         )  # fmt: skip
         with reader:
@@ -456,7 +201,7 @@ class TableReader:
                     {
                         name: frame[name].tolist()
                         if name in raw
-                        else _Stripped(frame[name].str.strip().tolist())
+                        else Stripped(frame[name].str.strip().tolist())
                         for name in names
                     },
                     len(frame),
@@ -464,7 +209,7 @@ class TableReader:
 
     def _refused(self, where: str, columns: dict[str, Any], n: int) -> bool:
         """Note a table that lacks a needed column (all its ``n`` rows are bad)."""
-        missing = _missing_columns(columns)
+        missing = missing_columns(columns)
         if missing:
             self.report.lines += n
             self.report.bad_line(where, f"no {'; no '.join(missing)} column (see table.ALIASES, or --map)")
@@ -566,7 +311,7 @@ class TableReader:
         if len(outcomes) > MAX_OUTCOMES:
             outcomes.clear()
         outcome_of = self._outcome
-        if all(_plain(column) for column in content if column is not blank_column):
+        if all(all_plain(column) for column in content if column is not blank_column):
             get = outcomes.get
             per_row = [get(key) for key in keys]
             for i in [i for i, outcome in enumerate(per_row) if outcome is None]:
@@ -579,15 +324,15 @@ class TableReader:
         early = np.array([s is _EARLY for s in status], bool)
         late = np.array([s is _LATE for s in status], bool)
         learners = cells["learner"]
-        learner_texts = _texts(learners)
-        no_learner = np.array(_blanks(learners), bool)
+        learner_texts = cell_texts(learners)
+        no_learner = np.array(blank_flags(learners), bool)
 
         # times: the row's own, else a synthetic one from its order
         times = cells.get("time")
         orders = cells.get("order")
         when = np.full(n, NO_TIME, np.int64)
         time_bad = np.zeros(n, bool)
-        timed = np.zeros(n, bool) if times is None else ~np.array(_blanks(times), bool)
+        timed = np.zeros(n, bool) if times is None else ~np.array(blank_flags(times), bool)
         if times is not None:
             seen = self._times
             if len(seen) > MAX_OUTCOMES:
@@ -597,10 +342,10 @@ class TableReader:
                 try:
                     found = seen.get(value, _UNSEEN)
                 except TypeError:  # unhashable: not remembered
-                    found = _micros(value)
+                    found = time_micros(value)
                 else:
                     if found is _UNSEEN:
-                        found = seen[value] = _micros(value)
+                        found = seen[value] = time_micros(value)
                 if found is None:
                     time_bad[i] = True
                 else:
@@ -617,7 +362,7 @@ class TableReader:
             rank_of = self._rank
             prefix = self.learner_prefix
             for i in np.flatnonzero(untimed & ~no_learner & ~early).tolist():
-                if _blank(orders[i]) or number(_text(orders[i])) is None:
+                if is_blank(orders[i]) or number(cell_text(orders[i])) is None:
                     time_bad[i] = True
                     continue
                 learner = prefix + learner_texts[i]
@@ -644,11 +389,11 @@ class TableReader:
         if courses is None:
             course_of = [default_course] * len(rows)
         else:
-            course_texts, no_course = _texts(courses), _blanks(courses)
+            course_texts, no_course = cell_texts(courses), blank_flags(courses)
             course_of = [default_course if no_course[i] else course_texts[i] for i in rows]
         names = [name for name in sorted(cells) if name != "course"]
         texts = {"learner": learner_texts}
-        columns = [texts.get(name) or _texts(cells[name]) for name in names]
+        columns = [texts.get(name) or cell_texts(cells[name]) for name in names]
         if len(rows) < n:
             columns = [[column[i] for i in rows] for column in columns]
         # "table|<course>|<name>=<text>\x1f<name>=<text>...": the content, names in order
@@ -657,10 +402,10 @@ class TableReader:
         if ids is None:
             event_ids = stable_ids(list(map(content.format, course_of, *columns)))
         else:
-            id_texts, no_id = _texts(ids), _blanks(ids)
+            id_texts, no_id = cell_texts(ids), blank_flags(ids)
             contents = [content.format("", *row)[len("table||") :] for row in zip(*columns, strict=True)]
             event_ids = b"".join(
-                _row_id(None if no_id[i] else id_texts[i], course, text)
+                row_event_id(None if no_id[i] else id_texts[i], course, text)
                 for i, course, text in zip(rows, course_of, contents, strict=True)
             )
         prefix = self.learner_prefix
@@ -691,16 +436,16 @@ class TableReader:
         or (``_EARLY``, why, reason), a refusal found before the row's time is read, or
         (``_LATE``, why, reason), one found after (the order in which a row's problems
         are told); the reason, without the row's values, is what the report counts."""
-        kind = _text(kind).lower() if not _blank(kind) else None
+        kind = cell_text(kind).lower() if not is_blank(kind) else None
         kind = kind or ("question" if has_result else "reading")
         if kind not in KINDS:
             return _EARLY, f"kind {kind[:30]!r} is not one of {', '.join(KINDS)}", "unknown kind"
         question_family = kind in QUESTION_KINDS
-        concepts = [] if _blank(concepts) else [
-            c.strip() for c in _CONCEPT_SEP.split(_text(concepts)) if c.strip()
+        concepts = [] if is_blank(concepts) else [
+            c.strip() for c in _CONCEPT_SEP.split(cell_text(concepts)) if c.strip()
         ]  # fmt: skip
-        item = None if _blank(question) else _text(question)
-        activity = None if _blank(activity) else _text(activity)
+        item = None if is_blank(question) else cell_text(question)
+        activity = None if is_blank(activity) else cell_text(activity)
         if activity is None:
             if question_family and concepts and item is not None:
                 activity = concepts[0]  # the unit of practice; the item is the question
@@ -709,25 +454,25 @@ class TableReader:
         if activity is None:
             return _EARLY, "no activity, question or concept", "no activity, question or concept"
         credit = None
-        if not _blank(correct):
-            credit = _correct(correct)
+        if not is_blank(correct):
+            credit = correct_credit(correct)
             if credit is None:
-                why = f"correct {_text(correct)[:30]!r} is not 1/0, true/false or a fraction"
+                why = f"correct {cell_text(correct)[:30]!r} is not 1/0, true/false or a fraction"
                 return _LATE, why, "correct is not 1/0, true/false or a fraction"
         graded = None
-        if not _blank(score):
-            graded = _score(score)
+        if not is_blank(score):
+            graded = score_fraction(score)
             if graded is None:
                 return (
                     _LATE,
-                    f"score {_text(score)[:30]!r} is not in 0..1 or 0..100",
+                    f"score {cell_text(score)[:30]!r} is not in 0..1 or 0..100",
                     "score is not in 0..1 or 0..100",
                 )
-        seconds = None if _blank(position) else number(_text(position))
+        seconds = None if is_blank(position) else number(cell_text(position))
         try:
             verb, payload = event_of(
                 kind, activity, question=item if question_family else None, correct=credit, score=graded,
-                answer=None if _blank(answer) else answer, position=seconds, concepts=concepts or None,
+                answer=None if is_blank(answer) else answer, position=seconds, concepts=concepts or None,
             )  # fmt: skip
         except RowError as exc:
             return _LATE, str(exc), _QUOTED.sub("...", str(exc))

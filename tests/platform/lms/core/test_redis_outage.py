@@ -17,9 +17,9 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from lms.core import dispatch
-from lms.core import health as health_module
 from lms.courses.models import Activity, CourseRole, Enrollment
 from lms.labs.models import GraderStatus, Submission
+from lms.site import health as health_module
 from tests.factories import ActivityFactory, UserFactory
 
 FIXTURES = Path(__file__).parents[1] / "labs" / "fixtures"

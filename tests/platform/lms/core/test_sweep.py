@@ -1,4 +1,4 @@
-"""The stale-job sweepers (lms.core.sweep): a submission, export, data request or retrain
+"""The stale-job sweepers (lms.core.jobs): a submission, export, data request or retrain
 left running past its task's time limit, or queued too long, ends failed with a reason
 (and its event or audit entry); fresh rows are left alone; sweeping twice fails each once."""
 

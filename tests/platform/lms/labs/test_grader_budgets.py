@@ -21,7 +21,7 @@ import pytest
 
 from course_content.labkit.grade import grade
 from course_content.labkit.messages import MAX_TEXT
-from course_content.labkit.sandbox import BubblewrapRunner
+from course_content.labkit.sandbox.bubblewrap import BubblewrapRunner
 from lms.courses.models import Activity
 from lms.labs.grading import feedback
 from lms.labs.models import Submission

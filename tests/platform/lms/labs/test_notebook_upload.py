@@ -10,7 +10,8 @@ import nbformat
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from course_content.labkit.notebook import make_starter, to_ipynb
+from course_content.labkit.notebook import to_ipynb
+from course_content.labkit.source import make_starter
 from lms.courses.models import Activity, Enrollment
 from lms.labs.notebooks import MAX_NOTEBOOK_BYTES
 from lms.labs.services import MAX_CODE_BYTES

@@ -9,7 +9,8 @@ import nbformat
 import pytest
 
 from course_content.labkit.grade import grade
-from course_content.labkit.notebook import TEST_CELL_TAG, make_starter, parse_cells, solution_blocks, to_ipynb
+from course_content.labkit.notebook import TEST_CELL_TAG, to_ipynb
+from course_content.labkit.source import make_starter, parse_cells, solution_blocks
 from lms.labs.notebooks import blank_count, from_ipynb
 
 CONTENT = Path(__file__).resolve().parents[4] / "course_content"

@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_content.labkit.grade import build_inputs, grade, load_lab
-from course_content.labkit.sandbox import BubblewrapRunner, isolation_selftest
+from course_content.labkit.grade import grade
+from course_content.labkit.labspec import build_inputs, load_lab
+from course_content.labkit.sandbox.bubblewrap import BubblewrapRunner
+from course_content.labkit.sandbox.selftest import isolation_selftest
 
 LAB = Path(__file__).parent / "fixtures" / "tiny-lab"
 ROOT = Path(__file__).resolve().parents[4]

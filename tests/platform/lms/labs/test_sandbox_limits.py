@@ -15,15 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from course_content.labkit.grade import Limits, grade, load_lab, write_inputs
-from course_content.labkit.sandbox import (
+from course_content.labkit.grade import grade
+from course_content.labkit.labspec import load_lab, write_inputs
+from course_content.labkit.sandbox.bubblewrap import (
     RESULT_RECORDS,
     SHM_BYTES,
     BubblewrapRunner,
     SandboxUnavailable,
     _unpack,
-    isolation_selftest,
 )
+from course_content.labkit.sandbox.process import Limits
+from course_content.labkit.sandbox.selftest import isolation_selftest
 
 from .test_sandbox_attacks import LAB, assert_row_means_still_graded, nobody_processes, outcome, submission
 

@@ -92,7 +92,7 @@ def test_run_executes_only_the_public_tests(client, lab, learner):
     ],
 )
 def test_ungradable_notebooks_cost_no_attempt(client, lab, learner, code, reason):
-    from course_content.labkit.notebook import make_starter
+    from course_content.labkit.source import make_starter
 
     code = code or make_starter((FIXTURES / "tiny-lab" / "lab.py").read_text())
     client.force_login(learner)

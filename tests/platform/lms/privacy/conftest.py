@@ -166,7 +166,7 @@ def training_snapshot(folder: Path, holdout: list[int]) -> None:
     exported events, the held-out learner lists and the resumable checkpoint."""
     import torch
 
-    from recommender.data import write_learner_ids
+    from recommender.splits import write_learner_ids
 
     (folder / "model" / "checkpoints").mkdir(parents=True)
     events_export(format="parquet", out=folder / "events.parquet")  # the registry's own call

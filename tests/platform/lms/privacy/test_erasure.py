@@ -21,7 +21,7 @@ from django.db import connection
 from django.urls import reverse
 
 from analytics.models import CourseSummary, ExportJob
-from lms.accounts.roles import learner_pseudonym
+from lms.accounts.roles import analytics_learner_pseudonym
 from lms.discussions.models import Post, Thread
 from lms.privacy import erasure as erasure_module
 from lms.privacy.hooks import Subject
@@ -29,12 +29,12 @@ from lms.privacy.models import AuditEntry, DataRequest
 from lms.privacy.services import RequestRefused, download_request_create, erasure_request_create, erasure_run
 from lms.privacy.tasks import download_build_task, erasure_run_task
 from lms.quizzes.models import QuizAttempt
+from lms.recommendations.generation import GENERATION_KEY
 from lms.recommendations.services import NEXT_STEPS_KEY
 from lms.tracking import partitions
 from lms.tracking.interop import events_import
-from lms.tracking.interop.common import learner_pseudonym as xapi_pseudonym
+from lms.tracking.interop.naming import xapi_learner_pseudonym
 from lms.tracking.models import Event
-from lms.tracking.services import GENERATION_KEY
 
 from .conftest import PASSWORD
 
@@ -43,8 +43,8 @@ LEARNER_COLUMN = ("learner", "user", "author", "requested_by", "by")  # foreign 
 
 
 def identifiers(user) -> Subject:
-    return Subject(user.pk, user.username, user.email, user.display_name, learner_pseudonym(user.pk),
-                   xapi_pseudonym(user.pk))  # fmt: skip
+    return Subject(user.pk, user.username, user.email, user.display_name, analytics_learner_pseudonym(user.pk),
+                   xapi_learner_pseudonym(user.pk))  # fmt: skip
 
 
 def model_leaks(who: Subject) -> list[str]:
@@ -197,7 +197,9 @@ def test_a_reimport_of_an_old_log_cannot_bring_the_learner_back(world):
         assert report.skipped["learner erased on request"] > 0, (format, report.summary())
         assert report.stored == 0  # the other learners' events are there already
     assert not get_user_model().objects.filter(username__contains="zelda").exists()
-    assert not get_user_model().objects.filter(username__startswith=xapi_pseudonym(learner.pk)).exists()
+    assert (
+        not get_user_model().objects.filter(username__startswith=xapi_learner_pseudonym(learner.pk)).exists()
+    )
 
 
 def test_erasing_twice_is_harmless(world):

@@ -12,7 +12,6 @@ from lms.courses.models import CourseSession, Enrollment
 from lms.courses.services import enrollment_create, enrollment_session_move, session_for_joining
 from lms.progress.models import ActivityProgress, Certificate
 from lms.progress.selectors import State, course_state_for
-from lms.progress.services import segments_merge
 from lms.quizzes.services import quiz_attempt_submit
 from lms.tracking.models import Event
 from tests.factories import UserFactory
@@ -31,10 +30,6 @@ def _post(client, *events):
     )
     assert response.status_code == 200, response.content
     return response.json()
-
-
-def test_segments_merge_overlaps_and_gaps():
-    assert segments_merge([[20, 60], [0, 30], [70, 80], [80, 90], [5, 5]]) == [[0, 60], [70, 90]]
 
 
 def test_watch_coverage_counts_played_time_not_the_furthest_position(client, small_course):

@@ -23,7 +23,8 @@ from lms.courses.services import enrollment_create
 from lms.progress.models import ActivityProgress
 from lms.progress.services import progress_from_events, progress_video_played, videos_played
 from lms.progress.tasks import events_fold
-from lms.tracking.services import events_ingest, learner_generation
+from lms.recommendations.generation import learner_generation
+from lms.tracking.services import events_ingest
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

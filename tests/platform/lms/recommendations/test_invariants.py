@@ -21,8 +21,8 @@ from lms.recommendations.selectors import learner_course_states
 from lms.recommendations.services import next_steps_compute
 from lms.recommendations.serving import serving_forget
 from lms.tracking.models import Event
+from recommender.next_step import Step
 from recommender.pedagogy import check
-from recommender.policy import Step
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,24 +3,14 @@
 
 import pytest
 
-from lms.courses.models import Enrollment
-from lms.courses.services import enrollment_create
 from lms.progress.models import ActivityProgress
 from lms.quizzes.services import quiz_attempt_submit
-from lms.recommendations import policy
+from lms.recommendations import rule_policies
 from lms.recommendations.selectors import learner_course_states
 from lms.tracking.models import Event
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def learner(small_course):
-    course, _ = small_course
-    user = UserFactory()
-    enrollment_create(user=user, course=course, track=Enrollment.Track.VERIFIED)
-    return user
 
 
 def _shown(learner):
@@ -36,7 +26,7 @@ def test_the_next_step_is_shown_with_its_reason_and_alternatives(client, learner
     assert 'id="next-step" data-activity="c9-video"' in page.text and "Why:" in page.text
     event = _shown(learner)
     assert event.payload["items"] == ["c9-video", "c9-reading", "c9-quiz"]
-    assert event.payload["model"] == policy.RULES and len(event.payload["reasons"]) == 3
+    assert event.payload["model"] == rule_policies.RULES and len(event.payload["reasons"]) == 3
     assert "I&#x27;ll choose myself" in page.text or "I'll choose myself" in page.text
 
 
@@ -89,7 +79,7 @@ def test_switching_personalization_off_follows_the_syllabus(client, learner, sma
         "enabled": False
     }
     event = _shown(learner)
-    assert event.payload["model"] == policy.SYLLABUS and event.payload["items"][0] == "c9-video"
+    assert event.payload["model"] == rule_policies.SYLLABUS and event.payload["items"][0] == "c9-video"
     assert "Next in the syllabus" in response.text
     client.post("/preferences/personalization", {"enabled": "on"})
     learner.refresh_from_db()
@@ -98,7 +88,7 @@ def test_switching_personalization_off_follows_the_syllabus(client, learner, sma
 
 def test_rules_prefer_unlocked_work_and_fall_back_to_the_syllabus(learner, small_course):
     states = learner_course_states(learner=learner)
-    chosen = policy.rules(states, today=states[0].weeks[0].deadline)
+    chosen = rule_policies.rules(states, today=states[0].weeks[0].deadline)
     slugs = [s.activity.slug for s in chosen]
     assert "c9-video2" not in slugs and "c9-quiz2" not in slugs  # locked: Basics not covered
     assert len(chosen) == 3 and all(s.reason for s in chosen)
@@ -121,7 +111,7 @@ def test_next_steps_are_cached_until_the_learner_acts(client, learner, small_cou
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from lms.tracking.services import learner_generation
+    from lms.recommendations.generation import learner_generation
 
     _, items = small_course
     client.force_login(learner)
@@ -148,7 +138,7 @@ def test_an_evicted_generation_never_matches_what_was_cached_before(client, lear
     so next steps cached under the old one are computed again, not served stale."""
     from django.core.cache import cache
 
-    from lms.tracking.services import GENERATION_KEY, learner_generation
+    from lms.recommendations.generation import GENERATION_KEY, learner_generation
 
     first = learner_generation(learner.pk)
     assert learner_generation(learner.pk) == first  # stable while nothing happens

@@ -23,8 +23,8 @@ from lms.recommendations.services import (
     next_steps_stored,
 )
 from lms.recommendations.tasks import next_steps_precompute as precompute_task
+from lms.tracking.listeners import learners_changed, learners_touched
 from lms.tracking.models import Event
-from lms.tracking.services import learners_changed, learners_touched
 from tests.factories import UserFactory
 
 WAIT = 120  # seconds: a generous ceiling for a busy machine; the waits poll state

@@ -5,10 +5,13 @@ and the next-steps API with its permissions."""
 
 import dataclasses
 import io
+import shutil
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 
 from lms.courses.models import Course, CourseRole
 from lms.courses.services import enrollment_create
@@ -16,12 +19,14 @@ from lms.recommendations.models import ModelVersion
 from lms.recommendations.registry import RetrainRefused, model_activate, retrain_request
 from lms.recommendations.serving import active_model, serving_forget
 from lms.tracking.models import Event
+from recommender.evaluate import model_row
 from tests.factories import UserFactory, analyst_user
 
-# Each test imports the catalog, simulates a cohort and trains (the gate's twin too): a
-# minute quiet, many more on a machine busy with other work. The ceiling is for a hang,
-# not a guess at the time (pyproject.toml's 900 s is for the ordinary test).
-pytestmark = [pytest.mark.django_db, pytest.mark.timeout(1200)]
+# The module imports the catalog, simulates a cohort and trains v1 (the gate's twin too)
+# once; some tests retrain again: a minute quiet, many more on a machine busy with other
+# work. The ceiling is for a hang, not a guess at the time (pyproject.toml's 900 s is for
+# the ordinary test).
+pytestmark = [pytest.mark.django_db, pytest.mark.timeout(1200), pytest.mark.heavy]
 COURSE = "neural-networks-deep-learning"
 
 
@@ -45,7 +50,7 @@ def tiny_gate(**overrides):
 
 
 # The same learners on every run: the frozen held-out set is a keyed hash of database ids
-# (recommender.train.frozen_holdout), so the ids and the key are fixed here. Otherwise the
+# (recommender.splits.frozen_holdout), so the ids and the key are fixed here. Otherwise the
 # key was random per registry folder and the ids depended on whatever ran before in this
 # test database (another order, another xdist worker): another split, another model, and a
 # gate decision that flipped from run to run.
@@ -53,24 +58,36 @@ FIRST_LEARNER_ID = 700_001
 HOLDOUT_KEY = "5eed" * 8
 
 
-def stable_learner_ids() -> None:
-    """The next user gets FIRST_LEARNER_ID (sequences are not transactional: this survives
-    the test's rollback, and the rows that held those ids before were rolled back too)."""
+def stable_learner_ids(first: int = FIRST_LEARNER_ID) -> None:
+    """The next user gets ``first`` (sequences are not transactional: this survives the
+    rollback, and the rows that held those ids before were rolled back too)."""
     from django.db import connection
 
     from lms.accounts.models import User
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT setval(pg_get_serial_sequence(%s, %s), %s, false)",
-                       [User._meta.db_table, User._meta.pk.column, FIRST_LEARNER_ID])  # fmt: skip
-    assert not User.objects.filter(pk__gte=FIRST_LEARNER_ID).exists()
+                       [User._meta.db_table, User._meta.pk.column, first])  # fmt: skip
+    assert not User.objects.filter(pk__gte=first).exists()
+
+
+def next_learner_id() -> int:
+    """The id the next user will get (without drawing it from the sequence)."""
+    from django.db import connection
+
+    from lms.accounts.models import User
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [User._meta.db_table, User._meta.pk.column])
+        (sequence,) = cursor.fetchone()
+        cursor.execute(f"SELECT last_value + is_called::int FROM {sequence}")
+        return cursor.fetchone()[0]
 
 
 def frozen_holdout_with_a_fixed_key(registry: Path) -> None:
     """An empty frozen held-out file, as frozen_holdout starts one, with a fixed key."""
     from lms.recommendations.registry import HOLDOUT_FILE
-    from recommender.data import DATABASE_IDS_HEADER
-    from recommender.train import HOLDOUT_RATE
+    from recommender.splits import DATABASE_IDS_HEADER, HOLDOUT_RATE
 
     registry.mkdir(parents=True, exist_ok=True)
     (registry / HOLDOUT_FILE).write_text(
@@ -78,10 +95,11 @@ def frozen_holdout_with_a_fixed_key(registry: Path) -> None:
     )
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def one_torch_thread():
     """Training on one intra-op thread: the same sums in the same order on any machine (and
-    no second thread spinning against the other xdist workers)."""
+    no second thread spinning against the other xdist workers). Module-wide, so that it is
+    in place before the module's v1 is trained."""
     import torch
 
     before = torch.get_num_threads()
@@ -90,31 +108,63 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture
-def cohort(settings, tmp_path):
-    settings.MODEL_REGISTRY_DIR = tmp_path / "models"
-    frozen_holdout_with_a_fixed_key(settings.MODEL_REGISTRY_DIR)
-    stable_learner_ids()
-    call_command("import_course", "--all", stdout=io.StringIO())
-    call_command("simulate_cohort", "--course", COURSE, "--learners", "60", "--days", "40", "--seed", "2",
-                 "--start", "2026-04-06", "--no-stats", stdout=io.StringIO())  # fmt: skip
-    serving_forget()
-    yield
-    serving_forget()
+LEARNERS = 60
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedOnce:
+    registry: Path
+    version_pk: int
+    next_learner_id: int
+
+
+@pytest.fixture(scope="module")
+def trained_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The catalog, a simulated cohort of LEARNERS and v1 retrained on it (tiny model, the
+    gate on a budget), built once for the module inside a transaction rolled back after it:
+    each test runs in a savepoint inside it, so what a test changes (statuses, a second
+    version, more learners) is gone for the next. Returns the registry folder, v1's id and
+    the id the next learner got then; tests get a copy of the folder (``trained``), since
+    files are not rolled back."""
+    registry = tmp_path_factory.mktemp("registry") / "models"
+    with override_settings(MODEL_REGISTRY_DIR=registry), django_db_blocker.unblock(), transaction.atomic():
+        try:
+            frozen_holdout_with_a_fixed_key(registry)
+            stable_learner_ids()
+            call_command("import_course", "--all", stdout=io.StringIO())
+            call_command("simulate_cohort", "--course", COURSE, "--learners", str(LEARNERS), "--days", "40",
+                         "--seed", "2", "--start", "2026-04-06", "--no-stats", stdout=io.StringIO())  # fmt: skip
+            serving_forget()
+            version = retrain_request(run_now=True, train_config=tiny_config(), gate_config=tiny_gate())
+            assert version.status in (ModelVersion.Status.ACTIVE, ModelVersion.Status.CANDIDATE), (
+                version.reason
+            )
+            yield TrainedOnce(registry, version.pk, next_learner_id())
+        finally:
+            transaction.set_rollback(True)
+            serving_forget()
 
 
 @pytest.fixture
-def trained(cohort):
-    version = retrain_request(run_now=True, train_config=tiny_config(), gate_config=tiny_gate())
-    assert version.status in (ModelVersion.Status.ACTIVE, ModelVersion.Status.CANDIDATE), version.reason
-    return version
+def trained(trained_once, settings, tmp_path):
+    """v1 as its retrain left it, with this test's own copy of the registry folder (a test
+    may truncate the weights or train v2 beside it)."""
+    copy = tmp_path / "models"
+    shutil.copytree(trained_once.registry, copy)
+    settings.MODEL_REGISTRY_DIR = copy
+    version = ModelVersion.objects.get(pk=trained_once.version_pk)
+    version.path = str(copy / Path(version.path).relative_to(trained_once.registry))
+    version.save(update_fields=["path"])
+    serving_forget()
+    yield version
+    serving_forget()
 
 
 def test_a_retrain_registers_a_version_with_metrics_and_a_reason(trained):
     version = ModelVersion.objects.get(pk=trained.pk)
     assert Path(version.path, "config.json").exists() or any(Path(version.path).iterdir())
     results = version.metrics["results"]
-    assert any(name.startswith("model") for name in results["next_activity"])
+    assert model_row(results["next_activity"])[0] is not None
     assert {"hr@10", "mrr"} <= set(next(iter(results["next_activity"].values())))
     gate = version.metrics["gate"]
     # The reason says what decided it: the gain in HR@10 when promoted, else every check
@@ -130,7 +180,7 @@ def test_a_retrain_registers_a_version_with_metrics_and_a_reason(trained):
     assert {("hr@10", "baseline"), ("auc", "baseline"), ("completion", "baseline")} <= against
     assert all(d["low"] <= d["high"] for d in gate["differences"] if d["low"] is not None)
     assert gate["invariants"]["checked"] > 0
-    assert version.learners == 60 and version.progress == 1.0
+    assert version.learners == LEARNERS and version.progress == 1.0
     assert not (Path(version.path).parent / "events.parquet").exists()  # the export does not linger
     if version.status == ModelVersion.Status.CANDIDATE:  # the gate said no: activate by hand
         model_activate(version=version)
@@ -138,8 +188,10 @@ def test_a_retrain_registers_a_version_with_metrics_and_a_reason(trained):
     assert loaded.version.pk == version.pk and loaded.recommender is not None
 
 
-def test_one_retrain_at_a_time(cohort):
-    ModelVersion.objects.create(number=1, status=ModelVersion.Status.TRAINING, stage="training")
+def test_one_retrain_at_a_time(trained):
+    ModelVersion.objects.create(
+        number=trained.number + 1, status=ModelVersion.Status.TRAINING, stage="training"
+    )
     with pytest.raises(RetrainRefused, match="already running"):
         retrain_request()
     out = io.StringIO()
@@ -224,7 +276,7 @@ def test_two_seeds_on_the_same_data_are_not_promoted_over_each_other(trained):
     assert ModelVersion.objects.get(pk=first.pk).status == ModelVersion.Status.ACTIVE  # serving unchanged
 
 
-def test_a_version_with_five_times_the_data_is_promoted(trained):
+def test_a_version_with_five_times_the_data_is_promoted(trained, trained_once):
     """v1 learned from 60 learners; 240 more join and v2 learns from all 300. Both of
     v2's seeds beat v1 on HR@10 with the interval above 0, on the same frozen held-out
     learners (which grew by the rule: v1's stayed, new ones joined), and v2 is promoted."""
@@ -232,6 +284,7 @@ def test_a_version_with_five_times_the_data_is_promoted(trained):
     if first.status != "active":
         model_activate(version=first)
     holdout_before = set(Path(first.path).parent.joinpath("holdout.txt").read_text().split())
+    stable_learner_ids(trained_once.next_learner_id)  # the same new ids whatever test ran before
     call_command("simulate_cohort", "--course", COURSE, "--learners", "240", "--days", "40", "--seed", "5",
                  "--start", "2026-04-06", "--no-stats", stdout=io.StringIO())  # fmt: skip
     second = retrain_request(run_now=True, train_config=dataclasses.replace(tiny_config(), epochs=3),

@@ -23,13 +23,10 @@ from lms.courses.models import Activity, Course, Week
 from lms.progress.journey import journey_map
 from lms.progress.selectors import course_state_for
 from lms.tracking.interop import events_import
-from lms.tracking.interop.common import external_slug
-from lms.tracking.interop.structure import (
-    MAX_XML_BYTES,
-    StructureInvalid,
-    course_structure_import_file,
-    parse_xml,
-)
+from lms.tracking.interop.naming import external_slug
+from lms.tracking.interop.structure import MAX_XML_BYTES, StructureInvalid
+from lms.tracking.interop.structure_import import course_structure_import_file
+from lms.tracking.interop.structure_olx import parse_xml
 from lms.tracking.models import Event
 from lms.tracking.services import catalog_index_forget
 from tests.factories import ActivityFactory, UserFactory
@@ -390,7 +387,8 @@ def test_bad_json_is_refused_and_nothing_is_written(tmp_path, content, message):
 def test_an_error_while_writing_rolls_everything_back():
     """The derived slug of the last activity is taken by another course's row: the course,
     its weeks and the first five activities written before it are rolled back."""
-    from lms.tracking.interop.common import ExternalRecords, ImportReport
+    from lms.tracking.interop.external import ExternalRecords
+    from lms.tracking.interop.records import ImportReport
 
     slug = ExternalRecords(source="edx", prefix="edx", report=ImportReport("edx"))._derived(
         (COURSE, "loops_p1")

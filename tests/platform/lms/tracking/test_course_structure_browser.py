@@ -15,8 +15,8 @@ import pytest
 from lms.courses.models import Activity, Course
 from lms.progress.services import progress_activity_opened
 from lms.tracking.interop import events_import
-from lms.tracking.interop.common import external_slug
-from lms.tracking.interop.structure import course_structure_import_file
+from lms.tracking.interop.naming import external_slug
+from lms.tracking.interop.structure_import import course_structure_import_file
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -3,7 +3,7 @@ every documented event type is mapped to a canonical verb or passed through as
 ``external.edx``, docs/events.md says which, a second import stores nothing new, and the
 line's IP address, user agent and referrer never reach the store.
 
-The corpus (``edx_reference.py``) holds one line per event type of "Events in the
+The corpus (the package ``edx_reference``) holds one line per event type of "Events in the
 Tracking Logs",
 https://edx.readthedocs.io/projects/devdata/en/latest/internal_data_formats/tracking_logs/student_event_types.html
 and the alphabetical event list,
@@ -24,16 +24,12 @@ from django.core.management import call_command
 from lms.accounts.models import User
 from lms.courses.models import Activity
 from lms.tracking.interop import events_import
-from lms.tracking.interop.edx import PASS_THROUGH, device_class, passthrough_event, referrer_class
+from lms.tracking.interop.edx_privacy import device_class, passthrough_event, referrer_class
+from lms.tracking.interop.edx_types import PASS_THROUGH
 from lms.tracking.models import Event
 from lms.tracking.vocabulary import VERBS
-from tests.platform.lms.tracking.edx_reference import (
-    OTHER_LEARNER,
-    PRIVATE,
-    REFERENCE,
-    REFERENCE_TYPES,
-    reference_lines,
-)
+from tests.platform.lms.tracking.edx_reference import REFERENCE, REFERENCE_TYPES, reference_lines
+from tests.platform.lms.tracking.edx_reference.common import OTHER_LEARNER, PRIVATE
 from tests.platform.lms.tracking.importing import fresh_catalog_index, run  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -271,7 +267,8 @@ def test_new_verbs_and_passed_through_events_reach_the_model_as_actions(tmp_path
     """The canonical Parquet export of the corpus, read by ``recommender.data``: every verb
     stored (the new ones and ``external.edx``) is a token of the model's verb vocabulary,
     and each learner's sequence holds one token per event, passed-through ones included."""
-    from recommender.data import Vocabularies, build_sequences, load_events
+    from recommender.data import Vocabularies, build_sequences
+    from recommender.event_frame import load_events
 
     events_import(format="edx", paths=[_write(tmp_path, reference_lines())])
     out = tmp_path / "events.parquet"

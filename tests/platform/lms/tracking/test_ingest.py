@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from lms.tracking import partitions
-from lms.tracking.apis import MAX_BATCH_BYTES
+from lms.tracking.bounds import MAX_BATCH_BYTES
 from lms.tracking.models import Event
 from lms.tracking.services import catalog_index_forget, event_record
 from tests.factories import ActivityFactory, UserFactory

@@ -19,7 +19,7 @@ from django.core.management.base import CommandError
 from lms.accounts.models import User
 from lms.courses.models import Activity, Course
 from lms.tracking.interop import events_import
-from lms.tracking.interop.common import digest
+from lms.tracking.interop.naming import digest
 from lms.tracking.models import Event
 from lms.tracking.services import events_ingest_many
 from tests.factories import ActivityFactory, CourseFactory, UserFactory
@@ -282,7 +282,7 @@ def test_learner_ids_are_kept_and_exported_as_learner_key(tmp_path):
     assert {k: v for k, v in keys.items() if k in imported} == imported
     assert pd.isna(keys[own.pk])  # the site's own learner: no username in an export
 
-    from recommender.data import load_events
+    from recommender.event_frame import load_events
 
     assert len(load_events(out)) == 3  # the recommender reads the export with learner_key
 

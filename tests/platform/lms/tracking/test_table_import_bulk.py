@@ -16,16 +16,11 @@ import pytest
 
 from lms.privacy.models import ErasedLearner
 from lms.privacy.selectors import erased_key
+from lms.tracking.columns import NO_TIME, EventColumns, events_ingest_columns
 from lms.tracking.interop import events_import
-from lms.tracking.interop.common import stable_id, stable_ids
+from lms.tracking.interop.naming import stable_id, stable_ids
 from lms.tracking.models import Event
-from lms.tracking.services import (
-    NO_TIME,
-    EventColumns,
-    PayloadMemo,
-    events_ingest_columns,
-    events_ingest_many,
-)
+from lms.tracking.services import PayloadMemo, events_ingest_many
 from lms.tracking.store import micros
 from tests.factories import ActivityFactory, UserFactory
 from tests.platform.lms.tracking.importing import fresh_catalog_index, run  # noqa: F401

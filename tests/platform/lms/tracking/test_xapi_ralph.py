@@ -41,8 +41,8 @@ from ralph.models.xapi.video.statements import (
 )
 
 from lms.tracking.interop import events_import
-from lms.tracking.interop.common import site_url
-from lms.tracking.interop.xapi import event_to_statement
+from lms.tracking.interop.naming import site_url
+from lms.tracking.interop.xapi_statements import event_to_statement
 from lms.tracking.models import Event
 from lms.tracking.vocabulary import PAYLOAD_SCHEMAS, VERBS
 from tests.platform.lms.tracking.importing import fresh_catalog_index  # noqa: F401
@@ -142,7 +142,7 @@ def test_video_statements_without_a_known_length_use_the_event_duration():
 
 
 def test_session_ids_are_uuids_and_read_back_as_ours():
-    from lms.tracking.interop.common import ImportReport
+    from lms.tracking.interop.records import ImportReport
     from lms.tracking.interop.xapi import XapiReader
 
     statement = statement_for("video.played", {"position": 3.0})
@@ -256,8 +256,8 @@ def _ralph(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cairn(line: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    from lms.tracking.interop.common import ImportReport
     from lms.tracking.interop.edx import EdxReader
+    from lms.tracking.interop.records import ImportReport
 
     as_logged = {
         **line,

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from course_content.loader import ContentInvalid
+from course_content.schema import ContentInvalid
 from lms.courses.services import course_import
 
 

@@ -11,6 +11,11 @@ already made from the current text is skipped.
 
 from django.core.management.base import BaseCommand, CommandError
 
+from lms.courses.models import Activity, Course
+from lms.lectures.models import LectureRender
+from lms.lectures.selectors import GENERATED, lecture_source
+from lms.lectures.services import lecture_make, lecture_request, lecture_retry
+
 
 class Command(BaseCommand):
     help = "Queue (or make, with --now) the lecture videos generated from transcripts."
@@ -21,11 +26,6 @@ class Command(BaseCommand):
         parser.add_argument("--retry", action="store_true", help="queue failed lectures again")
 
     def handle(self, *args, course, now, retry, **options):
-        from lms.courses.models import Activity, Course
-        from lms.lectures.models import LectureRender
-        from lms.lectures.selectors import GENERATED, lecture_source
-        from lms.lectures.services import lecture_make, lecture_request, lecture_retry
-
         unknown = set(course) - set(Course.objects.filter(slug__in=course).values_list("slug", flat=True))
         if unknown:
             raise CommandError(f"unknown course(s): {', '.join(sorted(unknown))}")

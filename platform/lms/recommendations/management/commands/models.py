@@ -44,7 +44,7 @@ class Command(BaseCommand):
 
 
 def _metric(version: ModelVersion, task: str, metric: str) -> str:
-    scores = version.metrics.get("results", {}).get(task, {})
-    name = next((n for n in scores if n.startswith("model")), None)
-    value = scores.get(name, {}).get(metric) if name else None
+    from recommender.evaluate import model_row  # torch: loaded when the command runs
+
+    value = model_row(version.metrics.get("results", {}).get(task))[1].get(metric)
     return "-" if value is None else f"{value:.3f}"

@@ -11,8 +11,8 @@ from tqdm import tqdm
 from lms.simulation.services import StoreReport, cohort_store
 from recommender.simulate import Curriculum, LearnerParams, simulate_cohort
 from recommender.simulate.calibration import cohort_stats, stats_table
-from recommender.simulate.cohort import Shows
-from recommender.simulate.policies import Syllabus
+from recommender.simulate.records import Shows
+from recommender.simulate.simulated_policies import Syllabus
 
 
 class Command(BaseCommand):

@@ -1,12 +1,11 @@
 import datetime as dt
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from lms.courses.models import Course
 from lms.tracking.interop.export import FORMATS, events_export, events_queryset
+from lms.tracking.management.progress import progress_bar
 
 
 def _moment(value: str | None, option: str) -> dt.datetime | None:
@@ -55,14 +54,7 @@ class Command(BaseCommand):
             if no_progress
             else events_queryset(course_id=course_id, since=since_at, until=until_at).count()
         )
-        bar = tqdm(
-            total=total,
-            unit=" events",
-            unit_scale=True,
-            desc=f"export {format}",
-            file=getattr(self.stderr, "_out", sys.stderr),
-            disable=no_progress,
-        )
+        bar = progress_bar(self, total=total, unit=" events", desc=f"export {format}", disable=no_progress)
         try:
             with bar:
                 report = events_export(

@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lms.tracking.interop.structure import StructureInvalid, course_structures_import_file
+from lms.tracking.interop.structure import StructureInvalid
+from lms.tracking.interop.structure_import import course_structures_import_file
 
 
 class Command(BaseCommand):

@@ -1,13 +1,12 @@
 import os
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from lms.tracking.interop import FRAME_FORMATS, IMPORT_FORMATS, events_import
-from lms.tracking.interop.common import CHUNK_EVENTS, CHUNK_ROWS
-from lms.tracking.interop.table import MappingError, mapping_parse
+from lms.tracking.interop.ingest import CHUNK_EVENTS, CHUNK_ROWS
+from lms.tracking.interop.table_columns import MappingError, mapping_parse
+from lms.tracking.management.progress import progress_bar
 
 SHOWN_REASONS = 5  # problems quoted in a failed import's error
 
@@ -80,14 +79,8 @@ class Command(BaseCommand):
             if not readable or not os.access(path, os.R_OK):
                 raise CommandError(f"cannot read {path}: no such file, or not readable")
         total = sum(p.stat().st_size for p in files) if format in ("edx", "xapi") else None
-        bar = tqdm(
-            total=total,
-            unit="B" if total is not None else " rows",
-            unit_scale=True,
-            desc=f"import {format}",
-            file=getattr(self.stderr, "_out", sys.stderr),
-            disable=no_progress,
-        )
+        unit = "B" if total is not None else " rows"
+        bar = progress_bar(self, total=total, unit=unit, desc=f"import {format}", disable=no_progress)
         try:
             with bar:
                 report = events_import(
