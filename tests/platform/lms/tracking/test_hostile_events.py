@@ -5,7 +5,6 @@ the Origin check compares scheme, host and port; following a next step is a POST
 
 import datetime as dt
 import json
-import uuid
 
 import pytest
 from django.utils import timezone
@@ -16,6 +15,7 @@ from lms.tracking.models import Event
 from lms.tracking.services import catalog_index_forget, events_ingest_many
 from lms.tracking.validation import CLIENT_MAX_AGE
 from tests.factories import ActivityFactory, UserFactory
+from tests.platform.lms.tracking.posting import event
 
 pytestmark = pytest.mark.django_db
 
@@ -39,27 +39,6 @@ def _known_partitions_restored():
 @pytest.fixture
 def learner():
     return UserFactory(username="mallory")
-
-
-@pytest.fixture
-def api(client, learner):
-    client.force_login(learner)
-
-    def post(body, **headers):
-        data = body if isinstance(body, str | bytes) else json.dumps(body)
-        return client.post("/api/events", data=data, content_type="application/json", headers=headers)
-
-    return post
-
-
-def event(verb="video.played", payload=None, **fields):
-    return {
-        "id": str(uuid.uuid4()),
-        "time": timezone.now().isoformat(),
-        "verb": verb,
-        "payload": {"position": 12.5} if payload is None else payload,
-        **fields,
-    }
 
 
 def window_partitions() -> set[str]:

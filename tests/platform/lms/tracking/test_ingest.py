@@ -3,7 +3,6 @@ clear per-event error, nothing wrongly stored."""
 
 import datetime as dt
 import json
-import uuid
 
 import pytest
 from django.test import Client
@@ -14,6 +13,7 @@ from lms.tracking.bounds import MAX_BATCH_BYTES
 from lms.tracking.models import Event
 from lms.tracking.services import catalog_index_forget, event_record
 from tests.factories import ActivityFactory, UserFactory
+from tests.platform.lms.tracking.posting import event
 
 pytestmark = pytest.mark.django_db
 
@@ -31,28 +31,6 @@ def learner():
 @pytest.fixture
 def video():
     return ActivityFactory(slug="c1-w1-what-is-a-neural-network", week__course__slug="neural-networks")
-
-
-@pytest.fixture
-def api(client, learner):
-    client.force_login(learner)
-
-    def post(body, **headers):
-        data = body if isinstance(body, str | bytes) else json.dumps(body)
-        response = client.post("/api/events", data=data, content_type="application/json", headers=headers)
-        return response
-
-    return post
-
-
-def event(verb="video.played", payload=None, **fields):
-    return {
-        "id": str(uuid.uuid4()),
-        "time": timezone.now().isoformat(),
-        "verb": verb,
-        "payload": {"position": 12.5} if payload is None else payload,
-        **fields,
-    }
 
 
 def test_valid_batch_is_stored_with_the_session_user_as_actor(api, learner, video):
