@@ -87,51 +87,72 @@ def test_load_catalog_raises_with_all_errors(catalog: Path) -> None:
     assert len(info.value.errors) == 2
 
 
+# One edit to the valid fixture catalog, and the one error it must give: (file, text
+# replaced, replacement, a text on the line the error names, words of the message, words
+# of the fix).
+EDITS = {
+    "key_of_another_kind_is_named": (
+        COURSE, "        concepts: []\n", "        concepts: []\n        cpu_seconds: 5\n",
+        "cpu_seconds: 5", "unknown key 'cpu_seconds'", "belongs to lab activities"),
+    "missing_required_key": (
+        COURSE, "        duration: 412\n", "", "id: demo-w1-intro",
+        "missing the required key 'duration'", "add 'duration: ...'"),
+    "wrong_type_and_yaml_boolean_trap": (
+        QUIZ, 'text: "max(0, z)"', "text: no", "text: no", "must be a text, not False", "quotes"),
+    "slug_must_equal_folder": (
+        COURSE, "slug: demo-course", "slug: other-course", "slug: other-course",
+        "differs from the folder name", "slug: demo-course"),
+    "ids_must_be_kebab_case": (
+        COURSE, "id: demo-w1\n", "id: Demo_W1\n", "Demo_W1", "not lowercase kebab-case", "use 'demo-w1'"),
+    "unknown_concept_reference": (
+        COURSE, "concepts: [logistic-regression]\n        duration", "concepts: [logistic-regresion]\n        duration",
+        "id: demo-w1-intro", "unknown concept 'logistic-regresion'", "did you mean 'logistic-regression'?"),
+    "duplicate_yaml_key": (
+        COURSE, "number: 1\n", "number: 1\nnumber: 2\n", "number: 2", "duplicate key 'number'", "keep one of them"),
+    "interview_needs_a_synopsis": (
+        COURSE, "        synopsis: A practitioner explains why vectorized code matters in production.\n", "",
+        "id: demo-w1-interview", "has no synopsis", "synopsis:"),
+    "single_choice_needs_exactly_one_correct": (
+        QUIZ, "        correct: false\n        explanation: That is the ReLU.",
+        "        correct: true\n        explanation: That is the ReLU.",
+        "options:", "has 2 correct options, needs exactly one", "type: multiple"),
+    "every_option_needs_an_explanation": (
+        QUIZ, "        explanation: That is the ReLU.\n", "", 'text: "max(0, z)"',
+        "missing the required key 'explanation'", "add 'explanation: ...'"),
+    "difficulty_range": (QUIZ, "difficulty: 2", "difficulty: 7", "difficulty: 7", "outside 1..5", "1 (easy) to 5"),
+    "numeric_question_needs_tolerance": (
+        QUIZ, "    tolerance: 0\n", "", "id: q-params", "missing the required key 'tolerance'", "tolerance"),
+    "question_concepts_must_be_known": (
+        QUIZ, "    concepts: [vectorization]", "    concepts: [vectorisation]", "id: q-vectorized",
+        "unknown concept 'vectorisation'", "did you mean 'vectorization'?"),
+    "lab_needs_cpu_seconds": (
+        COURSE, "        cpu_seconds: 20\n", "", "id: demo-w1-lab", "missing the required key 'cpu_seconds'",
+        "cpu_seconds"),
+    "lab_syntax_error": (
+        LAB / "lab.py", "def column_means(X):", "def column_means(X)", "def column_means", "syntax error",
+        "Python syntax"),
+    "test_call_must_be_defined": (
+        LAB / "tests.py", 'call="column_means"', 'call="column_mean"', "column means of a 3x2",
+        "calls 'column_mean', which neither lab.py nor drivers.py defines", "did you mean 'column_means'?"),
+    "tests_py_import_error_names_the_line": (
+        LAB / "tests.py", "def random_z(rng):", "undefined_name + 1\n\n\ndef random_z(rng):", "undefined_name",
+        "importing tests.py failed: NameError", "importable"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", EDITS, ids=list(EDITS))
+def test_one_edit_gives_one_error_naming_file_line_and_fix(catalog: Path, case: str) -> None:
+    rel, old, new, on_line, message, fix = EDITS[case]
+    edit(catalog, rel, old, new)
+    assert_error(catalog, rel, line_of(catalog, rel, on_line), message, fix)
+
+
 def test_unknown_key_gets_did_you_mean(catalog: Path) -> None:
     edit(catalog, COURSE, "        duration: 412", "        durration: 412")
     line = line_of(catalog, COURSE, "durration")
     errors = validate(catalog)
     unknown = next(e for e in errors if "unknown key" in e.message)
     assert unknown.line == line and unknown.fix == "did you mean 'duration'?"
-
-
-def test_key_of_another_kind_is_named(catalog: Path) -> None:
-    edit(catalog, COURSE, "        concepts: []\n", "        concepts: []\n        cpu_seconds: 5\n")
-    assert_error(
-        catalog,
-        COURSE,
-        line_of(catalog, COURSE, "cpu_seconds: 5"),
-        "unknown key 'cpu_seconds'",
-        "belongs to lab activities",
-    )
-
-
-def test_missing_required_key(catalog: Path) -> None:
-    edit(catalog, COURSE, "        duration: 412\n", "")
-    assert_error(
-        catalog,
-        COURSE,
-        line_of(catalog, COURSE, "id: demo-w1-intro"),
-        "missing the required key 'duration'",
-        "add 'duration: ...'",
-    )
-
-
-def test_wrong_type_and_yaml_boolean_trap(catalog: Path) -> None:
-    edit(catalog, QUIZ, 'text: "max(0, z)"', "text: no")
-    assert_error(catalog, QUIZ, line_of(catalog, QUIZ, "text: no"), "must be a text, not False", "quotes")
-
-
-def test_slug_must_equal_folder(catalog: Path) -> None:
-    edit(catalog, COURSE, "slug: demo-course", "slug: other-course")
-    assert_error(catalog, COURSE, 1, "differs from the folder name", "slug: demo-course")
-
-
-def test_ids_must_be_kebab_case(catalog: Path) -> None:
-    edit(catalog, COURSE, "id: demo-w1\n", "id: Demo_W1\n")
-    assert_error(
-        catalog, COURSE, line_of(catalog, COURSE, "Demo_W1"), "not lowercase kebab-case", "use 'demo-w1'"
-    )
 
 
 def test_activity_ids_are_globally_unique(catalog: Path) -> None:
@@ -160,22 +181,6 @@ def test_activity_ids_are_globally_unique(catalog: Path) -> None:
     )
 
 
-def test_unknown_concept_reference(catalog: Path) -> None:
-    edit(
-        catalog,
-        COURSE,
-        "concepts: [logistic-regression]\n        duration",
-        "concepts: [logistic-regresion]\n        duration",
-    )
-    assert_error(
-        catalog,
-        COURSE,
-        line_of(catalog, COURSE, "id: demo-w1-intro"),
-        "unknown concept 'logistic-regresion'",
-        "did you mean 'logistic-regression'?",
-    )
-
-
 def test_prerequisite_cycle_is_named(catalog: Path) -> None:
     edit(
         catalog,
@@ -199,11 +204,6 @@ def test_duplicate_concept(catalog: Path) -> None:
     error = only_error(catalog)
     assert "declared twice" in error.message and error.line == 5  # the later declaration
     assert "(also at concepts.yaml:4)" in error.message
-
-
-def test_duplicate_yaml_key(catalog: Path) -> None:
-    edit(catalog, COURSE, "number: 1\n", "number: 1\nnumber: 2\n")
-    assert_error(catalog, COURSE, 3, "duplicate key 'number'", "keep one of them")
 
 
 def test_invalid_yaml_names_the_line(catalog: Path) -> None:
@@ -230,18 +230,6 @@ def test_missing_transcript(catalog: Path) -> None:
     )
 
 
-def test_interview_needs_a_synopsis(catalog: Path) -> None:
-    edit(
-        catalog,
-        COURSE,
-        "        synopsis: A practitioner explains why vectorized code matters in production.\n",
-        "",
-    )
-    assert_error(
-        catalog, COURSE, line_of(catalog, COURSE, "id: demo-w1-interview"), "has no synopsis", "synopsis:"
-    )
-
-
 @pytest.mark.parametrize(
     ("media", "words"),
     [
@@ -255,22 +243,6 @@ def test_media_must_exist_or_be_https(catalog: Path, media: str, words: str) -> 
     assert_error(catalog, COURSE, line_of(catalog, COURSE, "id: demo-w1-intro"), words, "")
 
 
-def test_single_choice_needs_exactly_one_correct(catalog: Path) -> None:
-    edit(
-        catalog,
-        QUIZ,
-        "        correct: false\n        explanation: That is the ReLU.",
-        "        correct: true\n        explanation: That is the ReLU.",
-    )
-    assert_error(
-        catalog,
-        QUIZ,
-        line_of(catalog, QUIZ, "options:"),
-        "has 2 correct options, needs exactly one",
-        "type: multiple",
-    )
-
-
 def test_multiple_choice_needs_a_correct_option(catalog: Path) -> None:
     edit(
         catalog,
@@ -280,44 +252,6 @@ def test_multiple_choice_needs_a_correct_option(catalog: Path) -> None:
     )
     error = only_error(catalog)
     assert "has no correct option" in error.message and "correct: true" in error.fix
-
-
-def test_every_option_needs_an_explanation(catalog: Path) -> None:
-    edit(catalog, QUIZ, "        explanation: That is the ReLU.\n", "")
-    assert_error(
-        catalog,
-        QUIZ,
-        line_of(catalog, QUIZ, 'text: "max(0, z)"'),
-        "missing the required key 'explanation'",
-        "add 'explanation: ...'",
-    )
-
-
-def test_difficulty_range(catalog: Path) -> None:
-    edit(catalog, QUIZ, "difficulty: 2", "difficulty: 7")
-    assert_error(catalog, QUIZ, line_of(catalog, QUIZ, "difficulty: 7"), "outside 1..5", "1 (easy) to 5")
-
-
-def test_numeric_question_needs_tolerance(catalog: Path) -> None:
-    edit(catalog, QUIZ, "    tolerance: 0\n", "")
-    assert_error(
-        catalog,
-        QUIZ,
-        line_of(catalog, QUIZ, "id: q-params"),
-        "missing the required key 'tolerance'",
-        "tolerance",
-    )
-
-
-def test_question_concepts_must_be_known(catalog: Path) -> None:
-    edit(catalog, QUIZ, "    concepts: [vectorization]", "    concepts: [vectorisation]")
-    assert_error(
-        catalog,
-        QUIZ,
-        line_of(catalog, QUIZ, "id: q-vectorized"),
-        "unknown concept 'vectorisation'",
-        "did you mean 'vectorization'?",
-    )
 
 
 def test_orphan_quiz_file(catalog: Path) -> None:
@@ -331,17 +265,6 @@ def test_orphan_quiz_file(catalog: Path) -> None:
     )
 
 
-def test_lab_needs_cpu_seconds(catalog: Path) -> None:
-    edit(catalog, COURSE, "        cpu_seconds: 20\n", "")
-    assert_error(
-        catalog,
-        COURSE,
-        line_of(catalog, COURSE, "id: demo-w1-lab"),
-        "missing the required key 'cpu_seconds'",
-        "cpu_seconds",
-    )
-
-
 def test_lab_unbalanced_markers(catalog: Path) -> None:
     edit(catalog, LAB / "lab.py", "    ### END SOLUTION\n    return s\n", "    return s\n")
     begins = [
@@ -351,28 +274,6 @@ def test_lab_unbalanced_markers(catalog: Path) -> None:
     ]
     assert_error(
         catalog, LAB / "lab.py", begins[1], f"inside the block opened at line {begins[0]}", "close that block"
-    )
-
-
-def test_lab_syntax_error(catalog: Path) -> None:
-    edit(catalog, LAB / "lab.py", "def column_means(X):", "def column_means(X)")
-    assert_error(
-        catalog,
-        LAB / "lab.py",
-        line_of(catalog, LAB / "lab.py", "def column_means"),
-        "syntax error",
-        "Python syntax",
-    )
-
-
-def test_test_call_must_be_defined(catalog: Path) -> None:
-    edit(catalog, LAB / "tests.py", 'call="column_means"', 'call="column_mean"')
-    assert_error(
-        catalog,
-        LAB / "tests.py",
-        line_of(catalog, LAB / "tests.py", "column means of a 3x2"),
-        "calls 'column_mean', which neither lab.py nor drivers.py defines",
-        "did you mean 'column_means'?",
     )
 
 
@@ -416,17 +317,6 @@ def test_lab_needs_a_hidden_test(catalog: Path) -> None:
         line_of(catalog, LAB / "tests.py", "TESTS = ["),
         "no hidden test",
         "public=False",
-    )
-
-
-def test_tests_py_import_error_names_the_line(catalog: Path) -> None:
-    edit(catalog, LAB / "tests.py", "def random_z(rng):", "undefined_name + 1\n\n\ndef random_z(rng):")
-    assert_error(
-        catalog,
-        LAB / "tests.py",
-        line_of(catalog, LAB / "tests.py", "undefined_name"),
-        "importing tests.py failed: NameError",
-        "importable",
     )
 
 

@@ -10,9 +10,22 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from lms.core.access import EVERYONE, INSTRUCTOR, SIGNED_IN, STAFF, access
+from lms.courses.models import Course
+from lms.courses.selectors import is_instructor
 
+from .journey import journey_map
 from .models import Certificate
-from .selectors import course_state_for
+from .selectors import CourseState, course_state_for, missing_prerequisites
+from .selectors import course_certificates as certificates_of
+from .services import progress_activity_opened
+
+
+def _state_or_404(request: HttpRequest, course: str) -> CourseState:
+    """The course as ``request``'s user stands in it; "not found" for an unknown course."""
+    state = course_state_for(learner=request.user, course_slug=course)
+    if state is None:
+        raise Http404("No such course")
+    return state
 
 
 @access(EVERYONE)
@@ -34,11 +47,6 @@ def certificate(request: HttpRequest, code: str) -> HttpResponse:
 def course_certificates(request: HttpRequest, course: str) -> HttpResponse:
     """The certificates of a course, for its instructors and staff: who earned one, when,
     with which grade, and its verification link."""
-    from lms.courses.models import Course
-    from lms.courses.selectors import is_instructor
-
-    from .selectors import course_certificates as certificates_of
-
     found = Course.objects.filter(slug=course).first()
     if found is None:
         raise Http404("No such course")
@@ -55,11 +63,7 @@ def course_certificates(request: HttpRequest, course: str) -> HttpResponse:
 def course_detail(request: HttpRequest, course: str) -> HttpResponse:
     """The course outline (public, like a syllabus); for an enrolled learner it shows
     their progress, weekly deadlines and grade, and offers the next session if behind."""
-    from lms.courses.selectors import is_instructor
-
-    state = course_state_for(learner=request.user, course_slug=course)
-    if state is None:
-        raise Http404("No such course")
+    state = _state_or_404(request, course)
     teaches = is_instructor(user=request.user, course_id=state.course.pk)
     return render(
         request, "progress/course_detail.html", {"course": state.course, "state": state, "teaches": teaches}
@@ -69,20 +73,14 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
 @access(SIGNED_IN)
 @login_required
 def course_progress(request: HttpRequest, course: str) -> HttpResponse:
-    state = course_state_for(learner=request.user, course_slug=course)
-    if state is None:
-        raise Http404("No such course")
+    state = _state_or_404(request, course)
     return render(request, "progress/course_progress.html", {"course": state.course, "state": state})
 
 
 @access(SIGNED_IN)
 @login_required
 def course_journey(request: HttpRequest, course: str) -> HttpResponse:
-    from .journey import journey_map
-
-    state = course_state_for(learner=request.user, course_slug=course)
-    if state is None:
-        raise Http404("No such course")
+    state = _state_or_404(request, course)
     return render(
         request,
         "progress/course_journey.html",
@@ -94,9 +92,6 @@ def activity_opened(request: HttpRequest, activity) -> None:
     """Opening an activity page (registered in ``ProgressConfig.ready()``): an enrolled
     learner's progress records it, and the page's header names the prerequisites not
     covered yet (a soft lock: the page still opens)."""
-    from .selectors import missing_prerequisites
-    from .services import progress_activity_opened
-
     request.cairn_missing = missing_prerequisites(learner=request.user, activity=activity)
     if request.cairn_enrollment is not None:
         progress_activity_opened(learner=request.user, activity=activity)
