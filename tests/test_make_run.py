@@ -11,6 +11,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+# Minutes of CPU (the demo seed simulates 300 learners): handed out first by make test, so it
+# does not end the run alone (tests/conftest.py).
+pytestmark = [pytest.mark.heavy, pytest.mark.timeout(1200)]
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

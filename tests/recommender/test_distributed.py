@@ -18,6 +18,8 @@ import torch
 
 from recommender.artifact import load_artifact
 
+pytestmark = pytest.mark.heavy  # torchrun processes training: handed out first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 WORKER = textwrap.dedent(

@@ -19,7 +19,7 @@ from django.core.management import call_command
 
 from lms.tracking.services import catalog_index_forget
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.heavy]  # trains on a public fold: handed out first
 
 ROOT = Path(__file__).resolve().parents[4]
 AKT_DIR = ROOT / ".." / "shared" / "data" / "kt-akt-folds" / "assist2009_pid"
