@@ -231,6 +231,8 @@ def gate(*, version: ModelVersion, folder: Path, config, scores: dict, twin: dic
 
     def split(per_scorer: dict) -> tuple[dict, dict]:
         name, mine = model_row(per_scorer)
+        if name is None:  # a report without the model's own row can never pass the gate
+            raise ValueError(f"the evaluation report has no model row: {sorted(per_scorer)}")
         return mine, {n: m for n, m in per_scorer.items() if n != name}
 
     mine, baselines = split(scores)
