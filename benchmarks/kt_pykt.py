@@ -168,8 +168,9 @@ def _run_ours(
     events: pd.DataFrame, holdout: list[int], expected: dict[int, list], preset: str = "clickstream"
 ) -> dict:
     from recommender.artifact import load_artifact
+    from recommender.compare import model_row
     from recommender.data import build_sequences
-    from recommender.evaluate import evaluate, model_row
+    from recommender.evaluate import evaluate
     from recommender.event_frame import load_events, time_seconds
     from recommender.scoring import ModelScorer
     from recommender.train import TrainConfig, train

@@ -29,7 +29,8 @@ GATE = (("next_activity", "hr@10"), ("correctness", "auc"))  # lms.recommendatio
 
 
 def run() -> None:
-    from recommender.evaluate import evaluate, markdown_report, model_row
+    from recommender.compare import model_row
+    from recommender.evaluate import evaluate, markdown_report
     from recommender.simulate import Curriculum, simulate_cohort
     from recommender.simulate.__main__ import START
     from recommender.simulate.evaluate import evaluate_policies, separated, table

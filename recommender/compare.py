@@ -418,3 +418,16 @@ def gate_rows(gate: dict[str, Any] | None) -> list[dict[str, Any]]:
             "rule": "lower bound above 0" if primary else f"lower bound above −{tol:g}",
         })  # fmt: skip
     return rows
+
+
+MODEL_ROW_PREFIX = "model"  # evaluate() names the trained model's row "model (<arch>)"
+
+
+def model_row(scores: dict[str, Any] | None) -> tuple[str | None, dict[str, Any]]:
+    """The trained model's row of one task's scores (``{scorer name: metrics}``, as
+    ``report["results"][task]``): ``(name, metrics)``, or ``(None, {})`` when the report has
+    no model row. The other rows are the baselines."""
+    for name, row in (scores or {}).items():
+        if name.startswith(MODEL_ROW_PREFIX) and isinstance(row, dict):
+            return name, row
+    return None, {}

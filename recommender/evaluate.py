@@ -363,19 +363,6 @@ def _jsonable(x: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- reports
-MODEL_ROW_PREFIX = "model"  # evaluate() names the trained model's row "model (<arch>)"
-
-
-def model_row(scores: dict[str, Any] | None) -> tuple[str | None, dict[str, Any]]:
-    """The trained model's row of one task's scores (``{scorer name: metrics}``, as
-    ``report["results"][task]``): ``(name, metrics)``, or ``(None, {})`` when the report has
-    no model row. The other rows are the baselines."""
-    for name, row in (scores or {}).items():
-        if name.startswith(MODEL_ROW_PREFIX) and isinstance(row, dict):
-            return name, row
-    return None, {}
-
-
 _COLUMNS = {
     "next_activity": ["hr@1", "hr@5", "hr@10", "ndcg@10", "mrr", "n"],
     "correctness": ["auc", "accuracy", "log_loss", "ece", "n"],

@@ -16,6 +16,7 @@ from lms.accounts import roles
 from lms.courses.models import Course
 from lms.inbox.selectors import message_deliverable
 from lms.recommendations.serving import active_model
+from recommender.compare import model_row
 
 from .common import RED
 
@@ -75,7 +76,6 @@ class AtRisk:
 
 def _model_calibration(version) -> dict[str, Any] | None:
     """The active version's disengagement evaluation: its own row of the report."""
-    from recommender.evaluate import model_row  # torch: here only once a model is loaded
 
     results = ((version.metrics or {}).get("results") or {}).get("disengagement")
     name, row = model_row(results)

@@ -204,7 +204,8 @@ def trained(tmp_path_factory):
     50 learners, ``big`` (seeds 0, 1) on 5x as many."""
     import pandas as pd
 
-    from recommender.evaluate import evaluate, model_row
+    from recommender.compare import model_row
+    from recommender.evaluate import evaluate
     from recommender.train import train
 
     root = tmp_path_factory.mktemp("compare")

@@ -2,7 +2,7 @@
 report from the baselines' (the registry, its page, the ``models`` command, the
 dashboards and the benchmarks all ask it)."""
 
-from recommender.evaluate import model_row
+from recommender.compare import model_row
 
 
 def test_model_row_finds_the_trained_models_row_among_the_baselines():

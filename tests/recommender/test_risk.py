@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommender.compare import model_row
 from recommender.data import Vocabularies, build_sequences
 from recommender.disengagement import (
     DAY,
@@ -19,7 +20,6 @@ from recommender.disengagement import (
     prediction_points,
     risk_features,
 )
-from recommender.evaluate import model_row
 from recommender.event_frame import load_events, time_seconds
 from recommender.metrics import disengagement_metrics, occupied_bins, platt_fit
 from tests.recommender.conftest import events_frame

@@ -218,11 +218,11 @@ def gate(*, version: ModelVersion, folder: Path, config, scores: dict, twin: dic
         Difference,
         compare,
         decide,
+        model_row,
         point_value,
         seed_spread,
         simulated_outcomes,
     )  # fmt: skip
-    from recommender.evaluate import model_row
     from recommender.simulate import Curriculum
     from recommender.simulate.simulated_policies import MostPopular, Syllabus, model_policy
 

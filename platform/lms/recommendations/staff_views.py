@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from lms.accounts.roles import analyst_required
 from lms.core.access import ANALYSTS, access
+from recommender.compare import model_row
 
 from .models import ModelVersion
 from .registry import RetrainRefused, model_activate, retrain_request
@@ -22,7 +23,6 @@ SHOWN = [("next_activity", "hr@10"), ("next_activity", "mrr"), ("correctness", "
 
 
 def _model_metric(version: ModelVersion, task: str, metric: str):
-    from recommender.evaluate import model_row  # torch: loaded by the page that shows metrics
 
     return model_row((version.metrics or {}).get("results", {}).get(task))[1].get(metric)
 
@@ -32,7 +32,6 @@ def _model_metric(version: ModelVersion, task: str, metric: str):
 def registry(request: HttpRequest) -> HttpResponse:
     versions = list(ModelVersion.objects.select_related("requested_by")[:20])
     from recommender.compare import PRIMARY, TOLERANCE, gate_rows
-    from recommender.evaluate import model_row
 
     rows = [{"v": v, "metrics": [_model_metric(v, t, m) for t, m in SHOWN],
              "gate": (v.metrics or {}).get("gate"), "differences": gate_rows((v.metrics or {}).get("gate"))}

@@ -19,7 +19,7 @@ from lms.recommendations.models import ModelVersion
 from lms.recommendations.registry import RetrainRefused, model_activate, retrain_request
 from lms.recommendations.serving import active_model, serving_forget
 from lms.tracking.models import Event
-from recommender.evaluate import model_row
+from recommender.compare import model_row
 from tests.factories import UserFactory, analyst_user
 
 # The module imports the catalog, simulates a cohort and trains v1 (the gate's twin too)

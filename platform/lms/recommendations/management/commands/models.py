@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lms.recommendations.models import ModelVersion
 from lms.recommendations.registry import RetrainRefused, model_activate
+from recommender.compare import model_row
 
 
 class Command(BaseCommand):
@@ -44,7 +45,6 @@ class Command(BaseCommand):
 
 
 def _metric(version: ModelVersion, task: str, metric: str) -> str:
-    from recommender.evaluate import model_row  # torch: loaded when the command runs
 
     value = model_row(version.metrics.get("results", {}).get(task))[1].get(metric)
     return "-" if value is None else f"{value:.3f}"
