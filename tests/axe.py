@@ -39,11 +39,12 @@ def axe_watch(context) -> None:
 
 
 def _watch_page(page) -> None:
-    page.on("load", _check)
+    page.on("load", axe_check)
 
 
-def _check(page) -> None:
-    """axe on the page just loaded. A page that navigated away or closed meanwhile is
+def axe_check(page) -> None:
+    """axe on the page as it is now: run at each load, and by a test once a script has
+    drawn what the load left empty. A page that navigated away or closed meanwhile is
     checked at its next load instead."""
     url = page.url
     if not url.startswith("http"):

@@ -210,11 +210,14 @@ def _month_start(day: dt.date, months_ahead: int = 0) -> dt.date:
 
 
 def session_for_joining(*, course: Course, today: dt.date | None = None) -> CourseSession:
-    """The session a new learner joins: sessions start on the first of each month; in
-    the first half of a month you join the one under way, later the next one (content
-    stays open either way; only the soft deadlines differ)."""
+    """The session a new learner joins: sessions start on the first of each month. While
+    the first week of the one under way is open you join it, later the next one, so a
+    new learner never starts behind a deadline that has passed (content stays open
+    either way; only the soft deadlines differ)."""
     today = today or timezone.localdate()
-    starts = _month_start(today, 0 if today.day <= 15 else 1)
+    under_way = _month_start(today)
+    first_deadline = CourseSession(course=course, starts=under_way).week_deadline(1)
+    starts = under_way if today <= first_deadline else _month_start(today, 1)
     session, _ = CourseSession.objects.get_or_create(course=course, starts=starts)
     return session
 

@@ -20,6 +20,7 @@ from lms.courses.services import course_import, enrollment_create
 from lms.discussions.services import thread_create
 from lms.progress.models import Certificate
 from lms.progress.services import progress_scored
+from tests.axe import axe_check
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -187,6 +188,7 @@ def test_api_documentation_and_error_pages_in_a_browser(browser, live_server, sh
     page.wait_for_selector(".swagger-ui .opblock", timeout=30000)
     assert page.locator(".swagger-ui .opblock").count() >= 5
     assert "/api/events" in page.inner_text("#swagger-ui")
+    axe_check(page)  # Swagger UI draws the operations after the load event: check what it drew
     page.screenshot(path=str(shots / "api-docs.png"))
     _phone_check(phone, page.url, "api-docs", shots)
     # a mistyped certificate code: the site's page, with the way home

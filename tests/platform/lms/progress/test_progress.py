@@ -98,9 +98,16 @@ def test_locks_follow_the_concept_graph(small_course):
 
 def test_sessions_are_monthly_and_moving_on_keeps_all_work(small_course):
     course, items = small_course
-    assert session_for_joining(course=course, today=dt.date(2026, 11, 3)).starts == dt.date(2026, 11, 1)
-    assert session_for_joining(course=course, today=dt.date(2026, 11, 25)).starts == dt.date(2026, 12, 1)
-    assert session_for_joining(course=course, today=dt.date(2026, 12, 20)).starts == dt.date(2027, 1, 1)
+    # The session under way while its first week is open (its first deadline ahead), else the next.
+    for today, starts in [
+        (dt.date(2026, 11, 3), dt.date(2026, 11, 1)),
+        (dt.date(2026, 11, 7), dt.date(2026, 11, 1)),
+        (dt.date(2026, 11, 8), dt.date(2026, 12, 1)),
+        (dt.date(2026, 11, 25), dt.date(2026, 12, 1)),
+        (dt.date(2026, 12, 20), dt.date(2027, 1, 1)),
+    ]:
+        session = session_for_joining(course=course, today=today)
+        assert session.starts == starts and session.week_deadline(1) >= today, today
     learner = UserFactory()
     enrollment = enrollment_create(user=learner, course=course)
     enrollment.session = CourseSession.objects.create(
