@@ -51,6 +51,21 @@ class _Row(models.Model):
         return f"{type(self).__name__}({values})"
 
 
+def _counters(n: int) -> tuple[models.IntegerField, ...]:
+    """``n`` counter columns starting at 0, for ``a, b, c = _counters(3)``."""
+    return tuple(models.IntegerField(default=0) for _ in range(n))
+
+
+class _ActivitySummary(_Row):
+    """A row per video, quiz or lab: its totals."""
+
+    activity = models.OneToOneField("courses.Activity", primary_key=True, **_NO_DB_FK)
+    course = _course()
+
+    class Meta:
+        abstract = True
+
+
 class Watermark(models.Model):
     """How far the rollups have read the event store: every event with
     ``received <= received`` is counted, none after it."""
@@ -83,11 +98,7 @@ class CourseDay(_Row):
     day = models.DateField()
     events = models.IntegerField(default=0)
     active = models.IntegerField(default=0)  # distinct learners with an event that day
-    enrollments = models.IntegerField(default=0)
-    unenrollments = models.IntegerField(default=0)
-    video_plays = models.IntegerField(default=0)
-    quiz_attempts = models.IntegerField(default=0)
-    lab_gradings = models.IntegerField(default=0)
+    enrollments, unenrollments, video_plays, quiz_attempts, lab_gradings = _counters(5)
 
 
 class WeekFunnel(_Row):
@@ -97,9 +108,7 @@ class WeekFunnel(_Row):
     completed = models.IntegerField(default=0)  # learners who passed every graded item of the week
 
 
-class VideoSummary(_Row):
-    activity = models.OneToOneField("courses.Activity", primary_key=True, **_NO_DB_FK)
-    course = _course()
+class VideoSummary(_ActivitySummary):
     bucket_seconds = models.IntegerField(default=1)  # width of a VideoBucket
     buckets = models.IntegerField(default=0)  # buckets in the video (ceil(duration / width))
     openers = models.IntegerField(default=0)  # learners with any event on the video
@@ -107,11 +116,7 @@ class VideoSummary(_Row):
     completions = models.IntegerField(default=0)  # viewers who played >= 90% of the buckets
     watched_buckets = models.BigIntegerField(default=0)  # sum over viewers of buckets played
     speed_changers = models.IntegerField(default=0)  # viewers who chose a speed other than 1x
-    plays = models.IntegerField(default=0)
-    pauses = models.IntegerField(default=0)
-    seeks_back = models.IntegerField(default=0)
-    seeks_forward = models.IntegerField(default=0)
-    speed_changes = models.IntegerField(default=0)
+    plays, pauses, seeks_back, seeks_forward, speed_changes = _counters(5)  # events of each kind
 
 
 class VideoBucket(_Row):
@@ -135,13 +140,8 @@ class VideoSpeed(_Row):
     learners = models.IntegerField(default=0)  # learners who chose it at least once
 
 
-class QuizSummary(_Row):
-    activity = models.OneToOneField("courses.Activity", primary_key=True, **_NO_DB_FK)
-    course = _course()
-    attempts = models.IntegerField(default=0)
-    passed = models.IntegerField(default=0)
-    first_attempts = models.IntegerField(default=0)
-    first_passed = models.IntegerField(default=0)
+class QuizSummary(_ActivitySummary):
+    attempts, passed, first_attempts, first_passed = _counters(4)
     first_correct = models.IntegerField(default=0)  # questions right over first attempts
     first_questions = models.IntegerField(default=0)  # questions asked over first attempts
 
@@ -184,9 +184,7 @@ class QuizOption(_Row):
     attempts = models.IntegerField(default=0)  # chosen on any attempt
 
 
-class LabSummary(_Row):
-    activity = models.OneToOneField("courses.Activity", primary_key=True, **_NO_DB_FK)
-    course = _course()
+class LabSummary(_ActivitySummary):
     learners = models.IntegerField(default=0)  # learners with any event on the lab
     attempted = models.IntegerField(default=0)  # learners with a graded attempt
     passed = models.IntegerField(default=0)

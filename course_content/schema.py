@@ -158,48 +158,35 @@ class ErrorList(list):
 
 # --------------------------------------------------------------------------- keys
 
-COURSE_KEYS = {
-    "slug": "str",
-    "number": "int",
-    "title": "str",
-    "summary": "str",
-    "passing_grade": "fraction",
-    "weeks": "list",
-    "concepts": "list",
-}
+
+def _keys(spec: str) -> dict[str, str]:
+    """A key table, in the order written: ``"id:str minutes:posint"`` -> ``{"id": "str", ...}``
+    (the types are those of :data:`TYPE_WORDS`)."""
+    return dict(item.split(":") for item in spec.split())
+
+
+COURSE_KEYS = _keys(
+    "slug:str number:int title:str summary:str passing_grade:fraction weeks:list concepts:list"
+)
 COURSE_REQUIRED = ("slug", "number", "title", "summary", "passing_grade", "weeks")
-WEEK_KEYS = {"id": "str", "title": "str", "summary": "str", "activities": "list"}
+WEEK_KEYS = _keys("id:str title:str summary:str activities:list")
 WEEK_REQUIRED = ("id", "title", "summary", "activities")
-CONCEPT_KEYS = {"id": "str", "title": "str", "requires": "list"}
-ACTIVITY_COMMON = {
-    "id": "str",
-    "kind": "str",
-    "title": "str",
-    "minutes": "posint",
-    "graded": "bool",
-    "concepts": "list",
-}
+CONCEPT_KEYS = _keys("id:str title:str requires:list")
+ACTIVITY_COMMON = _keys("id:str kind:str title:str minutes:posint graded:bool concepts:list")
 ACTIVITY_KIND_KEYS = {
-    "video": {"duration": "posint", "media": "str", "interview": "bool", "synopsis": "str"},
+    "video": _keys("duration:posint media:str interview:bool synopsis:str"),
     "reading": {},
     "quiz": {},
-    "lab": {"lab": "str", "cpu_seconds": "posnum"},
+    "lab": _keys("lab:str cpu_seconds:posnum"),
 }
 # A video without `media` is generated from its transcript (course_content.lecture).
 ACTIVITY_REQUIRED = {"video": ("duration",), "reading": (), "quiz": (), "lab": ("lab", "cpu_seconds")}
-QUIZ_KEYS = {"max_attempts": "posint", "pass_fraction": "fraction", "questions": "list"}
-QUESTION_KEYS = {
-    "id": "str",
-    "type": "str",
-    "prompt": "str",
-    "concepts": "list",
-    "difficulty": "int",
-    "options": "list",
-    "answer": "num",
-    "tolerance": "num",
-    "explanation": "str",
-}
-OPTION_KEYS = {"text": "text", "correct": "bool", "explanation": "str"}
+QUIZ_KEYS = _keys("max_attempts:posint pass_fraction:fraction questions:list")
+QUESTION_KEYS = _keys(
+    "id:str type:str prompt:str concepts:list difficulty:int options:list answer:num tolerance:num"
+    " explanation:str"
+)
+OPTION_KEYS = _keys("text:text correct:bool explanation:str")
 
 TYPE_WORDS = {
     "str": "a text",

@@ -42,7 +42,6 @@ the estimators are checked where the truth is known in ``recommender.ope_check``
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recommender.event_frame import parse_payload
 from recommender.progress_replay import ProgressReplay
 
 EXPLORATION = 0.1  # share of showings whose top step is drawn uniformly from the policy's valid steps
@@ -124,18 +124,6 @@ def explore(
 # --- from events to logged decisions ----------------------------------------------------
 
 
-def _payload(value: object) -> dict:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return {}
-
-
 @dataclass
 class Log:
     """The logged decisions: one row per ``recommendation.shown`` with propensities
@@ -178,7 +166,7 @@ def logged_decisions(
         if row.learner_id != learner:
             learner, replay = row.learner_id, ProgressReplay(passing_grade)
             completions[learner] = []
-        payload = _payload(row.payload)
+        payload = parse_payload(row.payload)
         if row.verb == "recommendation.shown":
             items, props = payload.get("items") or [], payload.get("propensities")
             if not items or not isinstance(props, list) or len(props) != len(items) or not props[0]:
@@ -248,7 +236,7 @@ def candidate_steps(log: Log, policy, curriculum, *, limit: int | None = None) -
     for row in frame[columns].itertuples(index=False):
         if row.learner_id != learner:
             learner, replay, history = row.learner_id, ProgressReplay(curriculum.passing_grade), []
-        payload = _payload(row.payload)
+        payload = parse_payload(row.payload)
         if row.verb == "recommendation.shown":
             key = (learner, str(payload.get("recommendation") or ""), row.time)
             if key in keys:

@@ -97,6 +97,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 EARLY_STOP_METRICS = {"loss": "min", "kt_auc": "max", "next_hr10": "max"}  # metric -> better direction
+# The settings passed on to the model's ModelConfig as they are (the vocabulary sizes come from the data).
+_MODEL_KEYS = ("arch", "d_model", "n_layers", "n_heads", "d_ff", "dropout", "max_len", "question_embedding")
 
 
 @dataclass
@@ -163,14 +165,7 @@ class TrainConfig:
             n_activities=len(vocabs.activities),
             n_verbs=len(vocabs.verbs),
             n_questions=len(vocabs.questions),
-            arch=self.arch,
-            d_model=self.d_model,
-            n_layers=self.n_layers,
-            n_heads=self.n_heads,
-            d_ff=self.d_ff,
-            dropout=self.dropout,
-            max_len=self.max_len,
-            question_embedding=self.question_embedding,
+            **{name: getattr(self, name) for name in _MODEL_KEYS},
         )
 
     @classmethod

@@ -15,35 +15,34 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-class CourseFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Course
+def _named(of: type, noun: str) -> type[factory.django.DjangoModelFactory]:
+    """A base factory for the model ``of`` whose rows are named ``<noun>-<n>`` (slug) and
+    ``<Noun> <n>`` (title), n the row's sequence number."""
 
-    slug = factory.Sequence(lambda n: f"course-{n}")
+    class Named(factory.django.DjangoModelFactory):
+        class Meta:
+            model = of
+
+        slug = factory.Sequence(lambda n: f"{noun}-{n}")
+        title = factory.Sequence(lambda n: f"{noun.title()} {n}")
+
+    return Named
+
+
+class CourseFactory(_named(Course, "course")):
     number = factory.Sequence(lambda n: n)
-    title = factory.Sequence(lambda n: f"Course {n}")
 
 
-class WeekFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Week
-
+class WeekFactory(_named(Week, "week")):
     course = factory.SubFactory(CourseFactory)
-    slug = factory.Sequence(lambda n: f"week-{n}")
     position = factory.Sequence(lambda n: n)
-    title = factory.Sequence(lambda n: f"Week {n}")
 
 
-class ActivityFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Activity
-
+class ActivityFactory(_named(Activity, "activity")):
     week = factory.SubFactory(WeekFactory)
     course = factory.SelfAttribute("week.course")
-    slug = factory.Sequence(lambda n: f"activity-{n}")
     position = factory.Sequence(lambda n: n)
     kind = Activity.Kind.VIDEO
-    title = factory.Sequence(lambda n: f"Activity {n}")
     minutes = 5
     duration_seconds = 300
 

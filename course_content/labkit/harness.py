@@ -300,6 +300,16 @@ def _message(exc: BaseException) -> str:
     return msg if len(msg) <= MAX_MESSAGE else msg[:MAX_MESSAGE] + " ..."
 
 
+def _failure(status: str, exc: BaseException, **fields: Any) -> dict:
+    """A failed status: ``exc``'s type name and message, then ``fields`` (which may override them)."""
+    return {"status": status, "exc_type": type(exc).__name__, "message": _message(exc), **fields}
+
+
+def _missing(what: str) -> dict:
+    """The status of a test whose function (or a name its driver uses) the notebook lacks."""
+    return {"status": "missing", "exc_type": "NameError", "message": f"your notebook does not define {what}"}
+
+
 def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, allow_nan=False, default=str))
@@ -334,21 +344,16 @@ def load_module(
     try:
         codes = cell_codes(source, code_file)
     except SyntaxError as exc:  # includes IndentationError / TabError
-        return None, {
-            "status": "syntax_error",
-            "exc_type": type(exc).__name__,
-            "message": _message(exc.msg if exc.msg else exc),
-            "line": exc.lineno,
-            "offset": exc.offset,
-            "text": (exc.text or "").rstrip()[:300],
-        }
+        return None, _failure(
+            "syntax_error",
+            exc,
+            message=_message(exc.msg if exc.msg else exc),
+            line=exc.lineno,
+            offset=exc.offset,
+            text=(exc.text or "").rstrip()[:300],
+        )
     except (ValueError, MemoryError, RecursionError) as exc:  # null bytes, absurd nesting
-        return None, {
-            "status": "syntax_error",
-            "exc_type": type(exc).__name__,
-            "message": _message(exc),
-            "line": None,
-        }
+        return None, _failure("syntax_error", exc, line=None)
     module = types.ModuleType(name)
     module.__file__ = code_file
     module.__dict__["__builtins__"] = builtins
@@ -360,12 +365,7 @@ def load_module(
             exec(code, module.__dict__)  # noqa: S102 - this is the point of the harness
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
             if status["status"] == "ok":
-                status.update(
-                    status="error",
-                    exc_type=type(exc).__name__,
-                    message=_message(exc),
-                    traceback=trimmed_traceback(exc, code_file, display_name),
-                )
+                status |= _failure("error", exc, traceback=trimmed_traceback(exc, code_file, display_name))
             status["failed_cells"] += 1
     status["wall_s"] = time.perf_counter() - start
     return module.__dict__, status
@@ -388,11 +388,7 @@ def run_one(
     result: dict[str, Any] = {"id": tid, "call": test["call"]}
     func, is_driver = resolve_call(test["call"], ns, drivers)
     if not callable(func):
-        result.update(
-            status="missing",
-            exc_type="NameError",
-            message=f"your notebook does not define a function `{test['call']}`",
-        )
+        result |= _missing(f"a function `{test['call']}`")
         _write_json(result_path, result)
         return result
     structure, arrays = load_npz(in_dir / f"{tid}.npz")
@@ -401,13 +397,8 @@ def run_one(
     cpu0, wall0 = time.process_time(), time.perf_counter()
     output: Any = None
 
-    def failed(status: str, exc_type: str, exc: BaseException) -> None:
-        result.update(
-            status=status,
-            exc_type=exc_type,
-            message=_message(exc),
-            traceback=trimmed_traceback(exc, code_file, display_name),
-        )
+    def raised(status: str, exc: BaseException, **fields: Any) -> dict:
+        return _failure(status, exc, traceback=trimmed_traceback(exc, code_file, display_name), **fields)
 
     try:
         _arm_timers(test.get("cpu_s"), test.get("wall_s"))
@@ -417,32 +408,25 @@ def run_one(
             _disarm_timers()
         result["status"] = "ok"
     except TestTimeout as exc:
-        failed("timeout", "TimeoutError", exc)
+        result |= raised("timeout", exc, exc_type="TimeoutError")
     except NotImplementedError as exc:
-        failed("not_implemented", "NotImplementedError", exc)
+        result |= raised("not_implemented", exc, exc_type="NotImplementedError")
     except KeyError as exc:
         missing = exc.args[0] if exc.args else None
         if is_driver and isinstance(missing, str) and missing not in ns:
-            result.update(
-                status="missing",
-                exc_type="NameError",
-                message=f"your notebook does not define `{missing}` (used by `{test['call']}`)",
-            )
+            result |= _missing(f"`{missing}` (used by `{test['call']}`)")
         else:
-            failed("error", "KeyError", exc)
+            result |= raised("error", exc, exc_type="KeyError")
     except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, anything
-        failed("error", type(exc).__name__, exc)
+        result |= raised("error", exc)
     result["wall_s"] = time.perf_counter() - wall0
     result["cpu_s"] = time.process_time() - cpu0
     if result["status"] == "ok":
         try:
             result["output"] = save_npz(out_dir / f"{tid}.npz", output)
         except BaseException as exc:  # noqa: BLE001 - encoding a hostile object
-            result.update(
-                status="error",
-                exc_type="OutputError",
-                message=f"the returned value cannot be graded: {_message(exc)}",
-            )
+            cause = f"the returned value cannot be graded: {_message(exc)}"
+            result |= _failure("error", exc, exc_type="OutputError", message=cause)
     _write_json(result_path, result)
     return result
 
@@ -465,13 +449,7 @@ def run_tests(
         try:
             results.append(run_one(test, ns, drivers, in_dir, out_dir, code_file, display_name))
         except BaseException as exc:  # noqa: BLE001 - e.g. a learner thread's signal
-            failure = {
-                "id": test["id"],
-                "call": test["call"],
-                "status": "error",
-                "exc_type": type(exc).__name__,
-                "message": _message(exc),
-            }
+            failure = {"id": test["id"], "call": test["call"], **_failure("error", exc)}
             try:
                 _write_json(out_dir / f"{test['id']}.json", failure)
             except BaseException:  # noqa: BLE001

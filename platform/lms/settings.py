@@ -211,60 +211,40 @@ CELERY_TASK_ROUTES = {
     "lectures.make_bulk": {"queue": "media-bulk"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+
+def _beat(task: str, *, every: float, expires: int) -> dict:
+    """A beat entry: run `task` every `every` seconds; a message not taken within
+    `expires` seconds is dropped (the next run does the work)."""
+    return {"task": task, "schedule": every, "options": {"expires": expires}}
+
+
 CELERY_BEAT_SCHEDULE = {
     "event-partitions-ahead": {"task": "tracking.partitions_ensure_ahead", "schedule": 24 * 3600},
     # Dashboard rollups (analytics): fold the last minute's events; a run that finds the
     # previous one still going returns at once, and a message older than a minute expires.
-    "analytics-rollups-update": {
-        "task": "analytics.rollups_update",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
+    "analytics-rollups-update": _beat("analytics.rollups_update", every=60.0, expires=55),
     # Learners at risk (analytics.risk): the model scores every active enrollment off the
     # request path; the page shows how old the figures are.
-    "analytics-risk-refresh": {
-        "task": "analytics.risk_refresh",
-        "schedule": 600.0,
-        "options": {"expires": 590},
-    },
+    "analytics-risk-refresh": _beat("analytics.risk_refresh", every=600.0, expires=590),
     # Jobs whose message was lost (the broker was down when they were requested) are rows
     # still queued: send them again (lms.core.dispatch).
-    "labs-redispatch": {"task": "labs.redispatch_queued", "schedule": 120.0, "options": {"expires": 110}},
-    "retrain-redispatch": {
-        "task": "recommendations.redispatch_queued",
-        "schedule": 300.0,
-        "options": {"expires": 290},
-    },
+    "labs-redispatch": _beat("labs.redispatch_queued", every=120.0, expires=110),
+    "retrain-redispatch": _beat("recommendations.redispatch_queued", every=300.0, expires=290),
     # Learner data rights (lms.privacy): archives are deleted after seven days; requests
     # whose message was lost are sent again.
-    "privacy-archives-expire": {
-        "task": "privacy.archives_expire",
-        "schedule": 3600.0,
-        "options": {"expires": 3500},
-    },
-    "privacy-redispatch": {
-        "task": "privacy.redispatch_queued",
-        "schedule": 300.0,
-        "options": {"expires": 290},
-    },
-    "exports-redispatch": {
-        "task": "analytics.exports_redispatch",
-        "schedule": 300.0,
-        "options": {"expires": 290},
-    },
+    "privacy-archives-expire": _beat("privacy.archives_expire", every=3600.0, expires=3500),
+    "privacy-redispatch": _beat("privacy.redispatch_queued", every=300.0, expires=290),
+    "exports-redispatch": _beat("analytics.exports_redispatch", every=300.0, expires=290),
     # Jobs that will never finish (a worker killed mid-run, a message lost for too long)
     # end failed with a reason the page shows (lms.core.jobs).
-    "labs-sweep": {"task": "labs.sweep_stale", "schedule": 120.0, "options": {"expires": 110}},
+    "labs-sweep": _beat("labs.sweep_stale", every=120.0, expires=110),
     # Deadlines coming (lms.inbox): a notification two days before a week's soft deadline
     # with graded items still open, once per learner and week.
-    "inbox-deadlines": {
-        "task": "inbox.deadlines_notify",
-        "schedule": 6 * 3600.0,
-        "options": {"expires": 3600},
-    },
-    "exports-sweep": {"task": "analytics.exports_sweep", "schedule": 600.0, "options": {"expires": 590}},
-    "privacy-sweep": {"task": "privacy.sweep_stale", "schedule": 600.0, "options": {"expires": 590}},
-    "retrain-sweep": {"task": "recommendations.sweep_stale", "schedule": 600.0, "options": {"expires": 590}},
+    "inbox-deadlines": _beat("inbox.deadlines_notify", every=6 * 3600.0, expires=3600),
+    "exports-sweep": _beat("analytics.exports_sweep", every=600.0, expires=590),
+    "privacy-sweep": _beat("privacy.sweep_stale", every=600.0, expires=590),
+    "retrain-sweep": _beat("recommendations.sweep_stale", every=600.0, expires=590),
 }
 
 # --- Logging -------------------------------------------------------------------------

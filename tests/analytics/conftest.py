@@ -35,6 +35,16 @@ class Cohort:
     quiz: Activity
     lab: Activity
 
+    def course_access(self) -> list[tuple[User, int]]:
+        """Who may open the course's dashboard pages, and the status each one gets."""
+        return [
+            (self.student, 403),
+            (self.other_instructor, 403),
+            (self.instructor, 200),
+            (self.analyst, 200),
+            (self.staff, 200),
+        ]
+
 
 def store_cohort(*, learners: int = 40, days: int = 30, seed: int = 4, batch: int = 100) -> Course:
     """Import the course and store a simulated cohort (``batch`` learners per ingestion
@@ -49,6 +59,13 @@ def store_cohort(*, learners: int = 40, days: int = 30, seed: int = 4, batch: in
     return Course.objects.get(slug=COURSE)
 
 
+def busiest(course: Course, kind: str, rollup, column: str) -> Activity:
+    """The course's activity of ``kind`` with the most ``column`` in its ``rollup`` row (the
+    lowest id on a tie)."""
+    counts = dict(rollup.objects.filter(course=course).values_list("activity_id", column))
+    return max(Activity.objects.filter(course=course, kind=kind), key=lambda a: (counts.get(a.pk, 0), -a.pk))
+
+
 def people_and_items(course: Course) -> Cohort:
     from analytics import models as m
 
@@ -61,12 +78,6 @@ def people_and_items(course: Course) -> Cohort:
     CourseRole.objects.create(user=other_instructor, course=other)
     Enrollment.objects.create(user=student, course=course, track=Enrollment.Track.VERIFIED)
 
-    def busiest(kind: str, rollup, column: str) -> Activity:
-        counts = dict(rollup.objects.filter(course=course).values_list("activity_id", column))
-        return max(
-            Activity.objects.filter(course=course, kind=kind), key=lambda a: (counts.get(a.pk, 0), -a.pk)
-        )
-
     return Cohort(
         course=course,
         other=other,
@@ -76,9 +87,9 @@ def people_and_items(course: Course) -> Cohort:
         staff=staff,
         analyst=analyst_user(username="pseudo-analyst"),
         identifying_analyst=analyst_user(username="named-analyst", identity=True),
-        video=busiest(Activity.Kind.VIDEO, m.VideoSummary, "seeks_back"),
-        quiz=busiest(Activity.Kind.QUIZ, m.QuizSummary, "first_attempts"),
-        lab=busiest(Activity.Kind.LAB, m.LabSummary, "attempted"),
+        video=busiest(course, Activity.Kind.VIDEO, m.VideoSummary, "seeks_back"),
+        quiz=busiest(course, Activity.Kind.QUIZ, m.QuizSummary, "first_attempts"),
+        lab=busiest(course, Activity.Kind.LAB, m.LabSummary, "attempted"),
     )
 
 

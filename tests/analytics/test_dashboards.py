@@ -41,13 +41,7 @@ def test_only_the_course_instructors_and_staff_see_a_course_dashboard(client, co
     url = pages(cohort)[page]
     response = client.get(url)
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
-    for user, status in [
-        (cohort.student, 403),
-        (cohort.other_instructor, 403),
-        (cohort.instructor, 200),
-        (cohort.analyst, 200),
-        (cohort.staff, 200),
-    ]:
+    for user, status in cohort.course_access():
         client.force_login(user)
         assert client.get(url).status_code == status, (user.username, url)
 

@@ -16,10 +16,19 @@ import pytest
 from django.urls import reverse
 
 from analytics import models as m
+from analytics.navigation import SECTIONS
 from lms.accounts.models import User
 from lms.accounts.services import demo_users_ensure
-from lms.courses.models import Activity, CourseRole
-from tests.analytics.conftest import OVERFLOW, PHONE, UNLABELLED, demo_cohort, errors_watch, forget_caches
+from lms.courses.models import CourseRole
+from tests.analytics.conftest import (
+    OVERFLOW,
+    PHONE,
+    UNLABELLED,
+    busiest,
+    demo_cohort,
+    errors_watch,
+    forget_caches,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,31 +36,17 @@ CHARTS = """() => [...document.querySelectorAll('[data-chart]')].map(box => ({
   id: box.dataset.chart, drawn: !!box.cairnChart, width: box.querySelector('canvas').width }))"""
 
 
-def _busiest(course, kind: str, rollup, column: str) -> Activity:
-    counts = dict(rollup.objects.filter(course=course).values_list("activity_id", column))
-    return max(Activity.objects.filter(course=course, kind=kind), key=lambda a: (counts.get(a.pk, 0), -a.pk))
-
-
 def test_the_demo_instructor_opens_every_dashboard(browser, live_server, client, shots):
     course = demo_cohort()
     instructor = User.objects.get(username=demo_users_ensure()["instructor"][0])
     CourseRole.objects.get_or_create(user=instructor, course=course)
-    video = _busiest(course, "video", m.VideoSummary, "seeks_back")
-    quiz = _busiest(course, "quiz", m.QuizSummary, "first_attempts")
-    lab = _busiest(course, "lab", m.LabSummary, "attempted")
-    slug = course.slug
-    pages = {
-        "index": reverse("analytics:index"),
-        "overview": reverse("analytics:overview", args=[slug]),
-        "videos": reverse("analytics:videos", args=[slug]),
-        "video": reverse("analytics:video", args=[slug, video.slug]),
-        "quizzes": reverse("analytics:quizzes", args=[slug]),
-        "quiz": reverse("analytics:quiz", args=[slug, quiz.slug]),
-        "labs": reverse("analytics:labs", args=[slug]),
-        "lab": reverse("analytics:lab", args=[slug, lab.slug]),
-        "at-risk": reverse("analytics:at-risk", args=[slug]),
-        "recommendations": reverse("analytics:recommendations", args=[slug]),
-    }
+    video = busiest(course, "video", m.VideoSummary, "seeks_back")
+    quiz = busiest(course, "quiz", m.QuizSummary, "first_attempts")
+    lab = busiest(course, "lab", m.LabSummary, "attempted")
+    # The index, every section of the course, and the busiest video, quiz and lab.
+    pages = {"index": reverse("analytics:index")}
+    pages |= {key: reverse(url, args=[course.slug]) for key, _, url in SECTIONS}
+    pages |= {a.kind: reverse(f"analytics:{a.kind}", args=[course.slug, a.slug]) for a in (video, quiz, lab)}
 
     client.force_login(instructor)
     cookie = {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}

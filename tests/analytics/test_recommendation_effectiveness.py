@@ -35,13 +35,7 @@ def url(c, name="recommendations"):
 
 def test_only_instructors_of_the_course_analysts_and_staff_see_it(client, rec):
     assert client.get(url(rec)).status_code == 302  # to the login page
-    for user, status in (
-        (rec.student, 403),
-        (rec.other_instructor, 403),
-        (rec.instructor, 200),
-        (rec.analyst, 200),
-        (rec.staff, 200),
-    ):
+    for user, status in rec.course_access():
         client.force_login(user)
         assert client.get(url(rec)).status_code == status, user
         csv_url = reverse("analytics:course-csv", args=[rec.course.slug, "recommendations", "by-policy"])

@@ -2,12 +2,8 @@
 pages instead of a server-side cursor, equal the direct recomputation, and a dashboard
 renders from them."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+from tests.embedded import embedded_run
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import django
 django.setup()
@@ -39,11 +35,7 @@ print("ok", Event.objects.count())
 
 
 def test_rollups_on_sqlite_equal_the_recomputation(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
-    env.update(CAIRN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="lms.settings",
-               PYTHONPATH=f"{ROOT / 'platform'}:{ROOT}")  # fmt: skip
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = embedded_run(SCRIPT, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     last = result.stdout.split("\n")[-2].split()
     assert last[0] == "ok" and int(last[1]) > 1000, result.stdout[-2000:]

@@ -128,37 +128,40 @@ SURROGATE_MESSAGE = 'def sigmoid(x):\n    raise ValueError("\\udcff")\n\ndef L1(
 HUGE_INT = "import numpy as np\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n\ndef L1(yhat, y):\n    return 10**400\n"
 
 
+def _write_lab(root: Path, name: str, lab_py: str, tests_py: str) -> Path:
+    """The lab folder ``root/name`` with its ``lab.py`` and ``tests.py``."""
+    lab = root / name
+    lab.mkdir(parents=True)
+    (lab / "lab.py").write_text(lab_py)
+    (lab / "tests.py").write_text(tests_py)
+    return lab
+
+
 def scalar_lab(root: Path) -> Path:
     """A lab whose ``L1`` returns one number and ``sigmoid`` an array (public tests)."""
-    lab = root / "scalar"
-    lab.mkdir(parents=True)
-    (lab / "lab.py").write_text(
+    return _write_lab(
+        root,
+        "scalar",
         "import numpy as np\n\n\ndef sigmoid(x):\n    ### BEGIN SOLUTION\n    s = 1 / (1 + np.exp(-x))\n"
         "    ### END SOLUTION\n    return s\n\n\ndef L1(yhat, y):\n    ### BEGIN SOLUTION\n"
-        "    loss = float(np.sum(np.abs(y - yhat)))\n    ### END SOLUTION\n    return loss\n"
-    )
-    (lab / "tests.py").write_text(
+        "    loss = float(np.sum(np.abs(y - yhat)))\n    ### END SOLUTION\n    return loss\n",
         "import numpy as np\n\nfrom course_content.labkit import Test\n\nTESTS = [\n"
         "    Test('sigmoid of a vector', call='sigmoid', inputs={'x': np.array([0.0, 2.0])}, public=True),\n"
         "    Test('L1 of two vectors', call='L1', inputs={'yhat': np.array([0.9, 0.2]), 'y': np.array([1.0, 0.0])},"
-        " public=True),\n]\n"
+        " public=True),\n]\n",
     )
-    return lab
 
 
 def many_tests_lab(root: Path, n: int = 12) -> Path:
     """A lab with ``n`` tests of ``scale`` (the large-members payload writes one member
     per test, as in the finding)."""
-    lab = root / "many-tests"
-    lab.mkdir(parents=True)
-    (lab / "lab.py").write_text(
+    return _write_lab(
+        root,
+        "many-tests",
         "def scale(x, factor):\n    ### BEGIN SOLUTION\n    out = x * factor\n    ### END SOLUTION\n"
         "    return out\n\n\ndef row_means(x):\n    ### BEGIN SOLUTION\n    m = x.mean(axis=1)\n"
-        "    ### END SOLUTION\n    return m\n"
-    )
-    (lab / "tests.py").write_text(
+        "    ### END SOLUTION\n    return m\n",
         "import numpy as np\n\nfrom course_content.labkit import Test\n\n"
         f"TESTS = [Test(f'scale {{i}}', call='scale', inputs={{'x': np.arange(3.0) + i, 'factor': 2.0}}, "
-        f"public=i == 0) for i in range({n})]\n"
+        f"public=i == 0) for i in range({n})]\n",
     )
-    return lab

@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from course_content.schema import ContentInvalid, read_yaml
 from course_content.validate import find_cycles, load_catalog, validate
 
-from .conftest import CATALOG
+from .conftest import CATALOG, FIXTURES
 
 COURSE = Path("demo-course") / "course.yaml"
 QUIZ = Path("demo-course") / "quizzes" / "demo-w1-quiz.yaml"
@@ -34,9 +35,14 @@ def edit_re(root: Path, rel: Path | str, pattern: str, new: str) -> None:
     path.write_text(text)
 
 
-def line_of(root: Path, rel: Path | str, needle: str) -> int:
+def lines_of(root: Path, rel: Path | str, needle: str) -> list[int]:
+    """The numbers (from 1) of the lines of ``root/rel`` that contain ``needle``."""
     lines = (root / rel).read_text().splitlines()
-    return next(i for i, line in enumerate(lines, start=1) if needle in line)
+    return [i for i, line in enumerate(lines, start=1) if needle in line]
+
+
+def line_of(root: Path, rel: Path | str, needle: str) -> int:
+    return lines_of(root, rel, needle)[0]
 
 
 def only_error(root: Path):
@@ -87,64 +93,19 @@ def test_load_catalog_raises_with_all_errors(catalog: Path) -> None:
     assert len(info.value.errors) == 2
 
 
-# One edit to the valid fixture catalog, and the one error it must give: (file, text
-# replaced, replacement, a text on the line the error names, words of the message, words
-# of the fix).
-EDITS = {
-    "key_of_another_kind_is_named": (
-        COURSE, "        concepts: []\n", "        concepts: []\n        cpu_seconds: 5\n",
-        "cpu_seconds: 5", "unknown key 'cpu_seconds'", "belongs to lab activities"),
-    "missing_required_key": (
-        COURSE, "        duration: 412\n", "", "id: demo-w1-intro",
-        "missing the required key 'duration'", "add 'duration: ...'"),
-    "wrong_type_and_yaml_boolean_trap": (
-        QUIZ, 'text: "max(0, z)"', "text: no", "text: no", "must be a text, not False", "quotes"),
-    "slug_must_equal_folder": (
-        COURSE, "slug: demo-course", "slug: other-course", "slug: other-course",
-        "differs from the folder name", "slug: demo-course"),
-    "ids_must_be_kebab_case": (
-        COURSE, "id: demo-w1\n", "id: Demo_W1\n", "Demo_W1", "not lowercase kebab-case", "use 'demo-w1'"),
-    "unknown_concept_reference": (
-        COURSE, "concepts: [logistic-regression]\n        duration", "concepts: [logistic-regresion]\n        duration",
-        "id: demo-w1-intro", "unknown concept 'logistic-regresion'", "did you mean 'logistic-regression'?"),
-    "duplicate_yaml_key": (
-        COURSE, "number: 1\n", "number: 1\nnumber: 2\n", "number: 2", "duplicate key 'number'", "keep one of them"),
-    "interview_needs_a_synopsis": (
-        COURSE, "        synopsis: A practitioner explains why vectorized code matters in production.\n", "",
-        "id: demo-w1-interview", "has no synopsis", "synopsis:"),
-    "single_choice_needs_exactly_one_correct": (
-        QUIZ, "        correct: false\n        explanation: That is the ReLU.",
-        "        correct: true\n        explanation: That is the ReLU.",
-        "options:", "has 2 correct options, needs exactly one", "type: multiple"),
-    "every_option_needs_an_explanation": (
-        QUIZ, "        explanation: That is the ReLU.\n", "", 'text: "max(0, z)"',
-        "missing the required key 'explanation'", "add 'explanation: ...'"),
-    "difficulty_range": (QUIZ, "difficulty: 2", "difficulty: 7", "difficulty: 7", "outside 1..5", "1 (easy) to 5"),
-    "numeric_question_needs_tolerance": (
-        QUIZ, "    tolerance: 0\n", "", "id: q-params", "missing the required key 'tolerance'", "tolerance"),
-    "question_concepts_must_be_known": (
-        QUIZ, "    concepts: [vectorization]", "    concepts: [vectorisation]", "id: q-vectorized",
-        "unknown concept 'vectorisation'", "did you mean 'vectorization'?"),
-    "lab_needs_cpu_seconds": (
-        COURSE, "        cpu_seconds: 20\n", "", "id: demo-w1-lab", "missing the required key 'cpu_seconds'",
-        "cpu_seconds"),
-    "lab_syntax_error": (
-        LAB / "lab.py", "def column_means(X):", "def column_means(X)", "def column_means", "syntax error",
-        "Python syntax"),
-    "test_call_must_be_defined": (
-        LAB / "tests.py", 'call="column_means"', 'call="column_mean"', "column means of a 3x2",
-        "calls 'column_mean', which neither lab.py nor drivers.py defines", "did you mean 'column_means'?"),
-    "tests_py_import_error_names_the_line": (
-        LAB / "tests.py", "def random_z(rng):", "undefined_name + 1\n\n\ndef random_z(rng):", "undefined_name",
-        "importing tests.py failed: NameError", "importable"),
-}  # fmt: skip
+# One edit to the valid fixture catalog per case, and the one error it must give (the file
+# edited, the text replaced and its replacement, a text on the line the error names, words
+# of the message and of the fix).
+EDITS = yaml.safe_load((FIXTURES / "validator_edits.yaml").read_text())
+EDITED_FILES = {"course": COURSE, "quiz": QUIZ, "lab.py": LAB / "lab.py", "tests.py": LAB / "tests.py"}
 
 
 @pytest.mark.parametrize("case", EDITS, ids=list(EDITS))
 def test_one_edit_gives_one_error_naming_file_line_and_fix(catalog: Path, case: str) -> None:
-    rel, old, new, on_line, message, fix = EDITS[case]
-    edit(catalog, rel, old, new)
-    assert_error(catalog, rel, line_of(catalog, rel, on_line), message, fix)
+    spec = EDITS[case]
+    rel = EDITED_FILES[spec["file"]]
+    edit(catalog, rel, spec["replace"], spec["with"])
+    assert_error(catalog, rel, line_of(catalog, rel, spec["error_on"]), spec["message"], spec["fix"])
 
 
 def test_unknown_key_gets_did_you_mean(catalog: Path) -> None:
@@ -267,11 +228,7 @@ def test_orphan_quiz_file(catalog: Path) -> None:
 
 def test_lab_unbalanced_markers(catalog: Path) -> None:
     edit(catalog, LAB / "lab.py", "    ### END SOLUTION\n    return s\n", "    return s\n")
-    begins = [
-        i
-        for i, line in enumerate((catalog / LAB / "lab.py").read_text().splitlines(), 1)
-        if "### BEGIN SOLUTION" in line
-    ]
+    begins = lines_of(catalog, LAB / "lab.py", "### BEGIN SOLUTION")
     assert_error(
         catalog, LAB / "lab.py", begins[1], f"inside the block opened at line {begins[0]}", "close that block"
     )
@@ -295,11 +252,7 @@ def test_mistake_call_must_be_defined(catalog: Path) -> None:
 
 def test_test_names_are_unique(catalog: Path) -> None:
     edit(catalog, LAB / "tests.py", '"sigmoid of a vector"', '"sigmoid of 0 is 0.5"')
-    second = [
-        i
-        for i, line in enumerate((catalog / LAB / "tests.py").read_text().splitlines(), 1)
-        if '"sigmoid of 0 is 0.5"' in line
-    ][1]
+    second = lines_of(catalog, LAB / "tests.py", '"sigmoid of 0 is 0.5"')[1]
     assert_error(catalog, LAB / "tests.py", second, "is already used at line", "its own name")
 
 

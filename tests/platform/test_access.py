@@ -219,7 +219,7 @@ def _lecture_made(activity, data_dir: Path) -> None:
     shutil.copy(Path(settings.CONTENT_ROOT) / "media" / MEDIA, folder / f"{stem}.mp4")
     (folder / f"{stem}.vtt").write_text("WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.000\nSaid once.\n")
     LectureRender.objects.create(activity=activity, fingerprint=lecture_fingerprint(activity), status="ready",
-                                 stem=stem, duration=6.0, requested=timezone.now())  # fmt: skip
+                                 stem=stem, duration=6.0)  # fmt: skip
 
 
 def _data_request(owner, data_dir: Path) -> uuid.UUID:

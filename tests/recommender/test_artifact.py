@@ -50,6 +50,14 @@ def _edit_config(path, **changes):
     (path / CONFIG_FILE).write_text(json.dumps(cfg))
 
 
+def _reseal(path):
+    """Record the weights' current checksum in the config: the checksum passes, the
+    weights themselves are what is checked next."""
+    cfg = json.loads((path / CONFIG_FILE).read_text())
+    cfg["weights"]["sha256"] = sha256_file(path / WEIGHTS_FILE)
+    (path / CONFIG_FILE).write_text(json.dumps(cfg))
+
+
 def test_layout_and_recorded_checksum(saved):
     cfg = read_config(saved)
     assert cfg["format_version"] == FORMAT_VERSION
@@ -87,9 +95,7 @@ def test_truncated_or_corrupt_weights_are_refused(copy):
 
 def test_weights_torch_cannot_load_are_refused_even_with_a_matching_checksum(copy):
     (copy / WEIGHTS_FILE).write_bytes(b"not a torch file")
-    cfg = json.loads((copy / CONFIG_FILE).read_text())
-    cfg["weights"]["sha256"] = sha256_file(copy / WEIGHTS_FILE)
-    (copy / CONFIG_FILE).write_text(json.dumps(cfg))
+    _reseal(copy)
     with pytest.raises(ArtifactError, match="cannot be loaded by torch"):
         load_artifact(copy)
 
@@ -127,9 +133,7 @@ def test_a_renamed_tensor_is_refused(copy):
     state["renamed"] = state.pop("next_head.weight")
     torch.save(state, copy / WEIGHTS_FILE)
     _edit_config(copy)
-    cfg = json.loads((copy / CONFIG_FILE).read_text())
-    cfg["weights"]["sha256"] = sha256_file(copy / WEIGHTS_FILE)
-    (copy / CONFIG_FILE).write_text(json.dumps(cfg))
+    _reseal(copy)
     with pytest.raises(ArtifactError, match="do not fit"):
         load_artifact(copy)
 

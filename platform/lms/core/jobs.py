@@ -30,6 +30,11 @@ retrain waiting for a worker (its stage is still "queued") and one under way, be
 database constraint allows one training version at a time, waiting or not; its
 :meth:`Job.queued_q` and :meth:`Job.running_q` say so, and its failure reason lives in
 ``reason`` (which also holds the promotion decision) instead of ``error``.
+
+A lecture (``lectures.LectureRender``) has the fields of a job and fails as one, but it is
+one row per video, queued again when the video must be made again: its ``created`` is when
+it was last queued, and it claims its row and re-queues a lost job itself
+(``lms.lectures.services``), with no sweep.
 """
 
 from __future__ import annotations

@@ -56,6 +56,9 @@ class Week(models.Model):
 
 
 class Activity(models.Model):
+    """One step of a course, in a week: a video, a reading, a quiz or a lab. The fields
+    below the common ones are those of its kind (empty for the others)."""
+
     class Kind(models.TextChoices):
         VIDEO = "video"
         READING = "reading"
@@ -95,6 +98,9 @@ class Activity(models.Model):
 
 
 class Question(models.Model):
+    """One question of a quiz: single or multiple choice (``options``) or a number
+    (``answer`` within ``tolerance``)."""
+
     class Type(models.TextChoices):
         SINGLE = "single"
         MULTIPLE = "multiple"

@@ -234,25 +234,22 @@ def enrollment_create(*, user, course: Course, track: str = Enrollment.Track.AUD
         if enrollment.session_id is None:
             enrollment.session = session_for_joining(course=course)
         enrollment.save(update_fields=["active", "track", "session"])
-        enrollment_changed.send(
-            sender=Enrollment,
-            learner_id=user.pk,
-            verb="enrollment.activated",
-            course=course.slug,
-            payload={"track": track},
-        )
+        _enrollment_changed(enrollment, course, "enrollment.activated", {"track": track})
     elif enrollment.track != track:
         old = enrollment.track
         enrollment.track = track
         enrollment.save(update_fields=["track"])
-        enrollment_changed.send(
-            sender=Enrollment,
-            learner_id=user.pk,
-            verb="enrollment.track_changed",
-            course=course.slug,
-            payload={"old_track": old, "new_track": track},
+        _enrollment_changed(
+            enrollment, course, "enrollment.track_changed", {"old_track": old, "new_track": track}
         )
     return enrollment
+
+
+def _enrollment_changed(enrollment: Enrollment, course: Course, verb: str, payload: dict) -> None:
+    """Tell the listeners of ``signals.enrollment_changed`` (the event store) what changed."""
+    enrollment_changed.send(
+        sender=Enrollment, learner_id=enrollment.user_id, verb=verb, course=course.slug, payload=payload
+    )
 
 
 @transaction.atomic
@@ -271,11 +268,6 @@ def enrollment_session_move(*, enrollment: Enrollment, today: dt.date | None = N
     old = enrollment.session
     enrollment.session = session
     enrollment.save(update_fields=["session"])
-    enrollment_changed.send(
-        sender=Enrollment,
-        learner_id=enrollment.user_id,
-        verb="enrollment.session_changed",
-        course=enrollment.course.slug,
-        payload={"old_session": old.starts.isoformat() if old else None, "new_session": starts.isoformat()},
-    )
+    moved = {"old_session": old.starts.isoformat() if old else None, "new_session": starts.isoformat()}
+    _enrollment_changed(enrollment, enrollment.course, "enrollment.session_changed", moved)
     return enrollment

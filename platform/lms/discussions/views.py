@@ -27,11 +27,13 @@ def _activity(course: str, activity: str) -> Activity:
     return found
 
 
-def _thread(activity: Activity, thread_id: int) -> Thread:
-    found = thread_detail(activity=activity, thread_id=thread_id)
-    if found is None:
+def _thread(course: str, activity: str, thread_id: int) -> tuple[Activity, Thread]:
+    """The activity and its thread ``thread_id`` (404 if either is not there)."""
+    found = _activity(course, activity)
+    opened = thread_detail(activity=found, thread_id=thread_id)
+    if opened is None:
         raise Http404("No such thread")
-    return found
+    return found, opened
 
 
 def _list_page(request, activity: Activity, *, form=None, error: str = "", status: int = 200) -> HttpResponse:
@@ -82,6 +84,15 @@ def _thread_page(
     )
 
 
+def _post_chosen(request) -> Post:
+    """The reply chosen in the form (any post: marking checks that it is one of the thread's)."""
+    raw = request.POST.get("post", "")
+    post = Post.objects.filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() else None
+    if post is None:
+        raise DiscussionRefused("Choose one of the replies to mark as the answer.")
+    return post
+
+
 @access(SIGNED_IN)
 @require_safe
 @login_required
@@ -107,16 +118,14 @@ def thread_new(request: HttpRequest, course: str, activity: str) -> HttpResponse
 @require_safe
 @login_required
 def thread_page(request: HttpRequest, course: str, activity: str, thread: int) -> HttpResponse:
-    found = _activity(course, activity)
-    return _thread_page(request, found, _thread(found, thread))
+    return _thread_page(request, *_thread(course, activity, thread))
 
 
 @access(SIGNED_IN)  # replying itself needs an enrollment (400 otherwise)
 @require_POST
 @login_required
 def reply_new(request: HttpRequest, course: str, activity: str, thread: int) -> HttpResponse:
-    found = _activity(course, activity)
-    opened = _thread(found, thread)
+    found, opened = _thread(course, activity, thread)
     body = request.POST.get("body", "")
     try:
         post = post_create(author=request.user, thread=opened, body=body)
@@ -132,14 +141,9 @@ def reply_new(request: HttpRequest, course: str, activity: str, thread: int) -> 
 @require_POST
 @login_required
 def answer_mark(request: HttpRequest, course: str, activity: str, thread: int) -> HttpResponse:
-    found = _activity(course, activity)
-    opened = _thread(found, thread)
-    raw = request.POST.get("post", "")
-    post = Post.objects.filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() else None
+    found, opened = _thread(course, activity, thread)
     try:
-        if post is None:
-            raise DiscussionRefused("Choose one of the replies to mark as the answer.")
-        thread_mark_answered(user=request.user, thread=opened, post=post)
+        thread_mark_answered(user=request.user, thread=opened, post=_post_chosen(request))
     except DiscussionRefused as exc:
         messages.error(request, str(exc))
     else:

@@ -12,6 +12,38 @@ from django.urls import reverse
 from .models import Message
 from .services import notification_send
 
+# What each producer says, filled in with the values it passes to ``_notify``.
+TEXTS = {
+    Message.Kind.REPLY: (
+        "New reply to “{thread}”",
+        "Someone replied to your thread “{thread}” on {activity} ({course}).",
+    ),
+    Message.Kind.GRADE: (
+        "Graded: {activity} · {score}%",
+        "Your submission of {activity} ({course}) scored {score}%. The lab page shows each test's feedback.",
+    ),
+    Message.Kind.CERTIFICATE: (
+        "Certificate earned: {course}",
+        "Congratulations: you passed every graded item of {course} with a grade of {score}%. "
+        "Your certificate has a public verification link you can share.",
+    ),
+}
+
+
+def _notify(kind: Message.Kind, about, recipient, link: str, *, sender=None, **values) -> None:
+    """Notify ``recipient`` of the row ``about`` with the texts of ``kind``: once, as the
+    key is the kind and the row's id."""
+    subject, body = TEXTS[kind]
+    notification_send(
+        recipient=recipient,
+        sender=sender,
+        kind=kind,
+        key=f"{kind.value}:{about.pk}",
+        subject=subject.format(**values),
+        body=body.format(**values),
+        link=link,
+    )
+
 
 def reply_posted(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
     """Someone else replied to your thread. The notification names the replier through
@@ -23,15 +55,9 @@ def reply_posted(sender, instance, created: bool, raw: bool = False, **kwargs) -
     if thread.author_id == instance.author_id:
         return
     activity = thread.activity
-    notification_send(
-        recipient=thread.author,
-        sender=instance.author,
-        kind=Message.Kind.REPLY,
-        key=f"reply:{instance.pk}",
-        subject=f"New reply to “{thread.title}”",
-        body=f"Someone replied to your thread “{thread.title}” on {activity.title} ({activity.course.title}).",
-        link=reverse("discussion-thread", args=[activity.course.slug, activity.slug, thread.pk]),
-    )
+    link = reverse("discussion-thread", args=[activity.course.slug, activity.slug, thread.pk])
+    _notify(Message.Kind.REPLY, instance, thread.author, link, sender=instance.author,
+            thread=thread.title, activity=activity.title, course=activity.course.title)  # fmt: skip
 
 
 def submission_graded(
@@ -43,30 +69,17 @@ def submission_graded(
     if update_fields is not None and "status" not in update_fields:
         return
     activity = instance.activity
-    notification_send(
-        recipient=instance.learner,
-        kind=Message.Kind.GRADE,
-        key=f"grade:{instance.pk}",
-        subject=f"Graded: {activity.title} · {round(100 * instance.score)}%",
-        body=f"Your submission of {activity.title} ({activity.course.title}) scored "
-        f"{round(100 * instance.score)}%. The lab page shows each test's feedback.",
-        link=reverse("activity-detail", args=[activity.course.slug, activity.slug]),
-    )
+    link = reverse("activity-detail", args=[activity.course.slug, activity.slug])
+    _notify(Message.Kind.GRADE, instance, instance.learner, link,
+            activity=activity.title, course=activity.course.title, score=round(100 * instance.score))  # fmt: skip
 
 
 def certificate_issued(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
     if not created or raw:
         return
-    notification_send(
-        recipient=instance.learner,
-        kind=Message.Kind.CERTIFICATE,
-        key=f"certificate:{instance.pk}",
-        subject=f"Certificate earned: {instance.course.title}",
-        body=f"Congratulations: you passed every graded item of {instance.course.title} "
-        f"with a grade of {round(100 * instance.grade)}%. Your certificate has a public "
-        "verification link you can share.",
-        link=reverse("certificate", args=[instance.code]),
-    )
+    link = reverse("certificate", args=[instance.code])
+    _notify(Message.Kind.CERTIFICATE, instance, instance.learner, link,
+            course=instance.course.title, score=round(100 * instance.grade))  # fmt: skip
 
 
 def connect() -> None:

@@ -9,19 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from celery import shared_task
+from lms.core.tasks import retried_task
 
 from .models import Message
 from .services import deadlines_notify
 
 
-@shared_task(
-    name="inbox.message_email",
-    acks_late=True,
-    time_limit=60,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@retried_task("inbox.message_email", retry_for=(OSError,))
 def message_email_task(message_id: int) -> str:
     """Send the message's e-mail copy once: the row is locked and stamped ``emailed``
     in the same transaction, so a redelivered message sends nothing twice; a message

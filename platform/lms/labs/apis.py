@@ -55,6 +55,12 @@ PENDING = OpenApiResponse(
 )
 
 
+def _responses(own: dict) -> dict:
+    """A lab POST's answers by code: ``own`` and the refusals both POSTs can give (not
+    allowed, no such lab, too large, an unsupported media type, too many requests)."""
+    return dict(sorted({403: PROBLEM, 404: PROBLEM, 413: ERROR, 415: PROBLEM, 429: ERROR, **own}.items()))
+
+
 @access(OWNER, STUDENT)  # learners enrolled in the lab's course; anyone else: 403
 class SubmissionCreateApi(APIView):
     permission_classes = [IsAuthenticated]
@@ -65,16 +71,7 @@ class SubmissionCreateApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses={
-            202: SubmissionOutput,
-            400: PROBLEM,
-            403: PROBLEM,
-            404: PROBLEM,
-            409: PENDING,
-            413: ERROR,
-            415: PROBLEM,
-            429: ERROR,
-        },
+        responses=_responses({202: SubmissionOutput, 400: PROBLEM, 409: PENDING}),
         summary="Run (public tests) or Submit (graded) this lab's code; poll the submission",
     )
     def post(self, request, activity: str):
@@ -121,15 +118,9 @@ class NotebookUploadApi(APIView):
         request={
             "multipart/form-data": inline_serializer("NotebookUpload", {"notebook": serializers.FileField()})
         },
-        responses={
-            200: inline_serializer("NotebookCode", {"code": serializers.CharField()}),
-            400: ERROR,
-            403: PROBLEM,
-            404: PROBLEM,
-            413: ERROR,
-            415: PROBLEM,
-            429: ERROR,
-        },
+        responses=_responses(
+            {200: inline_serializer("NotebookCode", {"code": serializers.CharField()}), 400: ERROR}
+        ),
         summary="A completed .ipynb of this lab as its code for the editor (nothing is stored)",
     )
     def post(self, request, activity: str):

@@ -8,8 +8,14 @@ fingerprint changes and the lecture is made again; until then the files are reus
 
 from django.db import models
 
+from lms.core.jobs import Job
 
-class LectureRender(models.Model):
+
+class LectureRender(Job):
+    """A video activity's lecture: a job (``lms.core.jobs``) whose ``created`` is when it
+    was last queued (a request queues it again when its fingerprint changed or it was lost),
+    then the files made and their timing."""
+
     class Status(models.TextChoices):
         QUEUED = "queued"
         RUNNING = "running"
@@ -25,10 +31,6 @@ class LectureRender(models.Model):
     stem = models.CharField(max_length=120, blank=True)
     duration = models.FloatField(null=True, blank=True)  # seconds, as made
     cues = models.JSONField(default=list, blank=True)  # [{"start", "end", "text"}]: the captions
-    error = models.TextField(blank=True)
-    requested = models.DateTimeField()
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"lecture of {self.activity_id} ({self.status})"

@@ -20,6 +20,7 @@ from django.utils import timezone
 from course_content.lecture import LectureError
 from course_content.lecture import lecture_make as video_make
 from lms.core.dispatch import task_send_on_commit
+from lms.core.jobs import job_fail
 from lms.courses.models import Activity
 
 from .models import LectureRender
@@ -44,7 +45,7 @@ def lecture_request(*, activity: Activity, bulk: bool = False, send: bool = True
     try:
         with transaction.atomic():
             render, created = LectureRender.objects.get_or_create(
-                activity=activity, defaults={"fingerprint": fingerprint, "requested": now}
+                activity=activity, defaults={"fingerprint": fingerprint}
             )
     except IntegrityError:  # a concurrent first request inserted it: that one queues the job
         return LectureRender.objects.get(activity=activity)
@@ -60,13 +61,13 @@ def lecture_request(*, activity: Activity, bulk: bool = False, send: bool = True
             return render
         if render.status == LectureRender.Status.FAILED:
             return render  # shown with its reason; `lectures_prepare --retry` tries again
-        since = render.started if render.status == LectureRender.Status.RUNNING else render.requested
+        since = render.started if render.status == LectureRender.Status.RUNNING else render.created
         if since is not None and since > now - STALE_AFTER:
             return render  # queued or being made
     # Out of date, lost, or its files gone: queue it again, once. The update matches only
     # the state read above, so of two concurrent requests only one queues a job.
-    again = LectureRender.objects.filter(pk=render.pk, status=render.status, requested=render.requested).update(
-        fingerprint=fingerprint, status=LectureRender.Status.QUEUED, requested=now, started=None, finished=None,
+    again = LectureRender.objects.filter(pk=render.pk, status=render.status, created=render.created).update(
+        fingerprint=fingerprint, status=LectureRender.Status.QUEUED, created=now, started=None, finished=None,
         error="",
     )  # fmt: skip
     render.refresh_from_db()
@@ -84,7 +85,7 @@ def _queue(render: LectureRender, *, bulk: bool) -> None:
 def lecture_retry(*, activity: Activity) -> LectureRender | None:
     """Queue a failed lecture again (an operator fixed ffmpeg, say)."""
     LectureRender.objects.filter(activity=activity, status=LectureRender.Status.FAILED).update(
-        status=LectureRender.Status.QUEUED, requested=timezone.now() - STALE_AFTER * 2
+        status=LectureRender.Status.QUEUED, created=timezone.now() - STALE_AFTER * 2
     )
     return lecture_request(activity=activity)
 
@@ -108,8 +109,7 @@ def _claim(render_id: int) -> LectureRender | None:
             return None
         if render.status == LectureRender.Status.RUNNING and render.started > timezone.now() - STALE_AFTER:
             return None  # another worker is making it
-        render.status, render.started = LectureRender.Status.RUNNING, timezone.now()
-        render.save(update_fields=["status", "started"])
+        render.save(update_fields=render.mark_taken(timezone.now()))
         return render
 
 
@@ -136,10 +136,7 @@ def lecture_make(*, render_id: int) -> LectureRender | None:
         )
     except LectureError as exc:
         log.warning("lecture of %s failed: %s", activity.slug, exc)
-        LectureRender.objects.filter(pk=render.pk).update(
-            status=LectureRender.Status.FAILED, error=str(exc)[:2000], finished=timezone.now()
-        )
-        render.refresh_from_db()
+        job_fail(render, str(exc))
         return render
     with transaction.atomic():
         render = LectureRender.objects.select_for_update().get(pk=render.pk)

@@ -11,10 +11,13 @@ from .services import lecture_make
 
 @shared_task(name="lectures.make", acks_late=True, time_limit=900, soft_time_limit=870)
 def lecture_make_task(render_id: int) -> str:
+    """Make the lecture of the row ``render_id`` (queue ``media``: a learner's page waits
+    on it); nothing when it is gone, made already or being made elsewhere."""
     render = lecture_make(render_id=render_id)
     return "nothing to do" if render is None else f"lecture {render.pk}: {render.status}"
 
 
 @shared_task(name="lectures.make_bulk", acks_late=True, time_limit=900, soft_time_limit=870)
 def lecture_make_bulk_task(render_id: int) -> str:
+    """The same on queue ``media-bulk`` (``lectures_prepare``), behind the pages' jobs."""
     return lecture_make_task(render_id)

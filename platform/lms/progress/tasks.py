@@ -17,21 +17,14 @@ import uuid
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.dateparse import parse_datetime
 
-from celery import shared_task
+from lms.core.tasks import retried_task
 from lms.tracking.listeners import learners_touched
 from lms.tracking.models import Event
 
 from .services import VIDEO_SEGMENT_VERBS, progress_from_rows
 
 
-@shared_task(
-    name="progress.events_fold",
-    acks_late=True,
-    time_limit=60,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@retried_task("progress.events_fold", retry_for=(DatabaseError,))
 def events_fold(learner_id: int, event_ids: list[str], since: str, until: str) -> int:
     """Fold the learner's stored events ``event_ids`` (stored between the client times
     ``since`` and ``until``, which bound the partitions read) into progress. Takes ids,

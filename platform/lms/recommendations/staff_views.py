@@ -2,11 +2,14 @@
 plots, retrain with live progress, promote and roll back; policy experiments. Analysts
 and staff only (``lms.accounts.roles``)."""
 
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from lms.accounts.roles import analyst_required
@@ -52,29 +55,39 @@ def registry(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
-@access(*ANALYSTS)
-@analyst_required
-@require_POST
-def retrain(request: HttpRequest) -> HttpResponse:
-    try:
-        version = retrain_request(requested_by=request.user)
-        messages.success(request, f"Retraining started ({version}); this page follows its progress.")
-    except RetrainRefused as exc:
-        messages.error(request, str(exc))
-    return redirect("model-registry")
+def registry_post(refused: type[Exception], anchor: str = "") -> Callable[[Callable[..., str]], Callable]:
+    """An analyst's POST from the registry page: the view acts and returns what to tell
+    them; ``refused`` raised is shown as an error instead. Either way, back to the page
+    (at ``anchor``)."""
+
+    def decorate(act: Callable[..., str]) -> Callable:
+        @access(*ANALYSTS)
+        @analyst_required
+        @require_POST
+        @wraps(act)
+        def view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            try:
+                messages.success(request, act(request, *args, **kwargs))
+            except refused as exc:
+                messages.error(request, str(exc))
+            return redirect(reverse("model-registry") + anchor)
+
+        return view
+
+    return decorate
 
 
-@access(*ANALYSTS)
-@analyst_required
-@require_POST
-def activate(request: HttpRequest, number: int) -> HttpResponse:
+@registry_post(RetrainRefused)
+def retrain(request: HttpRequest) -> str:
+    version = retrain_request(requested_by=request.user)
+    return f"Retraining started ({version}); this page follows its progress."
+
+
+@registry_post(RetrainRefused)
+def activate(request: HttpRequest, number: int) -> str:
     version = get_object_or_404(ModelVersion, number=number)
-    try:
-        model_activate(version=version, reason=f"activated by {request.user} (was {version.status})")
-        messages.success(request, f"v{number} is now served (every process within 30 s).")
-    except RetrainRefused as exc:
-        messages.error(request, str(exc))
-    return redirect("model-registry")
+    model_activate(version=version, reason=f"activated by {request.user} (was {version.status})")
+    return f"v{number} is now served (every process within 30 s)."
 
 
 @access(*ANALYSTS)

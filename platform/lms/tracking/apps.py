@@ -2,6 +2,9 @@ from django.apps import AppConfig
 
 
 class TrackingConfig(AppConfig):
+    """The event store and its one ingestion path (the browser, the server, imports, the
+    simulator), which the apps above reach through its registry (``listeners.py``)."""
+
     name = "lms.tracking"
     label = "tracking"
     verbose_name = "Clickstream"

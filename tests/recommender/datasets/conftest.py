@@ -32,16 +32,6 @@ def ednet_kt4_dir() -> Path:
     return shared_folder("ednet-kt4-sample", "EdNet KT4 sample")
 
 
-def assert_bad_row_named(read, path: Path, header: str, good: str, row: str, message: str) -> None:
-    """A file of ``header``, a ``good`` row and ``row``: ``read(path)`` refuses it with a
-    LayoutError matching ``message`` (which names the bad row's line, 3)."""
-    from recommender.datasets.akt import LayoutError
-
-    path.write_text(f"{header}\n{good}\n{row}\n")
-    with pytest.raises(LayoutError, match=message):
-        read(path)
-
-
 @pytest.fixture(scope="session")
 def event_validators() -> dict:
     """The platform's payload validators by verb (``lms/tracking/vocabulary.py``, loaded by

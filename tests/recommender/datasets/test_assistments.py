@@ -11,7 +11,7 @@ from recommender.datasets import COLUMNS, REQUIRED
 from recommender.datasets.akt import LayoutError
 from recommender.datasets.assistments import detect_version, read_assistments
 
-from .conftest import FIXTURES, assert_bad_row_named
+from .conftest import FIXTURES
 
 DIR = FIXTURES / "assistments"
 FILES = {
@@ -91,17 +91,3 @@ def test_2017_unix_seconds() -> None:
     assert first["time"] == pd.Timestamp(1096470301, unit="s", tz="UTC")
     assert first["question"] == "104051" and first["activity"] == "properties-of-geometric-figures"
     assert len(frame) == 12 and frame["correct"].isin([0.0, 1.0]).all()
-
-
-@pytest.mark.parametrize(
-    ("row", "message"),
-    [
-        ("50121,167478300,7014,2", r":3: correct is '2', not a number in \[0, 1\]"),
-        ("50121,167478300,7014,yes", r":3: correct is 'yes'"),
-        (",167478300,7014,1", r":3: no learner id \(user_id\)"),
-        ("50121,abc,7014,1", r":3: log_id 'abc' is not a number"),
-    ],
-)
-def test_bad_rows_name_their_line(tmp_path: Path, row: str, message: str) -> None:
-    assert_bad_row_named(read_assistments, tmp_path / "2015.csv", "user_id,log_id,sequence_id,correct",
-                         "50121,167478299,7014,1", row, message)  # fmt: skip

@@ -12,7 +12,7 @@ from recommender.datasets import COLUMNS, REQUIRED
 from recommender.datasets.akt import LayoutError
 from recommender.datasets.junyi import read_exercise_table, read_junyi
 
-from .conftest import FIXTURES, assert_bad_row_named
+from .conftest import FIXTURES
 
 LOG = FIXTURES / "junyi" / "junyi_ProblemLog_original.csv"
 TABLE = FIXTURES / "junyi" / "junyi_Exercise_table.csv"
@@ -49,16 +49,3 @@ def test_exercise_table_columns(tmp_path: Path) -> None:
     bad.write_text("name,area\nadding_fractions,arithmetic\n")
     with pytest.raises(LayoutError, match=r":1: no topic column"):
         read_exercise_table(bad)
-
-
-@pytest.mark.parametrize(
-    ("row", "message"),
-    [
-        ("25081,adding_fractions,1372820215034890,maybe", r":3: correct is 'maybe', not true or false"),
-        ("25081,adding_fractions,,true", r":3: time_done '' is not a number"),
-        (",adding_fractions,1372820215034890,true", r":3: no user_id"),
-    ],
-)
-def test_bad_rows_name_their_line(tmp_path: Path, row: str, message: str) -> None:
-    assert_bad_row_named(read_junyi, tmp_path / "log.csv", "user_id,exercise,time_done,correct",
-                         "25081,adding_fractions,1372820191007440,false", row, message)  # fmt: skip

@@ -12,7 +12,7 @@ from recommender.datasets import COLUMNS, REQUIRED
 from recommender.datasets.akt import LayoutError
 from recommender.datasets.pykt import pykt_folds, read_pykt
 
-from .conftest import FIXTURES, assert_bad_row_named
+from .conftest import FIXTURES
 
 A09 = FIXTURES / "pykt" / "assist2009"
 A15 = FIXTURES / "pykt" / "assist2015"
@@ -110,19 +110,6 @@ def test_folds_refuse_a_learner_in_train_and_test(tmp_path: Path) -> None:
         pykt_folds(tmp_path)
     with pytest.raises(LayoutError, match="no train_valid_sequences.csv"):
         pykt_folds(tmp_path, sequences=True)
-
-
-@pytest.mark.parametrize(
-    ("row", "message"),
-    [
-        ('0,1,"1,2","3,3","1,0,1"', r":3: the lists have different lengths"),
-        ('0,1,"1,2,3","3,3,3","1,2,1"', r":3: a scored response is '2', not 0 or 1"),
-        ('x,1,"1,2,3","3,3,3","1,0,1"', r":3: fold 'x' is not a number"),
-    ],
-)
-def test_malformed_rows_name_their_line(tmp_path: Path, row: str, message: str) -> None:
-    assert_bad_row_named(read_pykt, tmp_path / "train_valid.csv", "fold,uid,questions,concepts,responses",
-                         '0,0,"1,2,3","3,3,3","1,0,1"', row, message)  # fmt: skip
 
 
 def test_question_level_files_are_refused(tmp_path: Path) -> None:

@@ -48,6 +48,18 @@ def assert_storable(text: str, limit: int = MAX_TEXT) -> None:
     text.encode("utf-8")  # no lone surrogate
 
 
+def grade_measured(lab: Path, code: str, runner, *, max_s: float, max_mib: float = 200):
+    """Grade ``code``, asserting it took under ``max_s`` seconds and the worker's peak RSS
+    grew by under ``max_mib`` MiB."""
+    start = time.perf_counter()
+    with PeakRss() as rss:
+        result = grade(lab, code, seed=7, runner=runner)
+    elapsed = time.perf_counter() - start
+    assert elapsed < max_s, elapsed
+    assert rss.growth_mib < max_mib, rss.growth_mib
+    return result
+
+
 def test_eight_million_items_fail_one_test_and_the_worker_stays_small(runner):
     grade(
         TINY_LAB,
@@ -55,12 +67,8 @@ def test_eight_million_items_fail_one_test_and_the_worker_stays_small(runner):
         seed=7,
         runner=runner,
     )
-    start = time.perf_counter()
-    with PeakRss() as rss:
-        result = grade(TINY_LAB, hostile.EIGHT_MILLION_ITEMS, seed=7, runner=runner)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 20, elapsed  # before: 81 s
-    assert rss.growth_mib < 200, rss.growth_mib  # before: 4.5 GiB
+    # before: 81 s and 4.5 GiB
+    result = grade_measured(TINY_LAB, hostile.EIGHT_MILLION_ITEMS, runner, max_s=20)
     tests = by_name(result)
     for name in ("scale a small vector", "scale a random matrix"):
         assert tests[name].kind == "error" and "too many items" in tests[name].message, tests[name].message
@@ -70,12 +78,7 @@ def test_eight_million_items_fail_one_test_and_the_worker_stays_small(runner):
 def test_twelve_large_members_fail_each_test_and_the_worker_stays_small(runner, tmp_path):
     lab = hostile.many_tests_lab(tmp_path)
     grade(lab, (lab / "lab.py").read_text(), seed=7, runner=runner)  # the reference, cached
-    start = time.perf_counter()
-    with PeakRss() as rss:
-        result = grade(lab, hostile.LARGE_MEMBERS, seed=7, runner=runner)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 15, elapsed  # before: 23 s
-    assert rss.growth_mib < 200, rss.growth_mib  # before: 3.1 GiB
+    result = grade_measured(lab, hostile.LARGE_MEMBERS, runner, max_s=15)  # before: 23 s and 3.1 GiB
     assert len(result.tests) == 12
     for test in result.tests:
         assert not test.passed and test.kind == "error"

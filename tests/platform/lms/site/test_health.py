@@ -36,6 +36,16 @@ def database_on_closed_port():
         connection.settings_dict["PORT"] = saved
 
 
+def assert_database_down_is_named(client, url: str) -> None:
+    """With the database unreachable, ``url`` answers 503 naming it alone, with the error."""
+    with database_on_closed_port():
+        response = client.get(url)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["database"]
+    assert "OperationalError" in body["checks"]["database"]["detail"]
+
+
 @contextlib.contextmanager
 def broker_at(monkeypatch, url: str):
     # Celery reads CELERY_BROKER_URL from the environment before its own settings.
@@ -103,12 +113,7 @@ def test_liveness_asks_the_database_only_and_answers_at_once(client, monkeypatch
 
 @pytest.mark.django_db(transaction=True)
 def test_liveness_names_the_database_when_it_is_down(client):
-    with database_on_closed_port():
-        response = client.get("/healthz")
-    assert response.status_code == 503
-    body = response.json()
-    assert body["failing"] == ["database"]
-    assert "OperationalError" in body["checks"]["database"]["detail"]
+    assert_database_down_is_named(client, "/healthz")
 
 
 def test_health_views_are_get_only(client):
@@ -215,12 +220,7 @@ def test_an_old_sandbox_self_test_is_stale(client, celery_worker):
 
 @pytest.mark.django_db(transaction=True)
 def test_database_down_is_named(client, celery_worker):
-    with database_on_closed_port():
-        response = client.get("/healthz/ready")
-    assert response.status_code == 503
-    body = response.json()
-    assert body["failing"] == ["database"]
-    assert "OperationalError" in body["checks"]["database"]["detail"]
+    assert_database_down_is_named(client, "/healthz/ready")
 
 
 def test_broker_down_is_named(client, monkeypatch, sandbox_ok):

@@ -1,12 +1,8 @@
 """The embedded default (SQLite, what `make run` uses) stores events through the same
 service, with the same de-duplication, using bulk inserts."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+from tests.embedded import embedded_run
 
-ROOT = Path(__file__).resolve().parents[4]
 SCRIPT = """
 import uuid, django
 django.setup()
@@ -26,10 +22,6 @@ print(len(first.accepted), len(first.duplicates), len(again.accepted), len(again
 
 
 def test_sqlite_store_deduplicates_with_bulk_inserts(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
-    env.update(CAIRN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="lms.settings",
-               PYTHONPATH=f"{ROOT / 'platform'}:{ROOT}")  # fmt: skip
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = embedded_run(SCRIPT, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["50", "5", "0", "50", "50"]
