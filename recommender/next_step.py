@@ -238,6 +238,20 @@ def choose(
     open_items = [c for c in candidates if c.state != "done" and c.state != "locked"]
     short_first = model.risk >= HIGH_RISK
 
+    # 1b. A course not begun starts at its beginning, whatever other learners opened first.
+    course = [c for c in candidates if c.course == state.current_course]
+    if course and all(c.state in ("available", "locked") and c.coverage == 0 for c in course):
+        first = min((c for c in course if c.state == "available"), key=lambda c: c.order, default=None)
+        if first is not None:
+            add(
+                Step(
+                    first.slug,
+                    f"The course begins here: the first {first.kind} of {first.where}.",
+                    90.0,
+                    "next",
+                )
+            )
+
     # 2. Due work of the current course, when in reach and its lessons are done.
     due = (c for c in open_items if c.due and not c.passed and c.course == state.current_course
            and all(_taught(candidates, c, concept) for concept in c.concepts))  # fmt: skip

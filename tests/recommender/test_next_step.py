@@ -53,6 +53,15 @@ def test_every_step_has_a_reason_and_done_or_locked_items_are_never_offered():
     assert not {"v1", "v3"} & {s.slug for s in steps}
 
 
+def test_a_course_not_begun_starts_at_its_first_activity_whatever_others_opened_first():
+    items = course(v1={"state": "available"})
+    steps = choose(items, outputs({"v2": 0.6, "v1": 0.3}))
+    assert steps[0].slug == "v1" and steps[0].reason == "The course begins here: the first video of Week 1."
+    assert "v2" in [s.slug for s in steps[1:]]  # the model's favourite stays an alternative
+    # once anything is done, the model ranks again
+    assert all("begins here" not in s.reason for s in choose(course(), outputs({"v3": 0.6, "v2": 0.3})))
+
+
 def test_after_a_failure_the_lecture_on_the_weakest_concept_comes_first_then_the_retake():
     items = course(q1={"state": "started", "score": 0.5}, v2={"state": "done"})
     steps = choose(items, outputs({"v3": 0.9}, per_question={"q1/a": 0.8, "q1/b": 0.3}), recent_failure="q1",
