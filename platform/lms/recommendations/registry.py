@@ -41,6 +41,7 @@ from lms.core.dispatch import task_send_on_commit
 from lms.core.jobs import job_fail, job_stage, job_succeed, job_take
 
 from .models import QUEUED_STAGE, ModelVersion
+from .serving import serving_recheck
 
 log = logging.getLogger(__name__)
 
@@ -372,6 +373,7 @@ def model_activate(*, version: ModelVersion, reason: str = "") -> ModelVersion:
     if reason:
         version.reason = reason
     version.save(update_fields=["status", "promoted", "reason"])
+    serving_recheck()
     return version
 
 

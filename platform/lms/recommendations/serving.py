@@ -85,6 +85,13 @@ def _freeze_long_lived() -> None:
     gc.freeze()
 
 
+def serving_recheck() -> None:
+    """Look the active version up again at this process's next call: it has just changed
+    it (the analyst who promotes sees it served at once; other processes within
+    ``CHECK_SECONDS``)."""
+    _state["checked"] = -CHECK_SECONDS
+
+
 def serving_forget() -> None:
     """Drop this process's cached model (tests; the next call reloads)."""
     with _lock:

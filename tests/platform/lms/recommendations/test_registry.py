@@ -239,7 +239,9 @@ def test_rollback_to_an_earlier_version(trained):
     if first.status != "active":
         model_activate(version=first)
     second = retrain_request(run_now=True, train_config=tiny_config(), gate_config=tiny_gate())
+    assert active_model().version.pk == first.pk
     model_activate(version=ModelVersion.objects.get(pk=second.pk))
+    assert active_model().version.pk == second.pk  # served here at once, not after CHECK_SECONDS
     assert ModelVersion.objects.get(pk=first.pk).status == ModelVersion.Status.RETIRED
     out = io.StringIO()
     call_command("models", "--activate", str(first.number), stdout=out)
