@@ -9,7 +9,8 @@ The rules, in order:
 1. **Remediation after a failure** in the current course: a graded item failed and not
    passed since: first the lecture that teaches the concept the model is least sure
    about (or, when that lecture is done, an unlocked lab that practises it), then the
-   retake.
+   retake. Then, for a current course with nothing started or done, its first activity:
+   a course begins at its beginning, whatever other learners opened first.
 2. **Due work first**: graded items of the current course past their soft deadline, when
    the predicted success is in reach and a lesson on each of their topics is done (a
    learner behind finishes the lecture before the overdue quiz on it).
@@ -239,9 +240,9 @@ def choose(
     short_first = model.risk >= HIGH_RISK
 
     # 1b. A course not begun starts at its beginning, whatever other learners opened first.
-    course = [c for c in candidates if c.course == state.current_course]
-    if course and all(c.state in ("available", "locked") and c.coverage == 0 for c in course):
-        first = min((c for c in course if c.state == "available"), key=lambda c: c.order, default=None)
+    this_course = [c for c in candidates if c.course == state.current_course]
+    if this_course and all(c.state in ("available", "locked") and c.coverage == 0 for c in this_course):
+        first = min((c for c in this_course if c.state == "available"), key=lambda c: c.order, default=None)
         if first is not None:
             add(
                 Step(
